@@ -1,0 +1,69 @@
+use clap::Args;
+
+use crate::cli::{NetworkArgs, OutputArgs};
+use crate::error::AppError;
+use crate::model::RunReport;
+use crate::probe::{self, ProbeSettings, ProbeTarget, TlsVersion};
+use crate::uri::ConnectionString;
+
+/// Probe clusters given as connection strings, no policy needed.
+///
+/// For each host: TCP, strict TLS, relaxed TLS (no verification, only to learn what the
+/// server presents), MongoDB hello, and auth when credentials are given. Each failure is
+/// explained with a stable code, the evidence and a remedy.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Warn when a certificate expires in fewer than N days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub warn_days: u32,
+    /// Fail when a certificate expires in fewer than N days.
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub fail_days: u32,
+    /// Fail when the negotiated TLS version is below this.
+    #[arg(long, value_name = "VERSION", value_parser = parse_tls_version)]
+    pub min_tls_version: Option<TlsVersion>,
+    /// Connection strings (mongodb:// or mongodb+srv://). Quote them in the shell.
+    #[arg(required = true, value_name = "URI")]
+    pub uris: Vec<String>,
+}
+
+fn parse_tls_version(s: &str) -> Result<TlsVersion, String> {
+    match s.trim().trim_start_matches(['T', 't', 'L', 'l', 'S', 's', ' ', 'v']) {
+        "1.0" => Ok(TlsVersion::Tls10),
+        "1.1" => Ok(TlsVersion::Tls11),
+        "1.2" => Ok(TlsVersion::Tls12),
+        "1.3" => Ok(TlsVersion::Tls13),
+        _ => Err(format!("`{s}` is not one of 1.0, 1.1, 1.2, 1.3")),
+    }
+}
+
+pub async fn run(args: ProbeArgs) -> Result<i32, AppError> {
+    let settings = ProbeSettings {
+        timeout: args.network.timeout(),
+        ca_file: args.network.ca_file.clone(),
+        system_roots: args.network.system_roots,
+        dns_server: args.network.dns_server,
+        warn_days: args.warn_days,
+        fail_days: args.fail_days,
+        min_tls_version: args.min_tls_version,
+        client_cert: None,
+    };
+    if settings.fail_days > settings.warn_days {
+        return Err(AppError::Usage("--fail-days cannot be larger than --warn-days".to_string()));
+    }
+    let mut targets = Vec::new();
+    for raw in &args.uris {
+        let uri = ConnectionString::parse(raw)?;
+        let name = uri.hosts.first().map(|h| h.host.clone()).unwrap_or_default();
+        targets.push(ProbeTarget { name, uri, settings: settings.clone(), required: true, policy_line: None });
+    }
+    let clusters = probe::probe_all(targets).await;
+    let report = RunReport::new(clusters, Vec::new(), Vec::new());
+    let ctx = crate::report::RenderContext { color: false, ..Default::default() };
+    crate::output::emit(&crate::report::render(&report, args.output.format, &ctx), args.output.output.as_deref())?;
+    Ok(report.verdict.exit_code())
+}

@@ -1,0 +1,3 @@
+//! The one place that maps what a probe observed to diagnosis codes.
+
+pub mod codes;

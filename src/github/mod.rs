@@ -1,0 +1,1 @@
+//! GitHub Actions integration: PR comment, job summary, outputs.

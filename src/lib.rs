@@ -1,0 +1,21 @@
+//! mongo-preflight: finds the true cause of MongoDB connection failures and blocks
+//! insecure TLS fallbacks in CI.
+//!
+//! Data flows one way: policy → probe / scan → diagnoses and findings ([`model`]) →
+//! verdict → one renderer per format ([`report`]).
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod cli;
+pub mod cmd;
+pub mod diagnose;
+pub mod error;
+pub mod github;
+pub mod model;
+pub mod output;
+pub mod policy;
+pub mod probe;
+pub mod redact;
+pub mod report;
+pub mod scan;
+pub mod uri;

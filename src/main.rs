@@ -1,0 +1,52 @@
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use mongo_preflight::{cli::Cli, error::EXIT_UNJUDGED, redact};
+
+fn main() {
+    let code = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => {
+            let cli = Cli::parse();
+            init_tracing();
+            runtime.block_on(async {
+                match mongo_preflight::cmd::run(cli).await {
+                    Ok(code) => code,
+                    Err(err) => {
+                        eprintln!("error: {}", redact::text(&err.to_string()));
+                        err.exit_code()
+                    }
+                }
+            })
+        }
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            EXIT_UNJUDGED
+        }
+    };
+    // The MongoDB driver's monitor tasks can keep the process alive; the report is written.
+    std::process::exit(code);
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("MONGO_PREFLIGHT_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| RedactingStderr).with_target(false).try_init();
+}
+
+/// Log output passes through the redactor, so no log line (even at `trace`, even from a
+/// dependency) can carry a connection string's user info.
+struct RedactingStderr;
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().lock().write_all(redact::text(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}

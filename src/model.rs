@@ -1,0 +1,244 @@
+//! The result model: everything a run observed, as plain data.
+//!
+//! Probes and the scanner produce these values; `verdict` judges them; renderers in
+//! `report/` only render them. The serialized form is the public JSON contract
+//! (schema_version 1), so field names here are part of the contract.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// JSON schema version of [`RunReport`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One explained problem found by probing a cluster or host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// A stable code from [`crate::diagnose::codes::DiagnosisCode`], kebab-case.
+    pub code: String,
+    pub severity: Severity,
+    /// One line: what is wrong.
+    pub summary: String,
+    /// What was actually observed (alert name, error, certificate fields, timings).
+    pub evidence: String,
+    /// What the user can do about it.
+    pub remedy: String,
+    /// Set when a policy waiver covers this diagnosis; a waived diagnosis never fails a run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waived: bool,
+}
+
+/// The outcome of one probe stage on one host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageResult {
+    pub ok: bool,
+    pub elapsed_ms: u64,
+    /// Stage-specific facts (negotiated version, presented chain, error text, ...).
+    #[serde(default)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Stage names, in the order a probe runs them. Used as keys of [`HostReport::stages`].
+pub mod stage {
+    pub const TCP: &str = "tcp";
+    pub const TLS_STRICT: &str = "tls_strict";
+    pub const TLS_RELAXED: &str = "tls_relaxed";
+    pub const TLS_LEGACY: &str = "tls_legacy";
+    pub const HELLO: &str = "hello";
+    pub const PLAINTEXT_HELLO: &str = "plaintext_hello";
+    pub const AUTH: &str = "auth";
+    /// All stages in display order.
+    pub const ORDER: &[&str] = &[TCP, TLS_STRICT, TLS_RELAXED, TLS_LEGACY, HELLO, PLAINTEXT_HELLO, AUTH];
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostReport {
+    pub host: String,
+    pub port: u16,
+    /// The socket address finally used (or last tried), e.g. `127.0.0.1:27017`.
+    pub address: String,
+    /// Keyed by the names in [`stage`]; stages that did not run are absent.
+    pub stages: BTreeMap<String, StageResult>,
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterReport {
+    pub name: String,
+    /// The connection string with user info shown as `****`.
+    pub uri: String,
+    /// Cluster-wide problems (DNS, SRV).
+    pub diagnoses: Vec<Diagnosis>,
+    pub hosts: Vec<HostReport>,
+    /// Whether this cluster must be reachable; an unreachable optional cluster only warns.
+    #[serde(default = "default_true", skip_serializing_if = "Clone::clone")]
+    pub required: bool,
+    /// 1-based line of this cluster's entry in the policy file, when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_line: Option<u32>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// One insecure setting found by the scanner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// A rule id from [`crate::scan::rules::Rule`].
+    pub rule: String,
+    pub severity: Severity,
+    /// Path relative to the repository root, `/`-separated.
+    pub path: String,
+    /// 1-based line that names the option.
+    pub line: u32,
+    /// 1-based column (in characters) where the option name starts.
+    pub column: u32,
+    /// The line's text, trimmed, with credentials redacted.
+    pub snippet: String,
+    /// False when the same finding already exists at the `--base` ref.
+    pub new: bool,
+    pub waived: bool,
+    /// Stable identity across line moves: rule + path + normalised line content.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fingerprint: String,
+    /// Why the rule matched, for humans (`tlsAllowInvalidCertificates=true in a connection string`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo { name: env!("CARGO_PKG_NAME").to_string(), version: env!("CARGO_PKG_VERSION").to_string() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+impl Verdict {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+/// A policy-level message that is neither a diagnosis nor a finding: an expired or unused
+/// waiver, a skipped probe, files the scanner skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// Everything one run produced. Serialises to the public JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub verdict: Verdict,
+    pub clusters: Vec<ClusterReport>,
+    pub findings: Vec<Finding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// Counts of what is not waived, by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+impl RunReport {
+    /// Builds a report and decides its verdict from its contents.
+    pub fn new(clusters: Vec<ClusterReport>, findings: Vec<Finding>, notes: Vec<Note>) -> Self {
+        let mut report = RunReport {
+            schema_version: SCHEMA_VERSION,
+            tool: ToolInfo::default(),
+            verdict: Verdict::Pass,
+            clusters,
+            findings,
+            notes,
+        };
+        report.verdict = report.judge();
+        report
+    }
+
+    /// All diagnoses, cluster-wide and per host, with their cluster (and host, if any).
+    pub fn diagnoses(&self) -> impl Iterator<Item = (&ClusterReport, Option<&HostReport>, &Diagnosis)> {
+        self.clusters.iter().flat_map(|c| {
+            c.diagnoses
+                .iter()
+                .map(move |d| (c, None, d))
+                .chain(c.hosts.iter().flat_map(move |h| h.diagnoses.iter().map(move |d| (c, Some(h), d))))
+        })
+    }
+
+    /// Unwaived counts by severity over diagnoses, findings and notes.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        let severities = self
+            .diagnoses()
+            .filter(|(_, _, d)| !d.waived)
+            .map(|(_, _, d)| d.severity)
+            .chain(self.findings.iter().filter(|f| !f.waived).map(|f| f.severity))
+            .chain(self.notes.iter().map(|n| n.severity));
+        for s in severities {
+            match s {
+                Severity::Error => t.errors += 1,
+                Severity::Warning => t.warnings += 1,
+                Severity::Info => t.infos += 1,
+            }
+        }
+        t
+    }
+
+    /// Fail when anything unwaived has error severity.
+    pub fn judge(&self) -> Verdict {
+        if self.totals().errors > 0 { Verdict::Fail } else { Verdict::Pass }
+    }
+}

@@ -1,0 +1,1 @@
+//! The `mongo-preflight.yml` policy.

@@ -1,0 +1,3 @@
+//! The scanner: finds insecure TLS fallbacks in code and config.
+
+pub mod rules;
