@@ -64,6 +64,7 @@ pub struct StageResult {
 
 /// Stage names, in the order a probe runs them. Used as keys of [`HostReport::stages`].
 pub mod stage {
+    pub const DNS: &str = "dns";
     pub const TCP: &str = "tcp";
     pub const TLS_STRICT: &str = "tls_strict";
     pub const TLS_RELAXED: &str = "tls_relaxed";
@@ -72,7 +73,7 @@ pub mod stage {
     pub const PLAINTEXT_HELLO: &str = "plaintext_hello";
     pub const AUTH: &str = "auth";
     /// All stages in display order.
-    pub const ORDER: &[&str] = &[TCP, TLS_STRICT, TLS_RELAXED, TLS_LEGACY, HELLO, PLAINTEXT_HELLO, AUTH];
+    pub const ORDER: &[&str] = &[DNS, TCP, TLS_STRICT, TLS_RELAXED, TLS_LEGACY, HELLO, PLAINTEXT_HELLO, AUTH];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,3 +1,621 @@
 //! The one place that maps what a probe observed to diagnosis codes.
+//!
+//! Every rule that decides between codes lives here, so the probe stages only observe and
+//! the renderers only render.
 
 pub mod codes;
+
+use rustls::{AlertDescription, CertificateError};
+
+use crate::catalog::Documented;
+use crate::model::{Diagnosis, Severity};
+use crate::probe::certs::{self, CertFacts};
+use crate::probe::hello::HelloError;
+use crate::probe::tcp::AttemptError;
+use crate::probe::tls::{HandshakeObservation, TlsFailure, alert_name, describe_bytes};
+use crate::probe::{HostObservation, SrvObservation, TlsVersion, auth::AuthOutcome, dns::DnsFailure};
+use codes::DiagnosisCode as Code;
+
+/// The policy's judgement thresholds.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    pub warn_days: u32,
+    pub fail_days: u32,
+    pub min_tls_version: Option<TlsVersion>,
+}
+
+const RELAXED_ALSO_FAILED: &str = "A second handshake with certificate verification disabled failed the same way: \
+disabling certificate validation (tlsAllowInvalidCertificates, tlsInsecure) would not help.";
+
+fn ms(d: std::time::Duration) -> u128 {
+    d.as_millis()
+}
+
+fn remedy_of(code: Code) -> String {
+    code.explanation().remedy.to_string()
+}
+
+/// Cluster-wide DNS diagnoses for a `mongodb+srv` name.
+pub fn srv(obs: &SrvObservation) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    match &obs.result {
+        Err(DnsFailure::NotFound(detail)) => out.push(Code::DnsSrvNotFound.diagnose(
+            format!("No SRV record for `{}`: the cluster name does not exist (deleted, paused, or a typo)", obs.name),
+            format!("{detail}; lookup took {} ms", ms(obs.elapsed)),
+            remedy_of(Code::DnsSrvNotFound),
+        )),
+        Err(DnsFailure::Failed(detail)) => out.push(Code::DnsLookupFailed.diagnose(
+            format!("The DNS server failed to answer the SRV query for `{}`", obs.name),
+            detail.clone(),
+            remedy_of(Code::DnsLookupFailed),
+        )),
+        Ok(_) => {}
+    }
+    if !obs.rejected.is_empty() {
+        let names: Vec<String> = obs.rejected.iter().map(|t| format!("{}:{}", t.target, t.port)).collect();
+        out.push(Code::SrvInvalidTarget.diagnose(
+            format!("SRV targets outside `{}`'s parent domain were ignored, as drivers do", obs.name),
+            format!("rejected targets: {}", names.join(", ")),
+            remedy_of(Code::SrvInvalidTarget),
+        ));
+    }
+    if let Err(DnsFailure::Failed(detail)) = &obs.txt {
+        out.push(Code::DnsLookupFailed.diagnose(
+            format!("The DNS server failed to answer the TXT query for `{}`", obs.name),
+            detail.clone(),
+            "Drivers fail when the TXT lookup fails. Check the resolver, or use a standard seed-list connection string.",
+        ));
+    }
+    out
+}
+
+/// Diagnoses for one host, from its observations.
+pub fn host(obs: &HostObservation, t: &Thresholds) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    let target = obs.host.to_string();
+
+    match obs.dns.as_ref().map(|d| &d.value) {
+        Some(Err(DnsFailure::NotFound(detail))) => {
+            out.push(Code::DnsHostNotFound.diagnose(
+                format!("`{}` does not resolve to any address", obs.host.host),
+                detail.clone(),
+                remedy_of(Code::DnsHostNotFound),
+            ));
+            return out;
+        }
+        Some(Err(DnsFailure::Failed(detail))) => {
+            out.push(Code::DnsLookupFailed.diagnose(
+                format!("The DNS server failed to resolve `{}`", obs.host.host),
+                detail.clone(),
+                remedy_of(Code::DnsLookupFailed),
+            ));
+            return out;
+        }
+        _ => {}
+    }
+
+    if obs.connected.is_none() {
+        if !obs.tcp_failures.is_empty() {
+            out.push(tcp_failure(obs, &target));
+        }
+        return out;
+    }
+
+    if !obs.tls_expected {
+        plaintext_mongo(obs, &target, &mut out);
+        return out;
+    }
+
+    let Some(strict) = &obs.strict else { return out };
+    match &strict.outcome {
+        Ok(negotiated) => {
+            expiry(obs, t, &mut out);
+            if let (Some(min), Some(got)) = (t.min_tls_version, TlsVersion::from_name(&negotiated.version))
+                && got < min
+            {
+                out.push(Code::TlsVersionBelowMinimum.diagnose(
+                    format!(
+                        "{target} negotiated {} but the policy requires at least {}",
+                        negotiated.version,
+                        min.as_str()
+                    ),
+                    format!("strict handshake: {} with {}", negotiated.version, negotiated.cipher_suite),
+                    remedy_of(Code::TlsVersionBelowMinimum),
+                ));
+            }
+            after_handshake(obs, strict, &target, &mut out);
+        }
+        Err(failure) => handshake_failure(obs, strict, failure, t, &target, &mut out),
+    }
+    out
+}
+
+fn tcp_failure(obs: &HostObservation, target: &str) -> Diagnosis {
+    let attempts: Vec<String> = obs
+        .tcp_failures
+        .iter()
+        .map(|(addr, e)| match e {
+            AttemptError::Refused => format!("{addr}: connection refused"),
+            AttemptError::TimedOut => format!("{addr}: no answer"),
+            AttemptError::Other(s) => format!("{addr}: {s}"),
+        })
+        .collect();
+    let evidence = format!("{} (after {} ms)", attempts.join("; "), ms(obs.tcp_elapsed));
+    if obs.tcp_failures.iter().all(|(_, e)| *e == AttemptError::Refused) {
+        Code::TcpConnectionRefused.diagnose(
+            format!("Nothing listens on {target}: the connection was refused"),
+            evidence,
+            remedy_of(Code::TcpConnectionRefused),
+        )
+    } else {
+        Code::TcpConnectTimeout.diagnose(
+            format!("No TCP answer from {target} in time: a firewall or blocked egress port is likely"),
+            evidence,
+            remedy_of(Code::TcpConnectTimeout),
+        )
+    }
+}
+
+fn plaintext_mongo(obs: &HostObservation, target: &str, out: &mut Vec<Diagnosis>) {
+    if let Some(h) = &obs.hello
+        && let Err(e) = &h.value
+    {
+        out.push(Code::MongoHandshakeFailed.diagnose(
+            format!("{target} accepted TCP but did not answer the MongoDB `hello` (TLS is off in the connection string)"),
+            e.describe(),
+            "Check that the port is a MongoDB port; if the server requires TLS, add `tls=true` to the connection string.",
+        ));
+        return;
+    }
+    auth_result(obs, target, out);
+}
+
+/// After a verified handshake: the `hello`, a late mTLS refusal, then auth.
+fn after_handshake(obs: &HostObservation, strict: &HandshakeObservation, target: &str, out: &mut Vec<Diagnosis>) {
+    let Some(hello) = &obs.hello else { return };
+    match &hello.value {
+        Ok(_) => auth_result(obs, target, out),
+        Err(e) if strict.certificate_requested && is_refusal(e) => {
+            out.push(client_cert_required(strict, &e.describe(), target))
+        }
+        Err(e) => out.push(Code::MongoHandshakeFailed.diagnose(
+            format!("TLS to {target} is fine, but the MongoDB `hello` failed"),
+            format!("{} ({} ms after the handshake)", e.describe(), ms(hello.elapsed)),
+            remedy_of(Code::MongoHandshakeFailed),
+        )),
+    }
+}
+
+fn is_refusal(e: &HelloError) -> bool {
+    match e {
+        HelloError::Closed(_) => true,
+        HelloError::Tls(rustls::Error::AlertReceived(a)) => is_client_cert_alert(*a),
+        _ => false,
+    }
+}
+
+fn is_client_cert_alert(a: AlertDescription) -> bool {
+    matches!(
+        a,
+        AlertDescription::CertificateRequired
+            | AlertDescription::BadCertificate
+            | AlertDescription::UnknownCA
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::AccessDenied
+            | AlertDescription::HandshakeFailure
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::DecryptError
+    )
+}
+
+fn client_cert_required(strict: &HandshakeObservation, what: &str, target: &str) -> Diagnosis {
+    let offered = "the client offered no certificate, or one the server does not accept";
+    Code::ClientCertificateRequired.diagnose(
+        format!("{target} requires a client certificate (mutual TLS) and refused the connection"),
+        format!("The server sent a CertificateRequest during the handshake; then {what} ({offered}). Strict handshake took {} ms.", ms(strict.elapsed)),
+        remedy_of(Code::ClientCertificateRequired),
+    )
+}
+
+fn auth_result(obs: &HostObservation, target: &str, out: &mut Vec<Diagnosis>) {
+    let Some(auth) = &obs.auth else { return };
+    match &auth.value {
+        AuthOutcome::Ok => {}
+        AuthOutcome::Rejected(e) => out.push(Code::AuthFailed.diagnose(
+            format!("{target} rejected the credentials"),
+            format!("{e} ({} ms)", ms(auth.elapsed)),
+            remedy_of(Code::AuthFailed),
+        )),
+        AuthOutcome::Failed(e) => out.push(Code::MongoHandshakeFailed.diagnose(
+            format!("The MongoDB driver could not authenticate to {target}"),
+            format!("{e} ({} ms)", ms(auth.elapsed)),
+            remedy_of(Code::MongoHandshakeFailed),
+        )),
+        AuthOutcome::Timeout => out.push(Code::MongoHandshakeFailed.diagnose(
+            format!("Authentication to {target} did not finish in time"),
+            format!("no answer within {} ms", ms(auth.elapsed)),
+            remedy_of(Code::MongoHandshakeFailed),
+        )),
+    }
+}
+
+fn relaxed_note(obs: &HostObservation) -> Option<&'static str> {
+    let relaxed = obs.relaxed.as_ref()?;
+    relaxed.outcome.is_err().then_some(RELAXED_ALSO_FAILED)
+}
+
+fn with_relaxed_note(evidence: String, obs: &HostObservation) -> String {
+    match relaxed_note(obs) {
+        Some(note) => format!("{evidence} {note}"),
+        None => evidence,
+    }
+}
+
+fn handshake_failure(
+    obs: &HostObservation,
+    strict: &HandshakeObservation,
+    failure: &TlsFailure,
+    t: &Thresholds,
+    target: &str,
+    out: &mut Vec<Diagnosis>,
+) {
+    let took = ms(strict.elapsed);
+    match failure {
+        TlsFailure::Alert(AlertDescription::InternalError) => out.push(access_list(obs, target, took)),
+        TlsFailure::Alert(a) if strict.certificate_requested && is_client_cert_alert(*a) => {
+            out.push(client_cert_required(strict, &format!("it sent alert `{}`", alert_name(*a)), target));
+        }
+        TlsFailure::Alert(
+            a @ (AlertDescription::ProtocolVersion
+            | AlertDescription::HandshakeFailure
+            | AlertDescription::InsufficientSecurity),
+        ) => out.push(protocol_mismatch(
+            obs,
+            target,
+            &format!("the server answered the ClientHello with alert `{}` after {took} ms", alert_name(*a)),
+        )),
+        TlsFailure::Alert(a) => out.push(Code::TlsHandshakeFailed.diagnose(
+            format!("The TLS handshake with {target} failed with alert `{}`", alert_name(*a)),
+            with_relaxed_note(
+                format!("strict handshake: received fatal alert `{}` after {took} ms", alert_name(*a)),
+                obs,
+            ),
+            remedy_of(Code::TlsHandshakeFailed),
+        )),
+        TlsFailure::Certificate(e) => certificate_failure(obs, e, t, target, out),
+        TlsFailure::NotTls => out.push(Code::ServerNotTls.diagnose(
+            format!("{target} does not speak TLS"),
+            format!(
+                "the server answered the ClientHello with non-TLS bytes: {} (after {took} ms)",
+                describe_bytes(&strict.first_bytes)
+            ),
+            remedy_of(Code::ServerNotTls),
+        )),
+        TlsFailure::Timeout => {
+            if let Some(proof) = plaintext_proof(obs) {
+                out.push(Code::ServerNotTls.diagnose(
+                    format!("{target} is a plaintext MongoDB server, but the connection string asks for TLS"),
+                    format!("the TLS handshake got no answer in {took} ms; {proof}"),
+                    remedy_of(Code::ServerNotTls),
+                ));
+            } else {
+                out.push(Code::TlsHandshakeTimeout.diagnose(
+                    format!("{target} accepted TCP but never answered the TLS ClientHello"),
+                    format!(
+                        "no TLS bytes within {took} ms; a plaintext `hello` on a fresh connection got no answer either"
+                    ),
+                    remedy_of(Code::TlsHandshakeTimeout),
+                ));
+            }
+        }
+        TlsFailure::Closed | TlsFailure::Reset => {
+            let how = failure.describe();
+            if strict.certificate_requested {
+                out.push(client_cert_required(strict, &how, target));
+            } else if let Some(legacy) = obs.legacy.as_ref().filter(|l| l.value.is_legacy_only()) {
+                out.push(protocol_mismatch(
+                    obs,
+                    target,
+                    &format!(
+                        "{how} in response to a TLS 1.2/1.3 ClientHello after {took} ms, while {}",
+                        legacy.value.describe()
+                    ),
+                ));
+            } else if let Some(proof) = plaintext_proof(obs) {
+                out.push(Code::ServerNotTls.diagnose(
+                    format!("{target} is a plaintext MongoDB server, but the connection string asks for TLS"),
+                    format!("{how} after {took} ms; {proof}"),
+                    remedy_of(Code::ServerNotTls),
+                ));
+            } else {
+                let legacy = obs.legacy.as_ref().map(|l| format!("; {}", l.value.describe())).unwrap_or_default();
+                out.push(Code::TlsHandshakeFailed.diagnose(
+                    format!("{target} dropped the TLS handshake without saying why"),
+                    with_relaxed_note(format!("{how} after {took} ms{legacy}; a plaintext `hello` got no answer"), obs),
+                    remedy_of(Code::TlsHandshakeFailed),
+                ));
+            }
+        }
+        TlsFailure::Other(detail) => out.push(Code::TlsHandshakeFailed.diagnose(
+            format!("The TLS handshake with {target} failed"),
+            with_relaxed_note(format!("{} after {took} ms", crate::redact::text(detail)), obs),
+            remedy_of(Code::TlsHandshakeFailed),
+        )),
+    }
+}
+
+fn plaintext_proof(obs: &HostObservation) -> Option<String> {
+    let h = obs.plaintext_hello.as_ref()?;
+    let reply = h.value.as_ref().ok()?;
+    Some(format!(
+        "a plaintext MongoDB `hello` on a fresh connection succeeded in {} ms ({}, maxWireVersion {})",
+        ms(h.elapsed),
+        reply.server_type,
+        reply.max_wire_version.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+    ))
+}
+
+fn access_list(obs: &HostObservation, target: &str, took: u128) -> Diagnosis {
+    let relaxed = match obs.relaxed.as_ref().map(|r| &r.outcome) {
+        Some(Err(TlsFailure::Alert(AlertDescription::InternalError))) => {
+            " A second handshake with certificate verification disabled got the same alert: no certificate or TLS setting can change this."
+        }
+        Some(Err(_)) => RELAXED_ALSO_FAILED,
+        _ => "",
+    };
+    let evidence = format!(
+        "the server answered the ClientHello with fatal alert `internal_error` (record 15 03 03 00 02 02 50) after {took} ms, before any certificate was sent.{relaxed}"
+    );
+    if obs.is_atlas {
+        Code::IpAccessListRejected.diagnose(
+            format!("Atlas refused {target} before TLS began: the runner's IP is likely not on the project's IP access list"),
+            evidence,
+            "In MongoDB Atlas open Security > Network Access (the project's IP Access List) and add this runner's egress IP address \
+(or its CIDR range). No certificate, CA bundle or TLS setting can fix this: the refusal comes before any certificate is checked. \
+`tlsAllowInvalidCertificates=true` will not help and must not be shipped.",
+        )
+    } else {
+        Code::IpAccessListRejected.diagnose(
+            format!("{target} refused the TLS ClientHello with `internal_error`: likely an IP access list or allow-list"),
+            evidence,
+            "This is how MongoDB Atlas (and similar proxies) refuse clients whose IP is not allowed: add the client's egress IP to \
+the server's access list. No certificate or TLS setting can fix it; disabling verification will not help.",
+        )
+    }
+}
+
+fn protocol_mismatch(obs: &HostObservation, target: &str, what: &str) -> Diagnosis {
+    let legacy = obs
+        .legacy
+        .as_ref()
+        .filter(|_| !what.contains("ServerHello"))
+        .map(|l| format!("; {}", l.value.describe()))
+        .unwrap_or_default();
+    let old = obs.legacy.as_ref().is_some_and(|l| l.value.is_legacy_only());
+    let atlas = if obs.is_atlas || old { " MongoDB Atlas stopped accepting TLS 1.0 and 1.1 in July 2025." } else { "" };
+    let summary = if old {
+        format!("{target} only speaks TLS 1.0/1.1, which this client (like every current driver) refuses")
+    } else {
+        format!("{target} and this client share no TLS version or cipher suite")
+    };
+    Code::TlsProtocolMismatch.diagnose(
+        summary,
+        with_relaxed_note(format!("{what}{legacy}"), obs),
+        format!("{}{atlas}", remedy_of(Code::TlsProtocolMismatch)),
+    )
+}
+
+fn leaf(obs: &HostObservation) -> Option<&CertFacts> {
+    obs.chain.first().and_then(|c| c.as_ref())
+}
+
+fn describe_cert(c: &CertFacts) -> String {
+    format!("subject `{}`, issuer `{}`", c.subject, c.issuer)
+}
+
+fn certificate_failure(
+    obs: &HostObservation,
+    error: &rustls::Error,
+    t: &Thresholds,
+    target: &str,
+    out: &mut Vec<Diagnosis>,
+) {
+    let strict_error = match error {
+        rustls::Error::InvalidCertificate(e) => Some(e),
+        _ => None,
+    };
+    let start = out.len();
+
+    // Dates and name are judged from the parsed certificates, independently of the chain.
+    let mut any_expired = false;
+    for (i, cert) in obs.chain.iter().enumerate() {
+        let Some(cert) = cert else { continue };
+        let which =
+            if i == 0 { "The server's certificate".to_string() } else { format!("Chain certificate #{}", i + 1) };
+        if obs.now_unix > cert.not_after_unix {
+            any_expired = true;
+            out.push(Code::CertExpired.diagnose(
+                format!("{which} for {target} expired {} days ago", -cert.days_left),
+                format!("{}; notAfter {}", describe_cert(cert), cert.not_after),
+                remedy_of(Code::CertExpired),
+            ));
+        } else if obs.now_unix < cert.not_before_unix {
+            out.push(Code::CertNotYetValid.diagnose(
+                format!("{which} for {target} is not valid yet"),
+                format!("{}; notBefore {}", describe_cert(cert), cert.not_before),
+                remedy_of(Code::CertNotYetValid),
+            ));
+        }
+    }
+    let name_error = matches!(
+        strict_error,
+        Some(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })
+    );
+    if let Some(l) = leaf(obs)
+        && (name_error || !certs::name_matches(l, &obs.host.host))
+    {
+        let sans = if l.sans.is_empty() { "none".to_string() } else { l.sans.join(", ") };
+        out.push(Code::CertHostnameMismatch.diagnose(
+            format!("The certificate of {target} does not name `{}`", obs.host.host),
+            format!("{}; subjectAltNames: {sans}", describe_cert(l)),
+            remedy_of(Code::CertHostnameMismatch),
+        ));
+    }
+
+    // The chain's own verdict, free of date problems.
+    let chain_error = match &obs.chain_verdict {
+        Some(Err(rustls::Error::InvalidCertificate(e))) => Some(e.clone()),
+        Some(Err(other)) => Some(CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
+            std::io::Error::other(other.to_string()),
+        )))),
+        Some(Ok(())) => None,
+        None => strict_error.cloned(),
+    };
+    match chain_error {
+        Some(CertificateError::UnknownIssuer) => out.push(unknown_issuer(obs, target)),
+        Some(
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. }
+            | CertificateError::NotValidForName
+            | CertificateError::NotValidForNameContext { .. },
+        )
+        | None => {}
+        Some(other) => out.push(Code::CertInvalid.diagnose(
+            format!("The certificate of {target} is unusable for a TLS server"),
+            format!(
+                "{}{}",
+                cert_invalid_detail(&other),
+                leaf(obs).map(|l| format!("; {}", describe_cert(l))).unwrap_or_default()
+            ),
+            remedy_of(Code::CertInvalid),
+        )),
+    }
+
+    if out.len() == start {
+        // Verification failed but no specific defect was identified: say exactly what webpki said.
+        out.push(Code::CertInvalid.diagnose(
+            format!("The certificate of {target} failed verification"),
+            format!("{error}"),
+            remedy_of(Code::CertInvalid),
+        ));
+    }
+    if !any_expired {
+        expiry(obs, t, out);
+    }
+
+    match obs.relaxed.as_ref().map(|r| &r.outcome) {
+        Some(Ok(n)) => out.push(Code::InsecureFallbackRequired.diagnose(
+            format!("Only disabling certificate verification would make {target} connect: do not"),
+            format!(
+                "strict TLS failed ({error}); a handshake with verification disabled succeeded ({} with {}). \
+tlsAllowInvalidCertificates/tlsInsecure would \"work\" only by accepting any certificate, including an attacker's.",
+                n.version, n.cipher_suite
+            ),
+            remedy_of(Code::InsecureFallbackRequired),
+        )),
+        Some(Err(_)) => {
+            if let Some(first) = out.get_mut(start) {
+                first.evidence = format!("{} {RELAXED_ALSO_FAILED}", first.evidence);
+            }
+        }
+        None => {}
+    }
+}
+
+fn cert_invalid_detail(e: &CertificateError) -> String {
+    if let CertificateError::Other(other) = e {
+        let text = other.to_string();
+        if text.contains("CaUsedAsEndEntity") {
+            return "the server presents a CA certificate as its own (CaUsedAsEndEntity)".to_string();
+        }
+        return text;
+    }
+    format!("{e:?}")
+}
+
+fn unknown_issuer(obs: &HostObservation, target: &str) -> Diagnosis {
+    let Some(l) = leaf(obs) else {
+        return Code::CertUntrustedIssuer.diagnose(
+            format!("The certificate chain of {target} does not reach a trusted root"),
+            format!("webpki: unknown issuer; trust: {}", obs.trust),
+            remedy_of(Code::CertUntrustedIssuer),
+        );
+    };
+    let sent = obs.chain.len();
+    if l.self_signed {
+        return Code::CertSelfSigned.diagnose(
+            format!("{target} presents a self-signed certificate"),
+            format!("{}: issuer equals subject and the signature verifies with its own key; it is not among the trust anchors ({})", describe_cert(l), obs.trust),
+            remedy_of(Code::CertSelfSigned),
+        );
+    }
+    if sent == 1 && !l.ca_issuers.is_empty() {
+        return Code::CertChainIncomplete.diagnose(
+            format!("{target} sends its certificate without the intermediate that issued it"),
+            format!(
+                "the server sent only its leaf ({}); its AIA caIssuers names the missing issuer at {}",
+                describe_cert(l),
+                l.ca_issuers.join(", ")
+            ),
+            remedy_of(Code::CertChainIncomplete),
+        );
+    }
+    let top = obs.chain.iter().rev().flatten().next().unwrap_or(l);
+    let evidence = if sent == 1 {
+        format!(
+            "the server sent only its leaf ({}), which names no issuer location: either the issuer is a private CA that was \
+not supplied (tlsCAFile / --ca-file), or the server omits an intermediate. Trust: {}",
+            describe_cert(l),
+            obs.trust
+        )
+    } else {
+        format!(
+            "the chain of {sent} certificates ends at `{}`, issued by `{}`, which the trust does not hold. Trust: {}",
+            top.subject, top.issuer, obs.trust
+        )
+    };
+    let mut remedy = remedy_of(Code::CertUntrustedIssuer);
+    if obs.is_atlas {
+        remedy.push_str(
+            " Atlas added Google Trust Services roots alongside Let's Encrypt in 2025: update the client's CA bundle \
+(ca-certificates, certifi, the JDK trust store) rather than pinning intermediates.",
+        );
+    }
+    Code::CertUntrustedIssuer.diagnose(
+        format!("The certificate chain of {target} does not reach a trusted root"),
+        evidence,
+        remedy,
+    )
+}
+
+/// `cert-expiring-soon` from the parsed chain: warning under `warn_days`, error under `fail_days`.
+fn expiry(obs: &HostObservation, t: &Thresholds, out: &mut Vec<Diagnosis>) {
+    let soonest = obs
+        .chain
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+        .filter(|(_, c)| obs.now_unix <= c.not_after_unix)
+        .min_by_key(|(_, c)| c.not_after_unix);
+    let Some((i, cert)) = soonest else { return };
+    let days = cert.days_left;
+    if days >= i64::from(t.warn_days) {
+        return;
+    }
+    let which = if i == 0 { "The server's certificate".to_string() } else { format!("Chain certificate #{}", i + 1) };
+    let mut d = Code::CertExpiringSoon.diagnose(
+        format!("{which} for {} expires in {days} days", obs.host),
+        format!(
+            "{}; notAfter {} (warning under {} days, error under {} days)",
+            describe_cert(cert),
+            cert.not_after,
+            t.warn_days,
+            t.fail_days
+        ),
+        remedy_of(Code::CertExpiringSoon),
+    );
+    d.severity = if days < i64::from(t.fail_days) { Severity::Error } else { Severity::Warning };
+    out.push(d);
+}

@@ -1,11 +1,27 @@
-//! The probe engine: one file per stage. Every stage has a deadline.
+//! The probe engine: one file per stage, every stage under a deadline.
+//!
+//! This module runs the stages and records what they observed ([`HostObservation`]); the
+//! decision of what the observations mean is made in one place, [`crate::diagnose`].
 
-use std::net::SocketAddr;
+pub mod auth;
+pub mod certs;
+pub mod dns;
+pub mod hello;
+pub mod legacy;
+pub mod tcp;
+pub mod tls;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::model::ClusterReport;
-use crate::uri::ConnectionString;
+use rustls::pki_types::UnixTime;
+use serde_json::{Map, Value, json};
+
+use crate::error::AppError;
+use crate::model::{ClusterReport, HostReport, StageResult, stage};
+use crate::uri::{ConnectionString, HostPort};
 
 /// TLS protocol versions a policy can require as a minimum.
 #[derive(
@@ -29,6 +45,17 @@ impl TlsVersion {
             TlsVersion::Tls11 => "TLS 1.1",
             TlsVersion::Tls12 => "TLS 1.2",
             TlsVersion::Tls13 => "TLS 1.3",
+        }
+    }
+
+    /// Parses the names [`tls::version_name`] produces.
+    pub fn from_name(name: &str) -> Option<TlsVersion> {
+        match name {
+            "TLS 1.0" => Some(TlsVersion::Tls10),
+            "TLS 1.1" => Some(TlsVersion::Tls11),
+            "TLS 1.2" => Some(TlsVersion::Tls12),
+            "TLS 1.3" => Some(TlsVersion::Tls13),
+            _ => None,
         }
     }
 }
@@ -80,20 +107,461 @@ pub struct ProbeTarget {
     pub policy_line: Option<u32>,
 }
 
-/// Probes every target concurrently; the run takes about as long as the slowest host.
-pub async fn probe_all(targets: Vec<ProbeTarget>) -> Vec<ClusterReport> {
-    let tasks = targets.into_iter().map(probe_cluster);
-    futures::future::join_all(tasks).await
+/// Everything needed to probe a cluster, with files already loaded.
+#[derive(Debug, Clone)]
+struct Prepared {
+    target: ProbeTarget,
+    tls: tls::TlsSetup,
+    ca_file: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
 }
 
-/// Probes one cluster: DNS, then every host concurrently.
-pub async fn probe_cluster(target: ProbeTarget) -> ClusterReport {
-    ClusterReport {
-        name: target.name,
+/// Loads every target's trust anchors and client certificate. Unreadable files stop the run
+/// before any probing (exit 2), so a typo in a path is never reported as a server problem.
+fn prepare(target: ProbeTarget) -> Result<Prepared, AppError> {
+    let ca_file = target.uri.ca_file().map(PathBuf::from).or_else(|| target.settings.ca_file.clone());
+    let client_cert =
+        target.uri.certificate_key_file().map(PathBuf::from).or_else(|| target.settings.client_cert.clone());
+    let tls = tls::TlsSetup::load(ca_file.as_deref(), target.settings.system_roots, client_cert.as_deref())
+        .map_err(|e| AppError::Other(format!("cluster `{}`: {e}", target.name)))?;
+    Ok(Prepared { target, tls, ca_file, client_cert })
+}
+
+/// Probes every target concurrently; the run takes about as long as the slowest host.
+pub async fn probe_all(targets: Vec<ProbeTarget>) -> Result<Vec<ClusterReport>, AppError> {
+    let prepared = targets.into_iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
+    Ok(futures::future::join_all(prepared.into_iter().map(probe_cluster)).await)
+}
+
+/// What cluster-level DNS observed for a `mongodb+srv` name.
+#[derive(Debug, Clone)]
+pub struct SrvObservation {
+    pub name: String,
+    pub elapsed: Duration,
+    pub result: Result<Vec<dns::SrvTarget>, dns::DnsFailure>,
+    pub txt: Result<Option<String>, dns::DnsFailure>,
+    /// Targets outside the SRV name's parent domain.
+    pub rejected: Vec<dns::SrvTarget>,
+}
+
+async fn probe_cluster(p: Prepared) -> ClusterReport {
+    let target = &p.target;
+    let settings = &target.settings;
+    let mut report = ClusterReport {
+        name: target.name.clone(),
         uri: target.uri.redacted(),
         diagnoses: Vec::new(),
         hosts: Vec::new(),
         required: target.required,
         policy_line: target.policy_line,
+    };
+    let dns = match dns::Dns::new(settings.dns_server, settings.timeout) {
+        Ok(d) => d,
+        Err(e) => {
+            report.diagnoses.push(crate::diagnose::codes::DiagnosisCode::DnsLookupFailed.diagnose(
+                "The DNS resolver could not be set up",
+                e,
+                "Check /etc/resolv.conf or pass --dns-server IP:PORT.",
+            ));
+            return report;
+        }
+    };
+
+    let mut txt_options = Vec::new();
+    let hosts: Vec<HostPort> = match target.uri.srv_name() {
+        None => target.uri.hosts.clone(),
+        Some(name) => {
+            let service = target.uri.option("srvServiceName").unwrap_or("mongodb").to_string();
+            let start = Instant::now();
+            let (srv, txt) = tokio::join!(dns.srv(name, &service), dns.txt(name));
+            let elapsed = start.elapsed();
+            let (allowed, rejected): (Vec<_>, Vec<_>) = match &srv {
+                Ok(targets) => targets.iter().cloned().partition(|t| dns::srv_target_allowed(name, &t.target)),
+                Err(_) => (Vec::new(), Vec::new()),
+            };
+            if let Ok(Some(text)) = &txt {
+                txt_options = parse_txt_options(text);
+            }
+            let observation = SrvObservation { name: name.to_string(), elapsed, result: srv, txt, rejected };
+            report.diagnoses.extend(crate::diagnose::srv(&observation));
+            let max_hosts = target.uri.option("srvMaxHosts").and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0);
+            let mut hosts: Vec<HostPort> =
+                allowed.into_iter().map(|t| HostPort { host: t.target, port: t.port }).collect();
+            if let Some(max) = max_hosts {
+                hosts.truncate(max);
+            }
+            hosts
+        }
+    };
+
+    let ctx = HostContext {
+        prepared: &p,
+        dns: &dns,
+        txt_options: &txt_options,
+        tls_expected: target.uri.tls_enabled(),
+        now: SystemTime::now(),
+    };
+    let observations = futures::future::join_all(hosts.iter().map(|h| probe_host(&ctx, h.clone()))).await;
+    let judge = crate::diagnose::Thresholds {
+        warn_days: settings.warn_days,
+        fail_days: settings.fail_days,
+        min_tls_version: settings.min_tls_version,
+    };
+    for obs in &observations {
+        report.hosts.push(HostReport {
+            host: obs.host.host.clone(),
+            port: obs.host.port,
+            address: obs.address(),
+            stages: obs.stages(),
+            diagnoses: crate::diagnose::host(obs, &judge),
+        });
+    }
+    report
+}
+
+/// TXT options per the seedlist spec: only `authSource`, `replicaSet` and `loadBalanced`.
+fn parse_txt_options(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(k, _)| matches!(k.to_ascii_lowercase().as_str(), "authsource" | "replicaset" | "loadbalanced"))
+        .map(|(k, v)| {
+            let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned();
+            (k.to_string(), v)
+        })
+        .collect()
+}
+
+struct HostContext<'a> {
+    prepared: &'a Prepared,
+    dns: &'a dns::Dns,
+    txt_options: &'a [(String, String)],
+    tls_expected: bool,
+    now: SystemTime,
+}
+
+/// A timed result of one stage.
+#[derive(Debug, Clone)]
+pub struct Timed<T> {
+    pub elapsed: Duration,
+    pub value: T,
+}
+
+/// Everything observed on one host. [`crate::diagnose::host`] turns it into diagnoses.
+#[derive(Debug, Clone)]
+pub struct HostObservation {
+    pub host: HostPort,
+    pub tls_expected: bool,
+    pub is_atlas: bool,
+    pub trust: String,
+    pub dns: Option<Timed<Result<Vec<IpAddr>, dns::DnsFailure>>>,
+    pub tcp_elapsed: Duration,
+    pub tcp_failures: Vec<(SocketAddr, tcp::AttemptError)>,
+    pub connected: Option<SocketAddr>,
+    pub strict: Option<tls::HandshakeObservation>,
+    pub relaxed: Option<tls::HandshakeObservation>,
+    pub legacy: Option<Timed<legacy::LegacyAnswer>>,
+    /// `hello` over the verified TLS connection, or over plain TCP when TLS is off.
+    pub hello: Option<Timed<Result<hello::HelloReply, hello::HelloError>>>,
+    /// A plaintext `hello` on a fresh connection after TLS failed: proof of a non-TLS server.
+    pub plaintext_hello: Option<Timed<Result<hello::HelloReply, hello::HelloError>>>,
+    pub auth: Option<Timed<auth::AuthOutcome>>,
+    /// The presented chain, parsed (leaf first).
+    pub chain: Vec<Option<certs::CertFacts>>,
+    /// webpki's verdict on the chain re-run inside the leaf's validity window, so that chain
+    /// problems are seen even when dates fail first.
+    pub chain_verdict: Option<Result<(), rustls::Error>>,
+    pub now_unix: i64,
+}
+
+impl HostObservation {
+    fn new(host: HostPort, ctx: &HostContext<'_>) -> Self {
+        let now_unix = ctx.now.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        HostObservation {
+            is_atlas: is_atlas_host(&host.host),
+            host,
+            tls_expected: ctx.tls_expected,
+            trust: ctx.prepared.tls.trust_description.clone(),
+            dns: None,
+            tcp_elapsed: Duration::ZERO,
+            tcp_failures: Vec::new(),
+            connected: None,
+            strict: None,
+            relaxed: None,
+            legacy: None,
+            hello: None,
+            plaintext_hello: None,
+            auth: None,
+            chain: Vec::new(),
+            chain_verdict: None,
+            now_unix,
+        }
+    }
+
+    fn address(&self) -> String {
+        match (self.connected, self.tcp_failures.last()) {
+            (Some(a), _) => a.to_string(),
+            (None, Some((a, _))) => a.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// Atlas's front ends: the hosts for which Atlas-specific remedies apply.
+pub fn is_atlas_host(host: &str) -> bool {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    ["mongodb.net", "mongodb-dev.net", "mongodbgov.net"].iter().any(|d| h == *d || h.ends_with(&format!(".{d}")))
+}
+
+async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
+    let mut obs = HostObservation::new(host.clone(), ctx);
+    let timeout = ctx.prepared.target.settings.timeout;
+
+    let start = Instant::now();
+    let addresses = ctx.dns.addresses(&host.host).await;
+    let resolved = addresses.clone();
+    obs.dns = Some(Timed { elapsed: start.elapsed(), value: addresses });
+    let Ok(addresses) = resolved else { return obs };
+
+    let connection = tcp::connect(&addresses, host.port, timeout).await;
+    obs.tcp_elapsed = connection.elapsed;
+    obs.tcp_failures = connection.failures;
+    let Some((addr, stream)) = connection.connected else { return obs };
+    obs.connected = Some(addr);
+
+    if !ctx.tls_expected {
+        let mut stream = stream;
+        let start = Instant::now();
+        let reply = hello::hello(&mut stream, timeout).await;
+        let ok = reply.is_ok();
+        obs.hello = Some(Timed { elapsed: start.elapsed(), value: reply });
+        if ok {
+            authenticate(ctx, &mut obs, false).await;
+        }
+        return obs;
+    }
+
+    let setup = &ctx.prepared.tls;
+    let (strict, tls_stream) = tls::handshake(setup, tls::Mode::Strict, stream, &host.host, timeout).await;
+    let failure = strict.outcome.clone().err();
+    obs.strict = Some(strict);
+
+    match (tls_stream, failure) {
+        (Some(mut tls_stream), _) => {
+            let start = Instant::now();
+            let reply = hello::hello(&mut tls_stream, timeout).await;
+            let ok = reply.is_ok();
+            obs.hello = Some(Timed { elapsed: start.elapsed(), value: reply });
+            if ok {
+                authenticate(ctx, &mut obs, true).await;
+            }
+        }
+        (None, Some(failure)) => {
+            use tls::TlsFailure as F;
+            // Fresh connections, concurrently: each answers one question about the failure.
+            let want_relaxed = !matches!(failure, F::Timeout);
+            let want_legacy = matches!(
+                failure,
+                F::Closed
+                    | F::Reset
+                    | F::Alert(rustls::AlertDescription::ProtocolVersion)
+                    | F::Alert(rustls::AlertDescription::HandshakeFailure)
+                    | F::Alert(rustls::AlertDescription::InsufficientSecurity)
+            );
+            let want_plaintext = matches!(failure, F::Timeout | F::Closed | F::Reset);
+            let relaxed = async {
+                if !want_relaxed {
+                    return None;
+                }
+                let tcp = tcp::reconnect(addr, timeout).await.ok()?;
+                Some(tls::handshake(setup, tls::Mode::Relaxed, tcp, &host.host, timeout).await.0)
+            };
+            let legacy = async {
+                if !want_legacy {
+                    return None;
+                }
+                let start = Instant::now();
+                let answer = legacy::probe(addr, &host.host, timeout).await;
+                Some(Timed { elapsed: start.elapsed(), value: answer })
+            };
+            let plaintext = async {
+                if !want_plaintext {
+                    return None;
+                }
+                let start = Instant::now();
+                let reply = match tcp::reconnect(addr, timeout).await {
+                    Ok(mut tcp) => hello::hello(&mut tcp, timeout).await,
+                    Err(e) => Err(hello::HelloError::Closed(e.to_string())),
+                };
+                Some(Timed { elapsed: start.elapsed(), value: reply })
+            };
+            let (relaxed, legacy, plaintext) = tokio::join!(relaxed, legacy, plaintext);
+            obs.relaxed = relaxed;
+            obs.legacy = legacy;
+            obs.plaintext_hello = plaintext;
+        }
+        (None, None) => {}
+    }
+
+    analyse_chain(ctx, &mut obs);
+    obs
+}
+
+fn analyse_chain(ctx: &HostContext<'_>, obs: &mut HostObservation) {
+    let presented = [obs.strict.as_ref(), obs.relaxed.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|h| &h.chain)
+        .find(|c| !c.is_empty())
+        .cloned()
+        .unwrap_or_default();
+    if presented.is_empty() {
+        return;
+    }
+    obs.chain = certs::analyse(&presented, obs.now_unix);
+    let strict_failed = obs.strict.as_ref().is_some_and(|s| s.outcome.is_err());
+    if strict_failed && let Some(Some(leaf)) = obs.chain.first() {
+        // Inside the leaf's validity window, dates cannot mask the chain's own verdict.
+        let midpoint = leaf.not_before_unix / 2 + leaf.not_after_unix / 2;
+        let at = UnixTime::since_unix_epoch(Duration::from_secs(midpoint.max(0) as u64));
+        obs.chain_verdict = Some(ctx.prepared.tls.verify_at(&presented, &obs.host.host, at));
+    }
+}
+
+async fn authenticate(ctx: &HostContext<'_>, obs: &mut HostObservation, tls: bool) {
+    let uri = &ctx.prepared.target.uri;
+    if !uri.has_credentials() {
+        return;
+    }
+    let (elapsed, outcome) = auth::authenticate(
+        uri,
+        &obs.host,
+        ctx.txt_options,
+        tls,
+        ctx.prepared.ca_file.as_deref(),
+        ctx.prepared.client_cert.as_deref(),
+        ctx.prepared.target.settings.timeout,
+    )
+    .await;
+    obs.auth = Some(Timed { elapsed, value: outcome });
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+fn stage_result(ok: bool, elapsed: Duration, details: Value) -> StageResult {
+    let details = match details {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    StageResult { ok, elapsed_ms: ms(elapsed), details }
+}
+
+fn handshake_details(h: &tls::HandshakeObservation, chain: &[Option<certs::CertFacts>], trust: &str) -> Value {
+    let mut d = Map::new();
+    match &h.outcome {
+        Ok(n) => {
+            d.insert("version".into(), json!(n.version));
+            d.insert("cipher_suite".into(), json!(n.cipher_suite));
+        }
+        Err(f) => {
+            d.insert("error".into(), json!(crate::redact::text(&f.describe())));
+            if let tls::TlsFailure::Alert(a) = f {
+                d.insert("alert".into(), json!(tls::alert_name(*a)));
+            }
+            if !h.first_bytes.is_empty() {
+                d.insert("first_bytes".into(), json!(tls::describe_bytes(&h.first_bytes)));
+            }
+        }
+    }
+    d.insert("certificate_requested".into(), json!(h.certificate_requested));
+    if let Some(verdict) = &h.verdict {
+        d.insert(
+            "verification".into(),
+            json!(match verdict {
+                Ok(()) => "ok".to_string(),
+                Err(e) => e.to_string(),
+            }),
+        );
+    }
+    if h.mode == tls::Mode::Strict {
+        d.insert("trust".into(), json!(trust));
+        if !chain.is_empty() {
+            d.insert("chain".into(), json!(chain));
+        }
+    }
+    Value::Object(d)
+}
+
+fn hello_details(r: &Result<hello::HelloReply, hello::HelloError>) -> Value {
+    match r {
+        Ok(reply) => serde_json::to_value(reply).unwrap_or(Value::Null),
+        Err(e) => json!({ "error": crate::redact::text(&e.describe()) }),
+    }
+}
+
+impl HostObservation {
+    /// The per-stage view for reports: ok, time, and the facts each stage learned.
+    pub fn stages(&self) -> BTreeMap<String, StageResult> {
+        let mut stages = BTreeMap::new();
+        if let Some(dns) = &self.dns {
+            let details = match &dns.value {
+                Ok(ips) => json!({ "addresses": ips.iter().map(|i| i.to_string()).collect::<Vec<_>>() }),
+                Err(f) => json!({ "error": f.describe() }),
+            };
+            stages.insert(stage::DNS.to_string(), stage_result(dns.value.is_ok(), dns.elapsed, details));
+        }
+        if self.connected.is_some() || !self.tcp_failures.is_empty() {
+            let attempts: Vec<Value> = self
+                .tcp_failures
+                .iter()
+                .map(|(a, e)| json!({ "address": a.to_string(), "error": format!("{e:?}") }))
+                .collect();
+            let mut d = json!({ "attempts": attempts });
+            if let (Some(a), Some(map)) = (self.connected, d.as_object_mut()) {
+                map.insert("address".into(), json!(a.to_string()));
+            }
+            stages.insert(stage::TCP.to_string(), stage_result(self.connected.is_some(), self.tcp_elapsed, d));
+        }
+        if let Some(h) = &self.strict {
+            stages.insert(
+                stage::TLS_STRICT.to_string(),
+                stage_result(h.outcome.is_ok(), h.elapsed, handshake_details(h, &self.chain, &self.trust)),
+            );
+        }
+        if let Some(h) = &self.relaxed {
+            stages.insert(
+                stage::TLS_RELAXED.to_string(),
+                stage_result(h.outcome.is_ok(), h.elapsed, handshake_details(h, &[], &self.trust)),
+            );
+        }
+        if let Some(l) = &self.legacy {
+            let mut d = json!({ "answer": l.value.describe() });
+            if let (legacy::LegacyAnswer::ServerHello { version, .. }, Some(map)) = (&l.value, d.as_object_mut()) {
+                map.insert("version".into(), json!(legacy::version_name(*version)));
+            }
+            stages.insert(
+                stage::TLS_LEGACY.to_string(),
+                stage_result(matches!(l.value, legacy::LegacyAnswer::ServerHello { .. }), l.elapsed, d),
+            );
+        }
+        if let Some(h) = &self.hello {
+            stages.insert(stage::HELLO.to_string(), stage_result(h.value.is_ok(), h.elapsed, hello_details(&h.value)));
+        }
+        if let Some(h) = &self.plaintext_hello {
+            stages.insert(
+                stage::PLAINTEXT_HELLO.to_string(),
+                stage_result(h.value.is_ok(), h.elapsed, hello_details(&h.value)),
+            );
+        }
+        if let Some(a) = &self.auth {
+            let d = match &a.value {
+                auth::AuthOutcome::Ok => json!({}),
+                auth::AuthOutcome::Rejected(e) | auth::AuthOutcome::Failed(e) => json!({ "error": e }),
+                auth::AuthOutcome::Timeout => json!({ "error": "no answer before the deadline" }),
+            };
+            stages.insert(stage::AUTH.to_string(), stage_result(a.value == auth::AuthOutcome::Ok, a.elapsed, d));
+        }
+        stages
     }
 }

@@ -1,0 +1,161 @@
+//! The MongoDB `hello` handshake as an OP_MSG, over TLS or plaintext.
+
+use std::time::Duration;
+
+use mongodb::bson::{Bson, Document, doc};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+const OP_MSG: i32 = 2013;
+/// Larger replies than this are not a hello reply; refusing them bounds memory.
+const MAX_REPLY: usize = 16 * 1024 * 1024;
+
+/// What the server said about itself.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HelloReply {
+    pub max_wire_version: Option<i64>,
+    /// `standalone`, `primary`, `secondary`, `mongos`, `arbiter`, or `other`.
+    pub server_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_name: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HelloError {
+    Timeout,
+    /// Closed before a reply: on mTLS servers under TLS 1.3 this is how a refusal arrives.
+    Closed(String),
+    /// A rustls error surfaced on the first read (e.g. `certificate_required` alert).
+    Tls(rustls::Error),
+    /// Bytes that are not a MongoDB reply, or a reply with `ok: 0`.
+    Protocol(String),
+}
+
+impl HelloError {
+    pub fn describe(&self) -> String {
+        match self {
+            HelloError::Timeout => "no reply to `hello` before the deadline".to_string(),
+            HelloError::Closed(e) => format!("the connection closed before a `hello` reply ({e})"),
+            HelloError::Tls(e) => format!("TLS error on the first read: {e}"),
+            HelloError::Protocol(e) => e.clone(),
+        }
+    }
+}
+
+fn request() -> Result<Vec<u8>, HelloError> {
+    let body = mongodb::bson::to_vec(&doc! { "hello": 1, "$db": "admin" })
+        .map_err(|e| HelloError::Protocol(format!("cannot encode hello: {e}")))?;
+    let len = 16 + 4 + 1 + body.len();
+    let mut msg = Vec::with_capacity(len);
+    msg.extend_from_slice(&(len as i32).to_le_bytes());
+    msg.extend_from_slice(&1i32.to_le_bytes()); // requestID
+    msg.extend_from_slice(&0i32.to_le_bytes()); // responseTo
+    msg.extend_from_slice(&OP_MSG.to_le_bytes());
+    msg.extend_from_slice(&0u32.to_le_bytes()); // flagBits
+    msg.push(0); // section kind 0: body
+    msg.extend_from_slice(&body);
+    Ok(msg)
+}
+
+/// Sends `hello` and reads the reply, all within `timeout`.
+pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    timeout: Duration,
+) -> Result<HelloReply, HelloError> {
+    match tokio::time::timeout(timeout, exchange(stream)).await {
+        Ok(r) => r,
+        Err(_) => Err(HelloError::Timeout),
+    }
+}
+
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<HelloReply, HelloError> {
+    stream.write_all(&request()?).await.map_err(io_error)?;
+    stream.flush().await.map_err(io_error)?;
+    let mut header = [0u8; 16];
+    stream.read_exact(&mut header).await.map_err(io_error)?;
+    let len = i32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+    let op = i32::from_le_bytes([header[12], header[13], header[14], header[15]]);
+    let len = usize::try_from(len).unwrap_or(0);
+    if !(21..=MAX_REPLY).contains(&len) || op != OP_MSG {
+        return Err(HelloError::Protocol(format!(
+            "the reply is not a MongoDB OP_MSG (length {len}, opcode {op}): the peer is not MongoDB"
+        )));
+    }
+    let mut rest = vec![0u8; len - 16];
+    stream.read_exact(&mut rest).await.map_err(io_error)?;
+    if rest[4] != 0 {
+        return Err(HelloError::Protocol("the reply's first section is not a body".to_string()));
+    }
+    let doc = Document::from_reader(&mut &rest[5..])
+        .map_err(|e| HelloError::Protocol(format!("the reply is not valid BSON: {e}")))?;
+    interpret(&doc)
+}
+
+fn io_error(e: std::io::Error) -> HelloError {
+    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return HelloError::Tls(tls.clone());
+    }
+    HelloError::Closed(e.to_string())
+}
+
+fn number(doc: &Document, key: &str) -> Option<f64> {
+    match doc.get(key)? {
+        Bson::Int32(i) => Some(f64::from(*i)),
+        Bson::Int64(i) => Some(*i as f64),
+        Bson::Double(d) => Some(*d),
+        Bson::Boolean(b) => Some(if *b { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+fn interpret(doc: &Document) -> Result<HelloReply, HelloError> {
+    if number(doc, "ok") != Some(1.0) {
+        let msg = doc.get_str("errmsg").unwrap_or("no error message");
+        return Err(HelloError::Protocol(format!("`hello` returned ok: 0: {msg}")));
+    }
+    let flag = |k: &str| doc.get_bool(k).unwrap_or(false);
+    let set_name = doc.get_str("setName").ok().map(str::to_string);
+    let server_type = if doc.get_str("msg") == Ok("isdbgrid") {
+        "mongos"
+    } else if flag("arbiterOnly") {
+        "arbiter"
+    } else if set_name.is_some() && (flag("isWritablePrimary") || flag("ismaster")) {
+        "primary"
+    } else if flag("secondary") {
+        "secondary"
+    } else if set_name.is_none() && (flag("isWritablePrimary") || flag("ismaster")) {
+        "standalone"
+    } else {
+        "other"
+    };
+    let hosts = doc
+        .get_array("hosts")
+        .map(|a| a.iter().filter_map(|h| h.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    Ok(HelloReply {
+        max_wire_version: number(doc, "maxWireVersion").map(|n| n as i64),
+        server_type: server_type.to_string(),
+        set_name,
+        hosts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interprets_replica_set_members_and_errors() {
+        let primary = doc! { "ok": 1.0, "isWritablePrimary": true, "setName": "rs0", "maxWireVersion": 21, "hosts": ["a:1", "b:2"] };
+        let reply = interpret(&primary).expect("ok reply");
+        assert_eq!(reply.server_type, "primary");
+        assert_eq!(reply.set_name.as_deref(), Some("rs0"));
+        assert_eq!(reply.max_wire_version, Some(21));
+        assert_eq!(reply.hosts.len(), 2);
+        assert_eq!(interpret(&doc! { "ok": 1, "ismaster": true }).map(|r| r.server_type), Ok("standalone".to_string()));
+        assert!(
+            matches!(interpret(&doc! { "ok": 0, "errmsg": "boom" }), Err(HelloError::Protocol(m)) if m.contains("boom"))
+        );
+    }
+}
