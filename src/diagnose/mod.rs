@@ -471,8 +471,16 @@ fn certificate_failure(
         Some(Ok(())) => None,
         None => strict_error.cloned(),
     };
+    // A self-signed certificate made with `openssl req -x509` carries CA:TRUE, so webpki calls it
+    // CaUsedAsEndEntity; unless the user trusts it deliberately, the real problem is the issuer.
+    let self_signed_untrusted = leaf(obs).is_some_and(|l| l.self_signed) && !obs.leaf_is_anchor;
     match chain_error {
         Some(CertificateError::UnknownIssuer) => out.push(unknown_issuer(obs, target)),
+        Some(CertificateError::Other(ref other))
+            if self_signed_untrusted && other.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            out.push(unknown_issuer(obs, target))
+        }
         Some(
             CertificateError::Expired
             | CertificateError::ExpiredContext { .. }
@@ -509,9 +517,11 @@ fn certificate_failure(
         Some(Ok(n)) => out.push(Code::InsecureFallbackRequired.diagnose(
             format!("Only disabling certificate verification would make {target} connect: do not"),
             format!(
-                "strict TLS failed ({error}); a handshake with verification disabled succeeded ({} with {}). \
+                "strict TLS failed ({}); a handshake with verification disabled succeeded ({} with {}). \
 tlsAllowInvalidCertificates/tlsInsecure would \"work\" only by accepting any certificate, including an attacker's.",
-                n.version, n.cipher_suite
+                describe_verification_error(error),
+                n.version,
+                n.cipher_suite
             ),
             remedy_of(Code::InsecureFallbackRequired),
         )),
@@ -524,6 +534,14 @@ tlsAllowInvalidCertificates/tlsInsecure would \"work\" only by accepting any cer
     }
 }
 
+fn describe_verification_error(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(c) => cert_invalid_detail(c),
+        other => other.to_string(),
+    }
+}
+
+#[allow(deprecated)] // older rustls versions still emit the unit variants
 fn cert_invalid_detail(e: &CertificateError) -> String {
     if let CertificateError::Other(other) = e {
         let text = other.to_string();
@@ -532,7 +550,27 @@ fn cert_invalid_detail(e: &CertificateError) -> String {
         }
         return text;
     }
-    format!("{e:?}")
+    match e {
+        CertificateError::UnknownIssuer => "the chain does not reach a trusted root (UnknownIssuer)".to_string(),
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => "a certificate has expired".to_string(),
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "a certificate is not valid yet".to_string()
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "the certificate does not name this host".to_string()
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "the certificate's extended key usage does not allow TLS server authentication".to_string()
+        }
+        CertificateError::BadSignature => "a signature in the chain does not verify".to_string(),
+        CertificateError::UnsupportedSignatureAlgorithm
+        | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "the chain uses a weak or unsupported signature algorithm (for example SHA-1)".to_string()
+        }
+        CertificateError::BadEncoding => "the certificate is malformed".to_string(),
+        other => format!("{other:?}"),
+    }
 }
 
 fn unknown_issuer(obs: &HostObservation, target: &str) -> Diagnosis {

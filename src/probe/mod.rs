@@ -270,6 +270,8 @@ pub struct HostObservation {
     /// webpki's verdict on the chain re-run inside the leaf's validity window, so that chain
     /// problems are seen even when dates fail first.
     pub chain_verdict: Option<Result<(), rustls::Error>>,
+    /// The leaf is itself one of the supplied trust anchors.
+    pub leaf_is_anchor: bool,
     pub now_unix: i64,
 }
 
@@ -293,6 +295,7 @@ impl HostObservation {
             auth: None,
             chain: Vec::new(),
             chain_verdict: None,
+            leaf_is_anchor: false,
             now_unix,
         }
     }
@@ -418,6 +421,7 @@ fn analyse_chain(ctx: &HostContext<'_>, obs: &mut HostObservation) {
         return;
     }
     obs.chain = certs::analyse(&presented, obs.now_unix);
+    obs.leaf_is_anchor = presented.first().is_some_and(|leaf| ctx.prepared.tls.supplied_anchors.contains(leaf));
     let strict_failed = obs.strict.as_ref().is_some_and(|s| s.outcome.is_err());
     if strict_failed && let Some(Some(leaf)) = obs.chain.first() {
         // Inside the leaf's validity window, dates cannot mask the chain's own verdict.

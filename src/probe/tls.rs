@@ -40,6 +40,9 @@ pub struct TlsSetup {
     /// Human description of the trust, for evidence ("Mozilla roots (webpki-roots)", a file).
     pub trust_description: String,
     pub client_key: Option<Arc<CertifiedKey>>,
+    /// Certificates the user supplied as trust anchors, to recognise a self-signed leaf that
+    /// is deliberately trusted.
+    pub supplied_anchors: Vec<CertificateDer<'static>>,
     provider: Arc<CryptoProvider>,
 }
 
@@ -56,9 +59,11 @@ impl TlsSetup {
         let provider = provider();
         let mut roots = RootCertStore::empty();
         let mut trust = Vec::new();
+        let mut supplied_anchors = Vec::new();
         match ca_file {
             Some(path) => {
                 let certs = read_certs(path)?;
+                supplied_anchors.extend(certs.iter().cloned());
                 let (added, _ignored) = roots.add_parsable_certificates(certs);
                 if added == 0 {
                     return Err(AppError::Other(format!("the CA file {} holds no usable certificate", path.display())));
@@ -77,7 +82,13 @@ impl TlsSetup {
             trust.push(format!("the system store ({added} certificates)"));
         }
         let client_key = client_cert.map(|p| load_client_key(p, &provider)).transpose()?.map(Arc::new);
-        Ok(TlsSetup { roots: Arc::new(roots), trust_description: trust.join(" + "), client_key, provider })
+        Ok(TlsSetup {
+            roots: Arc::new(roots),
+            trust_description: trust.join(" + "),
+            client_key,
+            supplied_anchors,
+            provider,
+        })
     }
 
     fn config(&self, mode: Mode, record: &Arc<Recorder>) -> Result<ClientConfig, rustls::Error> {
