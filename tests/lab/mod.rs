@@ -1,0 +1,764 @@
+//! The probe test lab: real servers on 127.0.0.1 for every case the probe must diagnose.
+//!
+//! `lab::shared()` starts the lab once per process (test binary or `examples/lab.rs`) on its own
+//! runtime in a background thread: each `#[tokio::test]` has its own runtime, which would stop
+//! the servers when the first test ends. Child processes stop by themselves once this process
+//! is gone (see `process.rs`). See docs/lab.md for the endpoint map.
+
+// Each test binary uses a different part of the lab, and `pub` items here are reachable only
+// through the including crate's private `mod lab`.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod certs;
+pub mod dns;
+pub mod process;
+pub mod raw;
+pub mod secantus;
+pub mod tls;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use time::{Duration as Days, OffsetDateTime};
+
+use certs::{LeafSpec, Pki, Send, Signer};
+use process::Guarded;
+use tls::ProxyOptions;
+
+/// The zone every lab name lives in; dnsmasq answers A 127.0.0.1 for each endpoint's name.
+pub const ZONE: &str = "lab.test";
+/// A fake Atlas project zone, so Atlas-specific remedies can be tested.
+pub const ATLAS_ZONE: &str = "abcde.mongodb.net";
+/// The user on the `auth` instances.
+pub const AUTH_USER: &str = "labuser";
+/// The user's password. Tests assert it never appears in any output. Plain ASCII on purpose:
+/// its percent-encoded form is the same string.
+pub const CANARY_PASSWORD: &str = "Canary7f3e9b2dPw";
+/// How long child processes may live at most when nobody said otherwise.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// How a client should talk to an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transport {
+    /// TLS is expected (`?tls=true`), whether or not the server manages it.
+    Tls,
+    /// Plain MongoDB wire protocol.
+    Plain,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Endpoint {
+    pub name: String,
+    /// The host name to use: `<name>.lab.test` (needs `--dns-server`), or `localhost` for the
+    /// endpoints the `mongodb` driver must reach (it resolves names itself).
+    pub host: String,
+    pub port: u16,
+    /// `mongodb://host:port/` plus `?tls=true` for TLS endpoints.
+    pub uri: String,
+    pub transport: Transport,
+    /// The diagnosis code(s) this endpoint was built to provoke with the default thresholds and
+    /// `--ca-file` = the lab CA (none for healthy endpoints).
+    pub provokes: Vec<&'static str>,
+    pub description: &'static str,
+}
+
+impl Endpoint {
+    fn new(
+        name: &str,
+        host: String,
+        port: u16,
+        transport: Transport,
+        provokes: &[&'static str],
+        description: &'static str,
+    ) -> Endpoint {
+        let mut endpoint = Endpoint {
+            name: name.to_string(),
+            host,
+            port,
+            uri: String::new(),
+            transport,
+            provokes: provokes.to_vec(),
+            description,
+        };
+        endpoint.uri = endpoint.uri_via(&endpoint.host);
+        endpoint
+    }
+
+    /// The same endpoint reached through another host name (`localhost`, `127.0.0.1`, …).
+    pub fn uri_via(&self, host: &str) -> String {
+        match self.transport {
+            Transport::Tls => format!("mongodb://{host}:{}/?tls=true", self.port),
+            Transport::Plain => format!("mongodb://{host}:{}/", self.port),
+        }
+    }
+
+    /// `host:port`.
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    pub fn socket_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+}
+
+/// A `mongodb+srv` name the lab DNS holds (or deliberately does not hold).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SrvName {
+    pub name: String,
+    pub uri: String,
+    pub provokes: Vec<&'static str>,
+    pub description: &'static str,
+}
+
+pub struct Lab {
+    /// Temporary directory holding certificates, keys, logs and the auth instance's storage.
+    /// Removed shortly after this process exits.
+    pub dir: PathBuf,
+    /// The lab root CA (PEM): pass as `--ca-file` / `tlsCAFile`.
+    pub ca_file: PathBuf,
+    /// A root the lab does not trust (PEM); it signs the `untrusted-root` chain.
+    pub untrusted_ca_file: PathBuf,
+    /// The lab intermediate (PEM), as the AIA URL would serve it.
+    pub intermediate_file: PathBuf,
+    /// Client certificate chain + key (PEM, one file, as `tlsCertificateKeyFile` expects),
+    /// signed by the lab CA, with the clientAuth EKU.
+    pub client_cert_key_file: PathBuf,
+    /// A client certificate + key from the untrusted CA: "a wrong certificate was offered".
+    pub untrusted_client_cert_key_file: PathBuf,
+    /// dnsmasq, answering for `lab.test` and `abcde.mongodb.net` (UDP and TCP).
+    pub dns_server: SocketAddr,
+    endpoints: BTreeMap<String, Endpoint>,
+    srv: BTreeMap<String, SrvName>,
+    children: Mutex<Vec<Guarded>>,
+}
+
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+static LAB: OnceLock<Result<Lab, String>> = OnceLock::new();
+
+/// The lab shared by every test of this process, started on first use.
+pub fn shared() -> &'static Lab {
+    shared_with_lifetime(DEFAULT_LIFETIME)
+}
+
+/// Like [`shared`], with the backstop after which child processes stop even if this process
+/// still runs (only the first call's value counts).
+pub fn shared_with_lifetime(lifetime: Duration) -> &'static Lab {
+    let started = LAB.get_or_init(|| {
+        // Started from a plain thread: `block_on` panics inside a `#[tokio::test]` runtime.
+        let thread = std::thread::Builder::new().name("lab-start".into()).spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("lab")
+                .enable_all()
+                .build()
+                .expect("lab: build runtime");
+            let lab = runtime.block_on(Lab::start(lifetime));
+            let _ = RUNTIME.set(runtime);
+            lab
+        });
+        match thread.map(|t| t.join()) {
+            Ok(Ok(lab)) => Ok(lab),
+            Ok(Err(panic)) => Err(panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "lab: startup panicked".into())),
+            Err(e) => Err(format!("lab: cannot start thread: {e}")),
+        }
+    });
+    match started {
+        Ok(lab) => lab,
+        Err(why) => panic!("the probe lab failed to start (run scripts/test to install its tools):\n{why}"),
+    }
+}
+
+fn lab_name(name: &str) -> String {
+    format!("{name}.{ZONE}")
+}
+
+/// SANs for a healthy leaf: its lab name plus the loopback names, so `localhost` works too.
+fn names_for(name: &str) -> Vec<String> {
+    vec![lab_name(name), "localhost".into(), "127.0.0.1".into()]
+}
+
+struct ProxySpec {
+    name: &'static str,
+    leaf: LeafSpec,
+    tls12_only: bool,
+    mtls: bool,
+    provokes: &'static [&'static str],
+    description: &'static str,
+}
+
+fn proxy_specs() -> Vec<ProxySpec> {
+    let now = OffsetDateTime::now_utc();
+    let spec = |name: &'static str, provokes: &'static [&'static str], description: &'static str, leaf: LeafSpec| {
+        ProxySpec { name, leaf, tls12_only: false, mtls: false, provokes, description }
+    };
+    let server = |name: &'static str| LeafSpec::server(name, names_for(name));
+    let mut specs = vec![
+        spec("valid", &[], "leaf + intermediate, TLS 1.2/1.3, proxied to SecantusDB", server("valid")),
+        spec(
+            "full-chain",
+            &[],
+            "leaf + intermediate + root",
+            LeafSpec { send: Send::WithIntermediateAndRoot, ..server("full-chain") },
+        ),
+        spec(
+            "expired",
+            &["cert-expired", "insecure-fallback-required"],
+            "leaf expired 2 days ago",
+            LeafSpec { not_before: now - Days::days(60), not_after: now - Days::days(2), ..server("expired") },
+        ),
+        spec(
+            "not-yet-valid",
+            &["cert-not-yet-valid", "insecure-fallback-required"],
+            "leaf valid from 30 days from now",
+            LeafSpec { not_before: now + Days::days(30), not_after: now + Days::days(400), ..server("not-yet-valid") },
+        ),
+        spec(
+            "expiring-20d",
+            &["cert-expiring-soon"],
+            "leaf expires in 20 days (warning, verdict pass)",
+            LeafSpec { not_after: now + Days::days(20) + Days::hours(1), ..server("expiring-20d") },
+        ),
+        spec(
+            "expiring-3d",
+            &["cert-expiring-soon"],
+            "leaf expires in 3 days (error)",
+            LeafSpec { not_after: now + Days::days(3) + Days::hours(1), ..server("expiring-3d") },
+        ),
+        spec(
+            "wrong-host",
+            &["cert-hostname-mismatch", "insecure-fallback-required"],
+            "leaf for somewhere-else.lab.test only (no localhost SAN either)",
+            LeafSpec::server("wrong-host", vec![format!("somewhere-else.{ZONE}")]),
+        ),
+        spec(
+            "self-signed",
+            &["cert-self-signed", "insecure-fallback-required"],
+            "self-signed leaf with the right names",
+            LeafSpec { signer: Signer::SelfSigned, send: Send::LeafOnly, ..server("self-signed") },
+        ),
+        spec(
+            "untrusted-root",
+            &["cert-untrusted-issuer", "insecure-fallback-required"],
+            "leaf + intermediate + root of a CA not in the lab trust file",
+            LeafSpec {
+                signer: Signer::UntrustedIntermediate,
+                send: Send::WithIntermediateAndRoot,
+                ..server("untrusted-root")
+            },
+        ),
+        spec(
+            "aia-missing-intermediate",
+            &["cert-chain-incomplete", "insecure-fallback-required"],
+            "leaf with an AIA caIssuers URL, sent without its intermediate",
+            LeafSpec {
+                send: Send::LeafOnly,
+                aia_ca_issuers: Some(certs::AIA_CA_ISSUERS_URL),
+                ..server("aia-missing-intermediate")
+            },
+        ),
+        spec(
+            "no-aia-missing-intermediate",
+            &["cert-untrusted-issuer", "insecure-fallback-required"],
+            "leaf without AIA, sent without its intermediate (private CA or missing intermediate)",
+            LeafSpec { send: Send::LeafOnly, ..server("no-aia-missing-intermediate") },
+        ),
+        spec(
+            "ca-as-leaf",
+            &["cert-invalid", "insecure-fallback-required"],
+            "a CA certificate (basicConstraints CA:TRUE) presented as the leaf",
+            LeafSpec { is_ca: true, ..server("ca-as-leaf") },
+        ),
+        spec(
+            "hostile-subject",
+            &["cert-self-signed", "insecure-fallback-required"],
+            "self-signed leaf whose subject/issuer CN is Markdown/HTML-hostile text (escaping tests)",
+            LeafSpec {
+                common_name: certs::HOSTILE_SUBJECT.to_string(),
+                signer: Signer::SelfSigned,
+                send: Send::LeafOnly,
+                ..server("hostile-subject")
+            },
+        ),
+        spec("healthy-1", &[], "member 1 of the healthy SRV cluster", server("healthy-1")),
+        spec("healthy-2", &[], "member 2 of the healthy SRV cluster", server("healthy-2")),
+        spec("healthy-3", &[], "member 3 of the healthy SRV cluster", server("healthy-3")),
+        spec(
+            "atlas-untrusted-root",
+            &["cert-untrusted-issuer", "insecure-fallback-required"],
+            "an Atlas-like host name whose chain ends in a root outside the trust",
+            LeafSpec {
+                signer: Signer::UntrustedIntermediate,
+                ..LeafSpec::server("atlas-untrusted-root", vec![format!("cluster1-shard-00-00.{ATLAS_ZONE}")])
+            },
+        ),
+    ];
+    specs.push(ProxySpec { tls12_only: true, ..spec("tls12", &[], "TLS 1.2 only (no TLS 1.3)", server("tls12")) });
+    specs.push(ProxySpec {
+        mtls: true,
+        ..spec(
+            "mtls",
+            &["client-certificate-required"],
+            "requires a client certificate from the lab CA (fine with client_cert_key_file)",
+            server("mtls"),
+        )
+    });
+    specs.push(ProxySpec {
+        mtls: true,
+        tls12_only: true,
+        ..spec(
+            "mtls-tls12",
+            &["client-certificate-required"],
+            "requires a client certificate, TLS 1.2 only (the refusal comes inside the handshake)",
+            server("mtls-tls12"),
+        )
+    });
+    specs
+}
+
+impl Lab {
+    /// Starts every server. Must run on a runtime that outlives the lab.
+    pub async fn start(lifetime: Duration) -> Lab {
+        let dir = tempfile::Builder::new().prefix("mongo-preflight-lab-").tempdir().expect("lab: temp dir").keep();
+        process::spawn_janitor(&dir, lifetime);
+        let pki = Pki::generate(&dir);
+        let client =
+            pki.issue(&LeafSpec { client_auth: true, ..LeafSpec::server("client", vec![format!("client.{ZONE}")]) });
+        let untrusted_client = pki.issue(&LeafSpec {
+            client_auth: true,
+            signer: Signer::UntrustedIntermediate,
+            ..LeafSpec::server("untrusted-client", vec![format!("untrusted-client.{ZONE}")])
+        });
+        let secantus_tls_id = pki.issue(&LeafSpec::server("secantus-tls", names_for("secantus-tls")));
+        let secantus_mtls_id = pki.issue(&LeafSpec::server("secantus-mtls", names_for("secantus-mtls")));
+        let tls10_id = pki.issue(&LeafSpec::server("tls10", names_for("tls10")));
+        let auth_tls_id = pki.issue(&LeafSpec::server("auth-tls", names_for("auth-tls")));
+
+        let mut endpoints = BTreeMap::new();
+        fn add(endpoints: &mut BTreeMap<String, Endpoint>, endpoint: Endpoint) {
+            endpoints.insert(endpoint.name.clone(), endpoint);
+        }
+        let rejected = [
+            raw::access_list_rejecting().await,
+            raw::access_list_rejecting().await,
+            raw::access_list_rejecting().await,
+            raw::access_list_rejecting().await,
+        ];
+        let alert_description = "answers the ClientHello with 15 03 03 00 02 02 50 (fatal internal_error) and closes";
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "rejected",
+                lab_name("rejected"),
+                rejected[0],
+                Transport::Tls,
+                &["ip-access-list-rejected"],
+                alert_description,
+            ),
+        );
+        for (i, port) in rejected[1..].iter().enumerate() {
+            let name = format!("rejected-{}", i + 1);
+            add(
+                &mut endpoints,
+                Endpoint::new(
+                    &name,
+                    lab_name(&name),
+                    *port,
+                    Transport::Tls,
+                    &["ip-access-list-rejected"],
+                    alert_description,
+                ),
+            );
+        }
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "atlas-rejected",
+                format!("cluster0-shard-00-00.{ATLAS_ZONE}"),
+                rejected[1],
+                Transport::Tls,
+                &["ip-access-list-rejected"],
+                "the access-list alert under an Atlas-like *.mongodb.net name",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "silent",
+                lab_name("silent"),
+                raw::silent().await,
+                Transport::Tls,
+                &["tls-handshake-timeout"],
+                "accepts, never answers, closes after 30 s",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "http",
+                lab_name("http"),
+                raw::http().await,
+                Transport::Tls,
+                &["server-not-tls"],
+                "answers HTTP/1.1 400 Bad Request",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "ssh",
+                lab_name("ssh"),
+                raw::ssh().await,
+                Transport::Tls,
+                &["server-not-tls"],
+                "sends an SSH-2.0 banner",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "closed",
+                lab_name("closed"),
+                raw::closed_port(),
+                Transport::Tls,
+                &["tcp-connection-refused"],
+                "nothing listens",
+            ),
+        );
+
+        // The slow parts, concurrently: four SecantusDB instances (one restarted) and OpenSSL.
+        let (plain, native_tls, native_mtls, auth, tls10) = tokio::join!(
+            secantus::start("secantus-plain", secantus::Mode::Plain, &dir, lifetime),
+            secantus::start(
+                "secantus-tls",
+                secantus::Mode::Tls { cert_chain: &secantus_tls_id.chain_file, key: &secantus_tls_id.key_file },
+                &dir,
+                lifetime
+            ),
+            secantus::start(
+                "secantus-mtls",
+                secantus::Mode::MutualTls {
+                    cert_chain: &secantus_mtls_id.chain_file,
+                    key: &secantus_mtls_id.key_file,
+                    ca: &pki.ca_file
+                },
+                &dir,
+                lifetime
+            ),
+            secantus::start_with_user("secantus-auth", &dir, lifetime, AUTH_USER, CANARY_PASSWORD),
+            tls::tls10_server(&tls10_id, &dir, lifetime),
+        );
+        let upstream = SocketAddr::from(([127, 0, 0, 1], plain.1));
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "plain",
+                lab_name("plain"),
+                plain.1,
+                Transport::Plain,
+                &[],
+                "SecantusDB without TLS (with ?tls=true: server-not-tls)",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "secantus-tls",
+                lab_name("secantus-tls"),
+                native_tls.1,
+                Transport::Tls,
+                &[],
+                "SecantusDB with native TLS",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "secantus-mtls",
+                lab_name("secantus-mtls"),
+                native_mtls.1,
+                Transport::Tls,
+                &["client-certificate-required"],
+                "SecantusDB with native TLS requiring a client certificate from the lab CA",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "auth",
+                "localhost".into(),
+                auth.1,
+                Transport::Plain,
+                &[],
+                "SecantusDB with --auth; user labuser / CANARY_PASSWORD in admin (wrong password: auth-failed)",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "tls10",
+                lab_name("tls10"),
+                tls10.1,
+                Transport::Tls,
+                &["tls-protocol-mismatch"],
+                "openssl s_server accepting only TLS 1.0 (legacy ciphers allowed)",
+            ),
+        );
+
+        for spec in proxy_specs() {
+            let identity = pki.issue(&spec.leaf);
+            let options = ProxyOptions {
+                tls12_only: spec.tls12_only,
+                client_roots: spec.mtls.then(|| vec![pki.root_der().clone()]),
+            };
+            let port = tls::proxy(&identity, &options, upstream).await;
+            let host = if spec.name == "atlas-untrusted-root" {
+                format!("cluster1-shard-00-00.{ATLAS_ZONE}")
+            } else {
+                lab_name(spec.name)
+            };
+            add(&mut endpoints, Endpoint::new(spec.name, host, port, Transport::Tls, spec.provokes, spec.description));
+        }
+        let auth_tls_port = tls::proxy(
+            &auth_tls_id,
+            &ProxyOptions { tls12_only: false, client_roots: None },
+            SocketAddr::from(([127, 0, 0, 1], auth.1)),
+        )
+        .await;
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "auth-tls",
+                "localhost".into(),
+                auth_tls_port,
+                Transport::Tls,
+                &[],
+                "valid TLS proxy in front of the --auth instance (for the driver's strict-TLS auth stage)",
+            ),
+        );
+
+        let port_of = |name: &str| endpoints[name].port;
+        let srv_list = [
+            (
+                "rejected",
+                format!("rejected.{ZONE}"),
+                (1..=3).map(|i| (lab_name(&format!("rejected-{i}")), port_of(&format!("rejected-{i}")))).collect(),
+                Some("authSource=admin".to_string()),
+                vec!["ip-access-list-rejected"],
+                "three hosts that all send the access-list alert",
+            ),
+            (
+                "healthy",
+                format!("healthy.{ZONE}"),
+                (1..=3).map(|i| (lab_name(&format!("healthy-{i}")), port_of(&format!("healthy-{i}")))).collect(),
+                Some("authSource=admin".to_string()),
+                vec![],
+                "three valid TLS proxies to SecantusDB",
+            ),
+            (
+                "outside",
+                format!("outside.{ZONE}"),
+                vec![("db.elsewhere.test".to_string(), port_of("valid"))],
+                None,
+                vec!["srv-invalid-target"],
+                "SRV target outside the parent domain lab.test",
+            ),
+            (
+                "dangling",
+                format!("dangling.{ZONE}"),
+                vec![(lab_name("ghost"), port_of("valid"))],
+                None,
+                vec!["dns-host-not-found"],
+                "SRV target ghost.lab.test has no address (NXDOMAIN)",
+            ),
+            (
+                "atlas-rejected",
+                format!("cluster0.{ATLAS_ZONE}"),
+                (0..3)
+                    .map(|i| (format!("cluster0-shard-00-0{i}.{ATLAS_ZONE}"), port_of(&format!("rejected-{}", i + 1))))
+                    .collect(),
+                Some("authSource=admin&replicaSet=atlas-abcde-shard-0".to_string()),
+                vec!["ip-access-list-rejected"],
+                "Atlas-like cluster whose three hosts send the access-list alert",
+            ),
+        ];
+        let mut zone = dns::Zone {
+            hosts: endpoints.values().map(|e| e.host.clone()).filter(|h| h != "localhost").collect(),
+            clusters: vec![],
+            no_address: vec![lab_name("noaddr")],
+            broken_domains: vec![format!("broken.{ZONE}")],
+            local_domains: vec![ZONE.to_string(), "elsewhere.test".to_string(), "mongodb.net".to_string()],
+        };
+        zone.hosts.extend(
+            ["localhost".to_string(), "db.elsewhere.test".to_string()]
+                .into_iter()
+                .chain((0..3).map(|i| format!("cluster0-shard-00-0{i}.{ATLAS_ZONE}"))),
+        );
+        zone.hosts.sort();
+        zone.hosts.dedup();
+        let mut srv = BTreeMap::new();
+        for (key, name, targets, txt, provokes, description) in srv_list {
+            srv.insert(
+                key.to_string(),
+                SrvName { uri: format!("mongodb+srv://{name}/"), name: name.clone(), provokes, description },
+            );
+            zone.clusters.push(dns::SrvCluster { name, targets, txt });
+        }
+        let extra_srv: [(&str, String, Vec<&'static str>, &'static str); 3] = [
+            ("missing", format!("missing.{ZONE}"), vec!["dns-srv-not-found"], "no SRV record (NXDOMAIN)"),
+            (
+                "broken",
+                format!("broken.{ZONE}"),
+                vec!["dns-lookup-failed"],
+                "every lookup under broken.lab.test gets SERVFAIL",
+            ),
+            (
+                "noaddr",
+                format!("noaddr.{ZONE}"),
+                vec!["dns-srv-not-found"],
+                "the name exists (TXT only) but has no SRV",
+            ),
+        ];
+        for (key, name, provokes, description) in extra_srv {
+            srv.insert(key.to_string(), SrvName { uri: format!("mongodb+srv://{name}/"), name, provokes, description });
+        }
+        let dns_child = dns::start(&zone, &dir, lifetime).await;
+        let valid_port = port_of("valid");
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "noaddr-host",
+                lab_name("noaddr"),
+                valid_port,
+                Transport::Tls,
+                &["dns-host-not-found"],
+                "a host name that exists (TXT record) but has no A/AAAA record",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "nxdomain-host",
+                lab_name("nonexistent"),
+                valid_port,
+                Transport::Tls,
+                &["dns-host-not-found"],
+                "a host name the lab DNS answers NXDOMAIN for",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "servfail-host",
+                format!("db.broken.{ZONE}"),
+                valid_port,
+                Transport::Tls,
+                &["dns-lookup-failed"],
+                "a host name whose lookup gets SERVFAIL",
+            ),
+        );
+
+        Lab {
+            ca_file: pki.ca_file.clone(),
+            untrusted_ca_file: pki.untrusted_ca_file.clone(),
+            intermediate_file: pki.intermediate_file.clone(),
+            client_cert_key_file: client.combined_file.clone(),
+            untrusted_client_cert_key_file: untrusted_client.combined_file.clone(),
+            dns_server: SocketAddr::from(([127, 0, 0, 1], dns_child.1)),
+            dir,
+            endpoints,
+            srv,
+            children: Mutex::new(vec![plain.0, native_tls.0, native_mtls.0, auth.0, tls10.0, dns_child.0]),
+        }
+    }
+
+    /// The endpoint called `name`; panics listing the known names otherwise.
+    pub fn endpoint(&self, name: &str) -> &Endpoint {
+        self.endpoints.get(name).unwrap_or_else(|| {
+            panic!(
+                "lab: no endpoint {name:?}; known: {}",
+                self.endpoints.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+
+    pub fn endpoints(&self) -> impl Iterator<Item = &Endpoint> {
+        self.endpoints.values()
+    }
+
+    /// The `mongodb+srv` name called `name` (`rejected`, `healthy`, `missing`, `outside`,
+    /// `dangling`, `broken`, `noaddr`, `atlas-rejected`).
+    pub fn srv(&self, name: &str) -> &SrvName {
+        self.srv.get(name).unwrap_or_else(|| {
+            panic!("lab: no SRV name {name:?}; known: {}", self.srv.keys().cloned().collect::<Vec<_>>().join(", "))
+        })
+    }
+
+    pub fn srv_names(&self) -> impl Iterator<Item = &SrvName> {
+        self.srv.values()
+    }
+
+    /// `--dns-server` argument.
+    pub fn dns_arg(&self) -> String {
+        self.dns_server.to_string()
+    }
+
+    pub fn ca_file_arg(&self) -> String {
+        self.ca_file.to_string_lossy().into_owned()
+    }
+
+    /// `mongodb://labuser:<password>@localhost:<auth port>/?authSource=admin`.
+    pub fn auth_uri(&self, password: &str) -> String {
+        format!("mongodb://{AUTH_USER}:{password}@localhost:{}/?authSource=admin", self.endpoint("auth").port)
+    }
+
+    /// The same through the valid TLS proxy in front of the auth instance.
+    pub fn auth_tls_uri(&self, password: &str) -> String {
+        format!(
+            "mongodb://{AUTH_USER}:{password}@localhost:{}/?tls=true&authSource=admin",
+            self.endpoint("auth-tls").port
+        )
+    }
+
+    /// `uri` with `tlsCertificateKeyFile` set to the lab client certificate.
+    pub fn with_client_cert(&self, uri: &str) -> String {
+        let separator = if uri.contains('?') { '&' } else { '?' };
+        format!("{uri}{separator}tlsCertificateKeyFile={}", self.client_cert_key_file.display())
+    }
+
+    /// The lab as JSON: endpoints, SRV names, files, DNS server and canary.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "ca_file": self.ca_file,
+            "untrusted_ca_file": self.untrusted_ca_file,
+            "intermediate_file": self.intermediate_file,
+            "client_cert_key_file": self.client_cert_key_file,
+            "untrusted_client_cert_key_file": self.untrusted_client_cert_key_file,
+            "dns_server": self.dns_arg(),
+            "auth_user": AUTH_USER,
+            "canary_password": CANARY_PASSWORD,
+            "auth_uri": self.auth_uri(CANARY_PASSWORD),
+            "auth_tls_uri": self.auth_tls_uri(CANARY_PASSWORD),
+            "dir": self.dir,
+            "endpoints": self.endpoints,
+            "srv": self.srv,
+        })
+    }
+
+    /// Log of a child process (`secantus-plain`, `dnsmasq`, `openssl-tls10`, …), for debugging.
+    pub fn log_of(&self, child: &str) -> PathBuf {
+        self.dir.join(format!("{child}.log"))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
