@@ -246,9 +246,15 @@ fn relaxed_note(obs: &HostObservation) -> Option<&'static str> {
 
 fn with_relaxed_note(evidence: String, obs: &HostObservation) -> String {
     match relaxed_note(obs) {
-        Some(note) => format!("{evidence} {note}"),
+        Some(note) => sentence_then(&evidence, note),
         None => evidence,
     }
+}
+
+/// Joins two pieces of evidence as sentences.
+fn sentence_then(first: &str, second: &str) -> String {
+    let first = first.trim_end();
+    if first.ends_with(['.', '!', '?']) { format!("{first} {second}") } else { format!("{first}. {second}") }
 }
 
 fn handshake_failure(
@@ -527,7 +533,7 @@ tlsAllowInvalidCertificates/tlsInsecure would \"work\" only by accepting any cer
         )),
         Some(Err(_)) => {
             if let Some(first) = out.get_mut(start) {
-                first.evidence = format!("{} {RELAXED_ALSO_FAILED}", first.evidence);
+                first.evidence = sentence_then(&first.evidence, RELAXED_ALSO_FAILED);
             }
         }
         None => {}
