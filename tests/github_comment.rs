@@ -539,3 +539,27 @@ async fn no_comment_outside_a_pull_request_event() {
     assert!(published.notes.iter().all(|n| n.severity == Severity::Info), "{:?}", published.notes);
     assert!(Path::new(&lab.dir.path().join("summary.md")).exists(), "the summary is written anyway");
 }
+
+#[tokio::test]
+async fn every_request_has_a_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let target = Target {
+        api_url: server.uri(),
+        repository: Repository { owner: OWNER.into(), name: REPO.into() },
+        pr_number: PR,
+        token: Token::new(TOKEN),
+    };
+    let policy = RetryPolicy { attempts: 2, request_timeout: Duration::from_millis(300), ..fast_retries() };
+    let outcome = mongo_preflight::github::comment::upsert(&target, &policy, |_| MARKER.to_string()).await;
+    match outcome {
+        Err(CommentError::GaveUp { message }) => assert!(message.contains("no answer within"), "{message}"),
+        other => panic!("expected to give up: {other:?}"),
+    }
+    let requests = server.received_requests().await.unwrap_or_default();
+    assert_eq!(requests.len(), 2, "one try and one retry");
+    assert!(requests.iter().all(|r| r.method.as_str() == "GET"), "nothing is created blind");
+}
