@@ -22,6 +22,12 @@ fail() {
 }
 
 action_path="${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set}"
+runner_temp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+# Windows runners hand out `D:\a\...` paths; Git Bash's tools want `/d/a/...`.
+if command -v cygpath >/dev/null 2>&1; then
+  action_path=$(cygpath -u "$action_path")
+  runner_temp=$(cygpath -u "$runner_temp")
+fi
 sums_file="$action_path/checksums/sha256.sum"
 source_version=$(sed -n 's/^version[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$action_path/Cargo.toml" | head -n 1)
 requested="${INPUT_VERSION:-}"
@@ -41,7 +47,7 @@ case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in
   *) target="" ;;
 esac
 
-work="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/mongo-preflight-$version"
+work="$runner_temp/mongo-preflight-$version"
 mkdir -p "$work"
 
 sha256_of() {
