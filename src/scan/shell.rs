@@ -1,0 +1,44 @@
+//! Shell scripts and CI steps: `mongosh`, `mongo`, `mongodump`, `mongorestore` … with
+//! `--tlsAllowInvalidCertificates`, `--tlsAllowInvalidHostnames`, `--tlsInsecure`,
+//! `--sslAllowInvalidCertificates`. The engine recognises a `--flag` in any file; this family
+//! supplies the shell's comment syntax (a `#` that starts a word) and the safe alternatives.
+
+use super::rules::Rule;
+use super::strip::Syntax;
+
+pub static SYNTAX: Syntax = Syntax {
+    line_comments: &["#"],
+    comment_needs_space: true,
+    quotes: b"\"'",
+    multiline_quotes: b"\"'",
+    ..Syntax::new()
+};
+
+pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::AllowInvalidCertificates | Rule::TlsInsecure => "mongosh \"$URI\" --tls --tlsCAFile /path/to/ca.pem",
+        Rule::AllowInvalidHostnames => "connect with a host name the certificate lists",
+        Rule::TlsDisabledForRemoteHost => "drop `tls=false`; `mongodb+srv://` turns TLS on",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scan::rules::Rule;
+    use crate::scan::scan_text;
+
+    fn rules(path: &str, text: &str) -> Vec<(Rule, u32)> {
+        scan_text(path, text).into_iter().map(|h| (h.rule, h.line)).collect()
+    }
+
+    #[test]
+    fn cli_flags() {
+        let sh = "#!/bin/sh\n# mongosh --tlsInsecure\nmongosh \"$MONGODB_URI\" \\\n  --tlsAllowInvalidCertificates \\\n  --eval 'db.ping()'\nexport MONGODB_TLS_INSECURE=${MONGODB_TLS_INSECURE:-false}\n";
+        assert_eq!(rules("ci.sh", sh), vec![(Rule::AllowInvalidCertificates, 4)]);
+        let wf = "jobs:\n  t:\n    steps:\n      - run: mongosh \"$URI\" --tlsAllowInvalidHostnames --quiet\n";
+        assert_eq!(rules(".github/workflows/ci.yml", wf), vec![(Rule::AllowInvalidHostnames, 4)]);
+        let argparse = "parser.add_argument('--tlsInsecure', action='store_true')  # mongo\n";
+        assert!(rules("cli.py", argparse).is_empty());
+    }
+}

@@ -1,0 +1,278 @@
+//! Connection strings anywhere: the URI option names every driver shares, where
+//! `mongodb://` / `mongodb+srv://` strings (plain or URL-encoded) sit in a file, and
+//! `tls=false` towards a host that is not local.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::engine::{FileCtx, Hit, Insecure, Reach, Spec, is_falsy, parse_value, skip_blanks};
+use super::rules::Rule;
+
+/// The connection-string options of the MongoDB URI spec. Their names are MongoDB's own, so
+/// they count in any file, any language, and as environment variables.
+pub static SPECS: &[Spec] = &[
+    Spec {
+        words: &["tls", "allow", "invalid", "certificates"],
+        rule: Rule::AllowInvalidCertificates,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::Anywhere,
+        separated_reach: Reach::Anywhere,
+        langs: &[],
+    },
+    Spec {
+        words: &["ssl", "allow", "invalid", "certificates"],
+        rule: Rule::AllowInvalidCertificates,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::Anywhere,
+        separated_reach: Reach::Anywhere,
+        langs: &[],
+    },
+    Spec {
+        words: &["tls", "allow", "invalid", "hostnames"],
+        rule: Rule::AllowInvalidHostnames,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::Anywhere,
+        separated_reach: Reach::Anywhere,
+        langs: &[],
+    },
+    Spec {
+        words: &["ssl", "allow", "invalid", "hostnames"],
+        rule: Rule::AllowInvalidHostnames,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::Anywhere,
+        separated_reach: Reach::Anywhere,
+        langs: &[],
+    },
+    // `tlsInsecure` is MongoDB's; `TLS_INSECURE` / `tls_insecure` is also other tools' toggle.
+    Spec {
+        words: &["tls", "insecure"],
+        rule: Rule::TlsInsecure,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::Anywhere,
+        separated_reach: Reach::MongoFile,
+        langs: &[],
+    },
+    Spec {
+        words: &["tls", "disable", "ocsp", "endpoint", "check"],
+        rule: Rule::OcspCheckDisabled,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::Anywhere,
+        separated_reach: Reach::Anywhere,
+        langs: &[],
+    },
+    Spec {
+        words: &["tls", "disable", "certificate", "revocation", "check"],
+        rule: Rule::RevocationCheckDisabled,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::Anywhere,
+        separated_reach: Reach::Anywhere,
+        langs: &[],
+    },
+];
+
+/// Where a MongoDB connection string sits in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UriSpan {
+    pub start: usize,
+    pub end: usize,
+    /// 0-based line of `start`.
+    pub line: usize,
+    /// The first host that is not local, when every host is a literal.
+    pub remote_host: Option<String>,
+}
+
+static SCHEME: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // constant pattern
+    Regex::new(r"(?i)mongodb(?:\+srv|%2bsrv)?(?:://|%3a%2f%2f)").unwrap()
+});
+
+/// Every `mongodb://` and `mongodb+srv://` string, URL-encoded or not.
+pub fn find_uris(text: &str) -> Vec<UriSpan> {
+    let b = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut line = 0;
+    let mut counted = 0;
+    for m in SCHEME.find_iter(text) {
+        if m.start() > 0 && super::engine::is_ident_byte(b[m.start() - 1]) {
+            continue;
+        }
+        let end = b[m.end()..]
+            .iter()
+            .position(|&c| c.is_ascii_whitespace() || b"\"'`<>|^\\".contains(&c))
+            .map(|p| p + m.end())
+            .unwrap_or(b.len());
+        line += b[counted..m.start()].iter().filter(|&&c| c == b'\n').count();
+        counted = m.start();
+        let raw = &text[m.start()..end];
+        let decoded = if raw.to_ascii_lowercase().contains("%3a%2f%2f") {
+            percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+        } else {
+            raw.to_string()
+        };
+        spans.push(UriSpan { start: m.start(), end, line, remote_host: remote_host(&decoded) });
+    }
+    spans
+}
+
+/// The first host of a connection string that is not local; `None` when all are local or when
+/// a host is not a literal (a template, a variable).
+fn remote_host(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let srv = scheme.to_ascii_lowercase().ends_with("+srv");
+    let authority_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let after_user = authority.rfind('@').map(|a| &authority[a + 1..]).unwrap_or(authority);
+    let hostlist = after_user.split('/').next().unwrap_or("");
+    if hostlist.is_empty() || hostlist.contains(['{', '}', '$', '%', '<', '>', '(', ')', '*', '`']) {
+        return None;
+    }
+    for raw in hostlist.split(',') {
+        let host = if let Some(v6) = raw.strip_prefix('[') {
+            v6.split(']').next().unwrap_or("")
+        } else {
+            raw.split(':').next().unwrap_or("")
+        };
+        if host.is_empty() || !host.bytes().all(|c| c.is_ascii_alphanumeric() || b".-_:".contains(&c)) {
+            return None;
+        }
+        if !is_local(host) || (srv && !host.eq_ignore_ascii_case("localhost")) {
+            return Some(host.to_string());
+        }
+    }
+    None
+}
+
+/// Loopback, and single-label names (a Docker Compose or Kubernetes service on the same
+/// network, such as `mongo`): a plaintext connection to them does not leave the machine or
+/// the pod network the way a connection to Atlas does.
+pub fn is_local(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    h == "localhost"
+        || h.ends_with(".localhost")
+        || h == "::1"
+        || h == "0.0.0.0"
+        || h == "host.docker.internal"
+        || h.starts_with("127.") && h.split('.').count() == 4
+        || (!h.contains('.') && !h.contains(':'))
+}
+
+/// `tls=false` / `ssl=false`, inside a connection string or as a client option next to one,
+/// when the connection string's host is remote.
+pub fn scan_tls_disabled(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
+    if ctx.uris.is_empty() {
+        return;
+    }
+    let b = ctx.bytes();
+    for span in &ctx.uris {
+        let Some(host) = &span.remote_host else { continue };
+        let raw = &ctx.text[span.start..span.end];
+        let lower = raw.to_ascii_lowercase();
+        let Some(q) = lower.find(['?']).or_else(|| lower.find("%3f")) else { continue };
+        let mut i = q;
+        while i < lower.len() {
+            let at = &lower.as_bytes()[i..];
+            let boundary = matches!(at[0], b'?' | b'&' | b';')
+                || at.starts_with(b"%3f")
+                || at.starts_with(b"%26")
+                || at.starts_with(b"&amp;");
+            if boundary {
+                let skip = if at.starts_with(b"&amp;") {
+                    5
+                } else if at.starts_with(b"%") {
+                    3
+                } else {
+                    1
+                };
+                let name_at = i + skip;
+                for name in ["tls", "ssl"] {
+                    if lower[name_at..].starts_with(name) {
+                        let after = &lower[name_at + name.len()..];
+                        let value = after.strip_prefix('=').or_else(|| after.strip_prefix("%3d"));
+                        if let Some(value) = value {
+                            let v: String = value.split(['&', ';', '%', '#']).next().unwrap_or("").to_string();
+                            if is_falsy(&v) {
+                                out.push(Hit {
+                                    rule: Rule::TlsDisabledForRemoteHost,
+                                    offset: span.start + name_at,
+                                    message: format!("`{name}=false` in a connection string to the remote host `{host}`"),
+                                });
+                            }
+                        }
+                    }
+                }
+                i = name_at;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    // As a client option next to the connection string: `MongoClient(uri, tls=False)`,
+    // `tls: false` beside `uri:`, `MONGODB_TLS=false` beside `MONGODB_URI=`.
+    static OPTION: LazyLock<Regex> = LazyLock::new(|| {
+        #[allow(clippy::unwrap_used)] // constant pattern
+        Regex::new(
+            r#"(?i)(?:^|[^A-Za-z0-9_$.-])["']?((?:[A-Za-z0-9_]*mongo[A-Za-z0-9_.-]*?[._-])?(?:use[_-]?)?(?:tls|ssl)(?:[._-]?enabled)?)["']?[ \t]*(?:=>|:=|:|=)"#,
+        )
+        .unwrap()
+    });
+    for caps in OPTION.captures_iter(ctx.text) {
+        let (Some(whole), Some(name)) = (caps.get(0), caps.get(1)) else { continue };
+        let start = name.start();
+        if ctx.in_mongo_uri(start) || b.get(whole.end()) == Some(&b'=') {
+            continue;
+        }
+        let Some(value) = parse_value(b, skip_blanks(b, whole.end()), super::engine::Sep::Assign) else { continue };
+        if !is_falsy(&value.text) {
+            continue;
+        }
+        let line = b[..start].iter().filter(|&&c| c == b'\n').count();
+        let nearest = ctx
+            .uris
+            .iter()
+            .filter(|u| u.line.abs_diff(line) <= 3)
+            .min_by_key(|u| (u.line.abs_diff(line), u.line > line));
+        if let Some(UriSpan { remote_host: Some(host), .. }) = nearest {
+            out.push(Hit {
+                rule: Rule::TlsDisabledForRemoteHost,
+                offset: start,
+                message: format!("`{}` set to `{}` for the remote host `{host}`", name.as_str(), value.text),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::lang::Lang;
+
+    fn disabled(lang: Lang, text: &str) -> Vec<usize> {
+        let ctx = FileCtx { lang, text, mongo: true, uris: find_uris(text) };
+        let mut out = Vec::new();
+        scan_tls_disabled(&ctx, &mut out);
+        out.into_iter().map(|h| h.offset).collect()
+    }
+
+    #[test]
+    fn remote_and_local_hosts() {
+        assert_eq!(remote_host("mongodb+srv://u:p@cluster0.example.net/db"), Some("cluster0.example.net".into()));
+        assert_eq!(remote_host("mongodb://localhost:27017,127.0.0.1/?tls=false"), None);
+        assert_eq!(remote_host("mongodb://mongo:27017/"), None);
+        assert_eq!(remote_host("mongodb://[::1]:27017/"), None);
+        assert_eq!(remote_host("mongodb://${HOST}/"), None);
+        assert_eq!(remote_host("mongodb://db.internal.example.com:27017/"), Some("db.internal.example.com".into()));
+    }
+
+    #[test]
+    fn tls_false_in_and_next_to_uris() {
+        let text = "a = \"mongodb+srv://c.example.net/?retryWrites=true&tls=false\"";
+        assert_eq!(disabled(Lang::Python, text), vec![text.find("tls=false").unwrap_or(0)]);
+        assert!(disabled(Lang::Python, "a = \"mongodb://localhost/?tls=false\"").is_empty());
+        let kw = "MongoClient(\n  \"mongodb+srv://c.example.net/\",\n  tls=False,\n)";
+        assert_eq!(disabled(Lang::Python, kw), vec![kw.find("tls=").unwrap_or(0)]);
+        let encoded = "URI=mongodb%2Bsrv%3A%2F%2Fc.example.net%2F%3Ftls%3Dfalse";
+        assert_eq!(disabled(Lang::Dotenv, encoded).len(), 1);
+        assert!(disabled(Lang::Python, "MongoClient(\"mongodb+srv://c.example.net/\", tls=True)").is_empty());
+    }
+}
