@@ -50,6 +50,17 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
+impl OutputArgs {
+    /// Colour only for a person: stdout is a terminal, no `--output`, and `NO_COLOR` unset.
+    pub fn color(&self) -> bool {
+        use std::io::IsTerminal;
+        self.output.is_none()
+            && self.format == Format::Text
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+}
+
 /// How the network is reached.
 #[derive(Debug, Clone, Args)]
 pub struct NetworkArgs {

@@ -63,7 +63,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32, AppError> {
     }
     let clusters = probe::probe_all(targets).await?;
     let report = RunReport::new(clusters, Vec::new(), Vec::new());
-    let ctx = crate::report::RenderContext { color: false, ..Default::default() };
+    let ctx = crate::report::RenderContext { color: args.output.color(), ..Default::default() };
     crate::output::emit(&crate::report::render(&report, args.output.format, &ctx), args.output.output.as_deref())?;
     Ok(report.verdict.exit_code())
 }
