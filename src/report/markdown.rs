@@ -87,7 +87,7 @@ fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_find
         out.push('\n');
     }
 
-    write_footer(&mut out, ctx);
+    write_footer(&mut out, report, ctx);
     out
 }
 
@@ -251,7 +251,7 @@ fn full_report_pointer(ctx: &RenderContext) -> String {
     }
 }
 
-fn write_footer(out: &mut String, ctx: &RenderContext) {
+fn write_footer(out: &mut String, report: &RunReport, ctx: &RenderContext) {
     let mut parts = Vec::new();
     if let Some(url) = &ctx.run_url {
         parts.push(format!("[View the run]({})", url.replace(')', "%29")));
@@ -259,7 +259,7 @@ fn write_footer(out: &mut String, ctx: &RenderContext) {
     if let Some(ts) = &ctx.timestamp {
         parts.push(html(ts));
     }
-    parts.push(format!("mongo-preflight {}", env!("CARGO_PKG_VERSION")));
+    parts.push(format!("{} {}", html(&report.tool.name), html(&report.tool.version)));
     let _ = writeln!(out, "---\n<sub>{}</sub>", parts.join(" · "));
 }
 
