@@ -154,9 +154,11 @@ impl Policy {
 pub const DEFAULT_WARN_DAYS: u32 = 30;
 pub const DEFAULT_FAIL_DAYS: u32 = 7;
 
-/// The policy's JSON Schema, for `mongo-preflight schema` and editors.
+/// The policy's JSON Schema, for `mongo-preflight schema` and editors. Draft-07, because it
+/// is the draft every YAML editor integration (yaml-language-server among them) understands.
 pub fn json_schema() -> serde_json::Value {
-    let schema = schemars::schema_for!(file::PolicyFile);
+    let schema =
+        schemars::generate::SchemaSettings::draft07().into_generator().into_root_schema_for::<file::PolicyFile>();
     serde_json::to_value(&schema).unwrap_or_default()
 }
 
