@@ -234,3 +234,19 @@ fn docs_codes_md_is_generated_from_the_catalogue() {
         "regenerate with: mongo-preflight explain --all --format markdown > docs/codes.md"
     );
 }
+
+#[test]
+fn the_scan_base_defaults_to_the_pull_request_base_branch() {
+    use mongo_preflight::cmd::check::scan_base;
+    use mongo_preflight::policy::Policy;
+    let in_pr = |name: &str| (name == "GITHUB_BASE_REF").then(|| "main".to_string());
+    let outside = |_: &str| None;
+    let plain = Policy::default();
+    let parse = |text: &str| Policy::parse(text, "p.yml", Path::new("."), &outside).expect("valid");
+    let with_base = parse("version: 1\nscan:\n  base: origin/release\n");
+
+    assert_eq!(scan_base(None, &plain, &in_pr).as_deref(), Some("origin/main"));
+    assert_eq!(scan_base(None, &plain, &outside), None);
+    assert_eq!(scan_base(None, &with_base, &in_pr).as_deref(), Some("origin/release"), "the policy wins");
+    assert_eq!(scan_base(Some("HEAD~3"), &with_base, &in_pr).as_deref(), Some("HEAD~3"), "--base wins");
+}

@@ -377,6 +377,19 @@ fn sarif_declares_every_code_and_rule_and_locates_results() {
 }
 
 #[test]
+fn sarif_without_a_policy_file_keeps_diagnoses_as_notifications() {
+    let sarif: serde_json::Value =
+        serde_json::from_str(&render(&fixture(), Format::Sarif, &RenderContext::default())).expect("json");
+    let run = &sarif["runs"][0];
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 3, "only the findings, which have files");
+    assert!(results.iter().all(|r| r["locations"].is_array()));
+    let notifications = run["invocations"][0]["toolExecutionNotifications"].as_array().expect("notifications");
+    let rules: Vec<&str> = notifications.iter().filter_map(|n| n["associatedRule"]["id"].as_str()).collect();
+    assert_eq!(rules, ["ip-access-list-rejected", "cert-untrusted-issuer", "cert-expiring-soon", "dns-srv-not-found"]);
+}
+
+#[test]
 fn fingerprints_are_stable_and_distinct() {
     let a = render(&fixture(), Format::Sarif, &ctx());
     let b = render(&fixture(), Format::Sarif, &ctx());

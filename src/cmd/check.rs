@@ -36,7 +36,7 @@ pub struct CheckArgs {
 }
 
 pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
-    let root = repository_root();
+    let root = policy::repository_root();
     let env = |name: &str| std::env::var(name).ok();
 
     // Everything that can make the run unjudgeable is checked before anything runs or is written.
@@ -130,18 +130,12 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     Ok(report.verdict.exit_code())
 }
 
-/// The git top level, or the current directory outside git.
-fn repository_root() -> PathBuf {
-    let from_git = std::process::Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| PathBuf::from(s.trim()))
-        .filter(|p| p.is_dir());
-    from_git.or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."))
+/// The ref whose findings only warn: `--base`, else the policy's `scan.base`, else in a pull
+/// request the branch it targets (`origin/$GITHUB_BASE_REF`).
+pub fn scan_base(cli: Option<&str>, policy: &Policy, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    cli.map(str::to_string)
+        .or_else(|| policy.scan.base.clone())
+        .or_else(|| env("GITHUB_BASE_REF").filter(|b| !b.trim().is_empty()).map(|b| format!("origin/{}", b.trim())))
 }
 
 /// How a policy path is shown: relative to the repository root when inside it, so SARIF and

@@ -11,19 +11,21 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
-    /// Where to write it.
-    #[arg(long, value_name = "FILE", default_value = policy::DEFAULT_FILE_NAME)]
-    pub path: PathBuf,
+    /// Where to write it (default: mongo-preflight.yml at the repository root, where `check`
+    /// looks for it).
+    #[arg(long, value_name = "FILE")]
+    pub path: Option<PathBuf>,
 }
 
 pub fn run(args: InitArgs) -> Result<i32, AppError> {
-    if args.path.exists() && !args.force {
+    let path = args.path.unwrap_or_else(|| policy::repository_root().join(policy::DEFAULT_FILE_NAME));
+    if path.exists() && !args.force {
         return Err(AppError::Usage(format!(
             "{} already exists; not overwriting it (use --force to replace it)",
-            args.path.display()
+            path.display()
         )));
     }
-    crate::output::write_atomic(&args.path, policy::STARTER.as_bytes())?;
-    eprintln!("wrote {}: list your clusters under `clusters:`, then run `mongo-preflight check`", args.path.display());
+    crate::output::write_atomic(&path, policy::STARTER.as_bytes())?;
+    eprintln!("wrote {}: list your clusters under `clusters:`, then run `mongo-preflight check`", path.display());
     Ok(0)
 }

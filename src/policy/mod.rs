@@ -151,6 +151,21 @@ impl Policy {
     }
 }
 
+/// The repository root, where the policy lives: the git top level, or the current directory
+/// outside git.
+pub fn repository_root() -> PathBuf {
+    let from_git = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| PathBuf::from(s.trim()))
+        .filter(|p| p.is_dir());
+    from_git.or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."))
+}
+
 pub const DEFAULT_WARN_DAYS: u32 = 30;
 pub const DEFAULT_FAIL_DAYS: u32 = 7;
 

@@ -81,6 +81,9 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
         decorate(&mut result, index_of(&f.rule), f.waived);
         results.push(result);
     }
+    // Without a policy file a diagnosis has no line to point at, and code scanning rejects
+    // results without a location: those diagnoses become notifications tied to their rule.
+    let mut unlocated = Vec::new();
     for (cluster, host, d) in report.diagnoses() {
         let place = match host {
             Some(h) => format!("cluster `{}`, host {}", cluster.name, host_port(h)),
@@ -93,27 +96,37 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
         if !d.remedy.is_empty() {
             text.push_str(&format!("\nRemedy: {}", d.remedy));
         }
+        let Some(policy) = &ctx.policy_path else {
+            let mut notification = json!({ "level": level(d.severity), "message": { "text": text } });
+            if let Some(i) = index_of(&d.code) {
+                notification["associatedRule"] = json!({ "id": d.code, "index": i });
+            }
+            unlocated.push(notification);
+            continue;
+        };
         let mut result = json!({
             "ruleId": d.code,
             "level": level(d.severity),
             "message": { "text": text },
-            "partialFingerprints": { FINGERPRINT_KEY: diagnosis_fingerprint(cluster, host, d) },
-        });
-        if let Some(policy) = &ctx.policy_path {
-            result["locations"] = json!([{
+            "locations": [{
                 "physicalLocation": {
                     "artifactLocation": { "uri": policy, "uriBaseId": "%SRCROOT%" },
                     "region": { "startLine": cluster.policy_line.unwrap_or(1).max(1) },
                 },
                 "logicalLocations": [{ "name": cluster.name, "kind": "resource" }],
-            }]);
-        }
+            }],
+            "partialFingerprints": { FINGERPRINT_KEY: diagnosis_fingerprint(cluster, host, d) },
+        });
         decorate(&mut result, index_of(&d.code), d.waived);
         results.push(result);
     }
 
-    let notifications: Vec<Value> =
-        report.notes.iter().map(|n| json!({ "level": level(n.severity), "message": { "text": n.message } })).collect();
+    let notifications: Vec<Value> = report
+        .notes
+        .iter()
+        .map(|n| json!({ "level": level(n.severity), "message": { "text": n.message } }))
+        .chain(unlocated)
+        .collect();
 
     let log = json!({
         "$schema": SCHEMA,
