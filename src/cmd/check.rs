@@ -109,7 +109,7 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     let report = RunReport::new(clusters, findings, notes);
 
     let ctx = RenderContext {
-        color: args.output.output.is_none() && color_on_stdout(),
+        color: args.output.output.is_none() && crate::report::stdout_color(),
         policy_path: policy.file.clone(),
         run_url: run_url(),
         max_chars: None,
@@ -153,13 +153,6 @@ fn shown_path(path: &Path, root: &Path) -> String {
 /// they did, it wins over the policy's `timeout`.
 fn timeout_given_on_command_line() -> bool {
     std::env::args().any(|a| a == "--timeout" || a.starts_with("--timeout="))
-}
-
-fn color_on_stdout() -> bool {
-    matches!(
-        anstream::AutoStream::choice(&std::io::stdout()),
-        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi
-    )
 }
 
 fn run_url() -> Option<String> {

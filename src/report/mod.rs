@@ -46,6 +46,15 @@ pub fn render(report: &RunReport, format: Format, ctx: &RenderContext) -> String
     crate::redact::text(&out).into_owned()
 }
 
+/// Whether text written to stdout should be coloured: a terminal, and neither `NO_COLOR` nor
+/// `CLICOLOR=0` set (`CLICOLOR_FORCE` forces it), as anstream decides.
+pub fn stdout_color() -> bool {
+    matches!(
+        anstream::AutoStream::choice(&std::io::stdout()),
+        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi
+    )
+}
+
 /// How a stage is named for people.
 pub fn stage_label(name: &str) -> &str {
     match name {
