@@ -228,6 +228,19 @@ fn waiver_errors() {
 }
 
 #[test]
+fn wrong_shapes_say_what_was_expected() {
+    assert_eq!(
+        headline("version: 1\nclusters:\n  - orders\n"),
+        "mongo-preflight.yml:3:5: expected a mapping of `key: value` lines here"
+    );
+    assert_eq!(
+        headline("version: 1\nscan:\n  paths: src\n"),
+        "mongo-preflight.yml:3:10: expected a list here: `- item` lines, or `[a, b]`"
+    );
+    assert_eq!(headline("{}\n"), "mongo-preflight.yml:1:1: missing required key `version`");
+}
+
+#[test]
 fn syntax_errors_and_empty_files() {
     assert_eq!(headline("version: 1\nversion: 1\n"), "mongo-preflight.yml:2:1: duplicate key `version`");
     assert!(headline("version: 1\nclusters: [\n").starts_with("mongo-preflight.yml:2:11: "));

@@ -74,6 +74,12 @@ pub fn from_yaml(source: &Source<'_>, err: &serde_saphyr::Error) -> AppError {
             quote_all(expected)
         ),
         Error::SerdeMissingField { field, .. } => format!("missing required key `{field}`"),
+        Error::Unexpected { expected: "mapping start", .. } => {
+            "expected a mapping of `key: value` lines here".to_string()
+        }
+        Error::Unexpected { expected: "sequence start", .. } => {
+            "expected a list here: `- item` lines, or `[a, b]`".to_string()
+        }
         Error::DuplicateMappingKey { key: Some(key), .. } => format!("duplicate key `{key}`"),
         Error::DuplicateMappingKey { key: None, .. } => "duplicate key".to_string(),
         other => serde_saphyr::DefaultMessageFormatter.format_message(other).into_owned(),
