@@ -56,15 +56,11 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
             }
         }
     };
-    let base =
-        args.base.clone().or_else(|| policy.scan.base.clone()).or_else(|| {
-            env("GITHUB_BASE_REF").filter(|b| !b.trim().is_empty()).map(|b| format!("origin/{}", b.trim()))
-        });
     let scan_options = ScanOptions {
         root: root.clone(),
         paths: policy.scan.paths.clone(),
         exclude: policy.scan.exclude.clone(),
-        base,
+        base: scan_base(args.base.as_deref(), &policy, &env),
     };
     let timeout = if timeout_given_on_command_line() {
         args.network.timeout()
