@@ -205,6 +205,11 @@ fn the_starter_policy_validates_against_the_schema() {
     assert!(!validator.is_valid(&typo), "unknown keys are rejected by editors too");
     let no_expiry = serde_json::json!({"version": 1, "allow": [{"rule": "tls-insecure", "reason": "r"}]});
     assert!(!validator.is_valid(&no_expiry));
+    let unknown_rule =
+        serde_json::json!({"version": 1, "allow": [{"rule": "tls-insecur", "reason": "r", "expires": "2027-01-31"}]});
+    assert!(!validator.is_valid(&unknown_rule), "editors flag unknown rule ids");
+    let unknown_override = serde_json::json!({"version": 1, "severity": {"cert-expird": "info"}});
+    assert!(!validator.is_valid(&unknown_override), "editors flag unknown override keys");
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub struct PolicyFile {
     /// Severity overrides, keyed by diagnosis code or scan rule (see `mongo-preflight explain`).
     /// `info` and `warning` never fail the run; `error` does.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, Severity>")]
+    #[schemars(with = "SeverityOverrides")]
     pub severity: BTreeMap<String, Spanned<Severity>>,
 }
 
@@ -187,11 +187,11 @@ pub struct ScanFile {
 pub struct WaiverFile {
     /// A scan rule id, e.g. `allow-invalid-certificates`.
     #[serde(default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<RuleId>")]
     pub rule: Option<Spanned<String>>,
     /// A diagnosis code, e.g. `cert-expiring-soon`.
     #[serde(default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<CodeId>")]
     pub code: Option<Spanned<String>>,
     /// With `rule`: a glob over repository-relative paths (`*` stays within one directory,
     /// `**` crosses them), e.g. `scripts/**`.
@@ -208,4 +208,50 @@ pub struct WaiverFile {
     /// The last day (UTC, `YYYY-MM-DD`) the waiver applies; after it the waiver is an error.
     #[schemars(with = "String", extend("format" = "date"))]
     pub expires: Spanned<String>,
+}
+
+/// Ids listed in the schema so that editors complete them.
+struct RuleId;
+struct CodeId;
+struct SeverityOverrides;
+
+fn rule_ids() -> Vec<&'static str> {
+    crate::scan::rules::Rule::ALL.iter().map(crate::catalog::Documented::id).collect()
+}
+
+fn code_ids() -> Vec<&'static str> {
+    crate::diagnose::codes::DiagnosisCode::ALL.iter().map(crate::catalog::Documented::id).collect()
+}
+
+impl JsonSchema for RuleId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleId".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "A scan rule (`mongo-preflight explain ID`).", "enum": rule_ids() })
+    }
+}
+
+impl JsonSchema for CodeId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CodeId".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "A diagnosis code (`mongo-preflight explain ID`).", "enum": code_ids() })
+    }
+}
+
+impl JsonSchema for SeverityOverrides {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SeverityOverrides".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<&str> = code_ids().into_iter().chain(rule_ids()).collect();
+        let severity = generator.subschema_for::<Severity>();
+        schemars::json_schema!({
+            "type": "object",
+            "propertyNames": { "enum": ids },
+            "additionalProperties": severity,
+        })
+    }
 }
