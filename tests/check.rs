@@ -255,3 +255,20 @@ fn the_scan_base_defaults_to_the_pull_request_base_branch() {
     assert_eq!(scan_base(None, &with_base, &in_pr).as_deref(), Some("origin/release"), "the policy wins");
     assert_eq!(scan_base(Some("HEAD~3"), &with_base, &in_pr).as_deref(), Some("HEAD~3"), "--base wins");
 }
+
+#[test]
+fn colour_follows_the_terminal_conventions_and_no_color_wins() {
+    let dir = with_policy(PASSING_POLICY);
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("check").current_dir(dir.path()).env_remove("NO_COLOR").env_remove("CLICOLOR");
+        cmd.env_remove("GITHUB_ACTIONS").env_remove("MONGODB_URI");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        stdout(&cmd.output().expect("run"))
+    };
+    assert!(!run(&[]).contains('\u{1b}'), "no colour into a pipe");
+    assert!(run(&[("CLICOLOR_FORCE", "1")]).contains("\u{1b}["), "forced colour");
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\u{1b}'), "NO_COLOR wins");
+}
