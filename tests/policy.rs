@@ -505,3 +505,24 @@ fn the_schema_describes_every_key() {
     }
     assert_eq!(schema["additionalProperties"], serde_json::json!(false));
 }
+
+#[test]
+fn an_unreachable_optional_cluster_only_warns() {
+    let p = parse("version: 1\n").expect("valid");
+    let mut optional = cluster("reporting", "tcp-connection-refused");
+    optional.required = false;
+    optional.hosts[0].diagnoses.push(Diagnosis {
+        code: "cert-expired".to_string(),
+        severity: Severity::Error,
+        summary: "s".to_string(),
+        evidence: String::new(),
+        remedy: String::new(),
+        waived: false,
+    });
+    let mut clusters = vec![optional, cluster("orders", "tcp-connection-refused")];
+    policy::waivers::apply(&p, &mut clusters, &mut [], date!(2026 - 11 - 23));
+    let severities = |c: &ClusterReport| c.hosts[0].diagnoses.iter().map(|d| d.severity).collect::<Vec<_>>();
+    // Unreachable: a warning; reachable but broken: still an error.
+    assert_eq!(severities(&clusters[0]), [Severity::Warning, Severity::Error]);
+    assert_eq!(severities(&clusters[1]), [Severity::Error], "a required cluster keeps its errors");
+}

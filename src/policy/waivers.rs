@@ -168,9 +168,23 @@ impl Waiver {
     }
 }
 
-/// Applies severity overrides, then waivers. Returns the notes about the waivers themselves.
-/// `today` is the UTC date that decides expiry.
+/// Codes that mean "this runner cannot reach the cluster" rather than "the cluster is
+/// misconfigured": on an optional cluster (`required: false`) they only warn.
+pub const UNREACHABLE_CODES: &[DiagnosisCode] = &[
+    DiagnosisCode::DnsSrvNotFound,
+    DiagnosisCode::DnsHostNotFound,
+    DiagnosisCode::DnsLookupFailed,
+    DiagnosisCode::TcpConnectionRefused,
+    DiagnosisCode::TcpConnectTimeout,
+    DiagnosisCode::TlsHandshakeTimeout,
+    DiagnosisCode::IpAccessListRejected,
+];
+
+/// Applies the policy to the results, in this order: an optional cluster's unreachability
+/// becomes a warning, severity overrides (the user's explicit word wins), then waivers.
+/// Returns the notes about the waivers themselves. `today` is the UTC date that decides expiry.
 pub fn apply(policy: &Policy, clusters: &mut [ClusterReport], findings: &mut [Finding], today: Date) -> Vec<Note> {
+    soften_optional_unreachable(clusters);
     apply_overrides(policy, clusters, findings);
 
     let mut notes = Vec::new();
@@ -211,6 +225,18 @@ pub fn apply(policy: &Policy, clusters: &mut [ClusterReport], findings: &mut [Fi
         }
     }
     notes
+}
+
+fn soften_optional_unreachable(clusters: &mut [ClusterReport]) {
+    for cluster in clusters.iter_mut().filter(|c| !c.required) {
+        let diagnoses =
+            cluster.diagnoses.iter_mut().chain(cluster.hosts.iter_mut().flat_map(|h| h.diagnoses.iter_mut()));
+        for d in diagnoses {
+            if d.severity == Severity::Error && UNREACHABLE_CODES.iter().any(|c| c.id() == d.code) {
+                d.severity = Severity::Warning;
+            }
+        }
+    }
 }
 
 fn apply_overrides(policy: &Policy, clusters: &mut [ClusterReport], findings: &mut [Finding]) {
