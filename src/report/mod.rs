@@ -1,6 +1,13 @@
 //! Renderers: one file per format. They only render a [`RunReport`]; nothing here decides.
 
-use crate::model::RunReport;
+pub mod escape;
+pub mod github;
+pub mod json;
+pub mod markdown;
+pub mod sarif;
+pub mod text;
+
+use crate::model::{ClusterReport, Diagnosis, Finding, HostReport, RunReport, stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -23,9 +30,122 @@ pub struct RenderContext {
     /// Markdown only: keep the body under this many characters by truncating detail
     /// (PR comments are limited to 65,536).
     pub max_chars: Option<usize>,
+    /// When the run happened (RFC 3339, UTC), for the markdown footer; omitted when `None`.
+    pub timestamp: Option<String>,
 }
 
-pub fn render(report: &RunReport, _format: Format, _ctx: &RenderContext) -> String {
-    // Placeholder until the renderers land: every format gets the JSON contract.
-    serde_json::to_string_pretty(report).unwrap_or_default()
+pub fn render(report: &RunReport, format: Format, ctx: &RenderContext) -> String {
+    let out = match format {
+        Format::Text => text::render(report, ctx),
+        Format::Json => json::render(report),
+        Format::Markdown => markdown::render(report, ctx),
+        Format::Sarif => sarif::render(report, ctx),
+        Format::Github => github::render(report, ctx),
+    };
+    // Producers already redact; this is the last line of defence before anything is shown.
+    crate::redact::text(&out).into_owned()
+}
+
+/// Whether text written to stdout should be coloured: a terminal, and neither `NO_COLOR` nor
+/// `CLICOLOR=0` set (`CLICOLOR_FORCE` forces it), as anstream decides.
+pub fn stdout_color() -> bool {
+    matches!(
+        anstream::AutoStream::choice(&std::io::stdout()),
+        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi
+    )
+}
+
+/// How a stage is named for people.
+pub fn stage_label(name: &str) -> &str {
+    match name {
+        stage::TCP => "TCP",
+        stage::TLS_STRICT => "TLS strict",
+        stage::TLS_RELAXED => "TLS relaxed",
+        stage::TLS_LEGACY => "TLS 1.0/1.1",
+        stage::HELLO => "hello",
+        stage::PLAINTEXT_HELLO => "plaintext hello",
+        stage::AUTH => "auth",
+        other => other,
+    }
+}
+
+/// Stage names that ran on a host, in the order probes run them (unknown ones last).
+pub fn host_stages(host: &HostReport) -> Vec<&str> {
+    let mut names: Vec<&str> = stage::ORDER.iter().copied().filter(|s| host.stages.contains_key(*s)).collect();
+    names.extend(host.stages.keys().map(String::as_str).filter(|k| !stage::ORDER.contains(k)));
+    names
+}
+
+/// `host:port`, with IPv6 literals bracketed.
+pub fn host_port(host: &HostReport) -> String {
+    if host.host.contains(':') {
+        format!("[{}]:{}", host.host, host.port)
+    } else {
+        format!("{}:{}", host.host, host.port)
+    }
+}
+
+/// Findings in display order: new before existing, then by path and line; waived last.
+pub fn ordered_findings(report: &RunReport) -> Vec<&Finding> {
+    let mut findings: Vec<&Finding> = report.findings.iter().collect();
+    findings.sort_by(|a, b| {
+        (a.waived, !a.new, &a.path, a.line, a.column, &a.rule)
+            .cmp(&(b.waived, !b.new, &b.path, b.line, b.column, &b.rule))
+    });
+    findings
+}
+
+/// A stable identity for a finding across runs (used when the scanner gave none).
+pub fn finding_fingerprint(f: &Finding) -> String {
+    if !f.fingerprint.is_empty() {
+        return f.fingerprint.clone();
+    }
+    let normalised: String = f.snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{:016x}", fnv1a(&[f.rule.as_str(), f.path.as_str(), normalised.as_str()]))
+}
+
+/// A stable identity for a diagnosis: the same problem on the same host keeps it.
+pub fn diagnosis_fingerprint(cluster: &ClusterReport, host: Option<&HostReport>, d: &Diagnosis) -> String {
+    let host = host.map(host_port).unwrap_or_default();
+    format!("{:016x}", fnv1a(&[d.code.as_str(), cluster.name.as_str(), host.as_str()]))
+}
+
+/// FNV-1a over the parts, with a separator so that ("ab","c") and ("a","bc") differ. Stable
+/// across platforms and releases, which is all a fingerprint needs.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0xff)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// The first sentence of a catalogue text, for inline remedies.
+pub fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(i) => &text[..=i],
+        None => text,
+    }
+}
+
+/// A plain-words summary of the counts, e.g. `2 errors, 1 warning, 3 waived`.
+pub fn totals_line(report: &RunReport) -> String {
+    let t = report.totals();
+    let waived =
+        report.diagnoses().filter(|(_, _, d)| d.waived).count() + report.findings.iter().filter(|f| f.waived).count();
+    let mut parts = vec![plural(t.errors, "error"), plural(t.warnings, "warning")];
+    if t.infos > 0 {
+        parts.push(plural(t.infos, "note"));
+    }
+    if waived > 0 {
+        parts.push(format!("{waived} waived"));
+    }
+    parts.join(", ")
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }

@@ -1,0 +1,276 @@
+//! The Markdown body of the PR comment and the job summary.
+//!
+//! Every string that did not come from our own catalogue (certificate subjects, server errors,
+//! file snippets, names from the policy) goes through [`escape`], because it is rendered by
+//! GitHub in a page other people read.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::escape::{html, markdown as md};
+use super::{RenderContext, host_port, ordered_findings, stage_label, totals_line};
+use crate::catalog;
+use crate::model::{ClusterReport, Diagnosis, Finding, HostReport, RunReport, Severity, Verdict, stage};
+
+/// The hidden marker that identifies our PR comment.
+pub const MARKER: &str = "<!-- mongo-preflight -->";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Evidence and remedies in `<details>`.
+    Full,
+    /// Tables and finding rows only.
+    Compact,
+}
+
+pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
+    let full = render_with(report, ctx, Detail::Full, usize::MAX);
+    let Some(max) = ctx.max_chars else { return full };
+    if full.chars().count() <= max {
+        return full;
+    }
+    // Too long for a PR comment: drop the evidence and remedies first, then finding rows.
+    let mut rows = report.findings.len();
+    loop {
+        let body = render_with(report, ctx, Detail::Compact, rows);
+        if body.chars().count() <= max {
+            return body;
+        }
+        if rows == 0 {
+            return hard_truncate(&body, max, ctx);
+        }
+        rows = rows.saturating_sub((rows / 4).max(1));
+    }
+}
+
+fn severity_icon(severity: Severity, waived: bool) -> &'static str {
+    if waived {
+        return "🔕";
+    }
+    match severity {
+        Severity::Error => "❌",
+        Severity::Warning => "⚠️",
+        Severity::Info => "ℹ️",
+    }
+}
+
+fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_findings: usize) -> String {
+    let mut out = String::new();
+    out.push_str(MARKER);
+    out.push('\n');
+    let (icon, word) = match report.verdict {
+        Verdict::Pass => ("✅", "pass"),
+        Verdict::Fail => ("❌", "fail"),
+    };
+    let _ = writeln!(out, "## {icon} mongo-preflight: {word}\n");
+    let _ = writeln!(
+        out,
+        "**{}** · {} probed · {}\n",
+        totals_line(report),
+        super::plural(report.clusters.len(), "cluster"),
+        super::plural(report.findings.len(), "finding")
+    );
+
+    for cluster in &report.clusters {
+        write_cluster(&mut out, cluster, detail);
+    }
+
+    if !report.findings.is_empty() {
+        write_findings(&mut out, report, detail, max_findings, ctx);
+    }
+
+    if !report.notes.is_empty() {
+        out.push_str("### Notes\n\n");
+        for note in &report.notes {
+            let _ = writeln!(out, "- {} {}", severity_icon(note.severity, false), md(&note.message));
+        }
+        out.push('\n');
+    }
+
+    write_footer(&mut out, report, ctx);
+    out
+}
+
+fn write_cluster(out: &mut String, cluster: &ClusterReport, detail: Detail) {
+    let _ = writeln!(out, "### Cluster {}\n", md(&cluster.name));
+    let optional = if cluster.required { "" } else { " (optional: unreachable only warns)" };
+    let _ = writeln!(out, "<code>{}</code>{optional}\n", html(&cluster.uri));
+
+    if !cluster.hosts.is_empty() {
+        let stages: Vec<&str> =
+            stage::ORDER.iter().copied().filter(|s| cluster.hosts.iter().any(|h| h.stages.contains_key(*s))).collect();
+        out.push_str("| host |");
+        for s in &stages {
+            let _ = write!(out, " {} |", stage_label(s));
+        }
+        out.push_str(" codes |\n| --- |");
+        for _ in &stages {
+            out.push_str(" --- |");
+        }
+        out.push_str(" --- |\n");
+        for host in &cluster.hosts {
+            let _ = write!(out, "| {} |", md(&host_port(host)));
+            for s in &stages {
+                match host.stages.get(*s) {
+                    Some(r) if r.ok => {
+                        let _ = write!(out, " ✅ {} ms |", r.elapsed_ms);
+                    }
+                    Some(r) => {
+                        let _ = write!(out, " ❌ {} ms |", r.elapsed_ms);
+                    }
+                    None => out.push_str(" — |"),
+                }
+            }
+            let _ = writeln!(out, " {} |", codes_cell(&host.diagnoses));
+        }
+        out.push('\n');
+    }
+
+    let all: Vec<(Option<&HostReport>, &Diagnosis)> = cluster
+        .diagnoses
+        .iter()
+        .map(|d| (None, d))
+        .chain(cluster.hosts.iter().flat_map(|h| h.diagnoses.iter().map(move |d| (Some(h), d))))
+        .collect();
+    match detail {
+        Detail::Full => {
+            for (host, d) in all {
+                write_diagnosis_details(out, host, d);
+            }
+        }
+        Detail::Compact => {
+            for (host, d) in all.iter().filter(|(h, _)| h.is_none()) {
+                let _ = writeln!(
+                    out,
+                    "- {} `{}` {}{}",
+                    severity_icon(d.severity, d.waived),
+                    d.code,
+                    md(&d.summary),
+                    where_(*host)
+                );
+            }
+        }
+    }
+    out.push('\n');
+}
+
+fn where_(host: Option<&HostReport>) -> String {
+    host.map(|h| format!(" on {}", md(&host_port(h)))).unwrap_or_default()
+}
+
+fn codes_cell(diagnoses: &[Diagnosis]) -> String {
+    if diagnoses.is_empty() {
+        return "—".to_string();
+    }
+    diagnoses
+        .iter()
+        .map(|d| {
+            let code = format!("<code>{}</code>", html(&d.code));
+            if d.waived {
+                format!("~~{code}~~ (waived)")
+            } else {
+                format!("{} {code}", severity_icon(d.severity, false))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+fn write_diagnosis_details(out: &mut String, host: Option<&HostReport>, d: &Diagnosis) {
+    let place = host.map(|h| format!(" on {}", html(&host_port(h)))).unwrap_or_else(|| " (cluster-wide)".to_string());
+    let waived = if d.waived { " (waived)" } else { "" };
+    let _ = writeln!(
+        out,
+        "<details><summary>{} <code>{}</code>{place}{waived}: {}</summary>\n",
+        severity_icon(d.severity, d.waived),
+        html(&d.code),
+        html(&d.summary)
+    );
+    if !d.evidence.is_empty() {
+        let _ = writeln!(out, "**Evidence:** {}\n", md(&d.evidence));
+    }
+    if !d.remedy.is_empty() {
+        let _ = writeln!(out, "**Remedy:** {}\n", md(&d.remedy));
+    }
+    let _ = writeln!(out, "More: `mongo-preflight explain {}`\n\n</details>\n", html(&d.code));
+}
+
+fn write_findings(out: &mut String, report: &RunReport, detail: Detail, max_rows: usize, ctx: &RenderContext) {
+    let findings = ordered_findings(report);
+    let new = findings.iter().filter(|f| f.new && !f.waived).count();
+    let _ = writeln!(out, "### Findings ({new} new)\n");
+    out.push_str("| | rule | location | snippet |\n| --- | --- | --- | --- |\n");
+    for f in findings.iter().take(max_rows) {
+        write_finding_row(out, f);
+    }
+    let hidden = findings.len().saturating_sub(max_rows);
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "\n…and {hidden} more {}: {}",
+            if hidden == 1 { "finding" } else { "findings" },
+            full_report_pointer(ctx)
+        );
+    }
+    out.push('\n');
+
+    if detail == Detail::Full {
+        let rules: BTreeSet<&str> = findings.iter().filter(|f| !f.waived).map(|f| f.rule.as_str()).collect();
+        for rule in rules {
+            let Some(entry) = catalog::lookup(rule) else { continue };
+            let e = entry.documented().explanation();
+            // Catalogue text is ours and uses Markdown on purpose.
+            let _ = writeln!(
+                out,
+                "<details><summary>How to fix <code>{}</code>: {}</summary>\n\n{}\n\n**Avoid:** {}\n\n</details>\n",
+                html(rule),
+                html(e.title),
+                e.remedy,
+                e.avoid
+            );
+        }
+    }
+}
+
+fn write_finding_row(out: &mut String, f: &Finding) {
+    let status = if f.waived {
+        "🔕 waived".to_string()
+    } else if f.new {
+        format!("{} new", severity_icon(f.severity, false))
+    } else {
+        format!("{} existing", severity_icon(f.severity, false))
+    };
+    let snippet = if f.snippet.is_empty() { "—".to_string() } else { md(&f.snippet) };
+    let _ = writeln!(out, "| {status} | <code>{}</code> | {}:{} | {snippet} |", html(&f.rule), md(&f.path), f.line);
+}
+
+fn full_report_pointer(ctx: &RenderContext) -> String {
+    match &ctx.run_url {
+        Some(url) => format!("the full report is in the job summary of [this run]({})", url.replace(')', "%29")),
+        None => "the full report is in the job summary".to_string(),
+    }
+}
+
+fn write_footer(out: &mut String, report: &RunReport, ctx: &RenderContext) {
+    let mut parts = Vec::new();
+    if let Some(url) = &ctx.run_url {
+        parts.push(format!("[View the run]({})", url.replace(')', "%29")));
+    }
+    if let Some(ts) = &ctx.timestamp {
+        parts.push(html(ts));
+    }
+    parts.push(format!("{} {}", html(&report.tool.name), html(&report.tool.version)));
+    let _ = writeln!(out, "---\n<sub>{}</sub>", parts.join(" · "));
+}
+
+fn hard_truncate(body: &str, max: usize, ctx: &RenderContext) -> String {
+    let tail = format!("\n\n…truncated: {}\n", full_report_pointer(ctx));
+    let keep = max.saturating_sub(tail.chars().count());
+    let mut cut: String = body.chars().take(keep).collect();
+    // Never leave half an HTML tag or entity behind.
+    if let Some(i) = cut.rfind(['<', '&']).filter(|i| !cut[*i..].contains(['>', ';'])) {
+        cut.truncate(i);
+    }
+    cut.push_str(&tail);
+    cut
+}
