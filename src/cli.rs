@@ -51,22 +51,19 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// Colour only for a person: stdout is a terminal, no `--output`, and `NO_COLOR` unset.
+    /// Colour only for a person: text on stdout, a terminal (or `CLICOLOR_FORCE`), and no `NO_COLOR`.
     pub fn color(&self) -> bool {
-        use std::io::IsTerminal;
-        self.output.is_none()
-            && self.format == Format::Text
-            && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        self.output.is_none() && self.format == Format::Text && crate::report::stdout_color()
     }
 }
 
 /// How the network is reached.
 #[derive(Debug, Clone, Args)]
 pub struct NetworkArgs {
-    /// Deadline in seconds for each network stage (DNS, TCP, TLS, hello, auth).
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
-    pub timeout: f64,
+    /// Deadline in seconds for each network stage (DNS, TCP, TLS, hello, auth) [default: 10,
+    /// or the policy's `timeout`].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
     /// PEM trust anchors that replace the default Mozilla roots (as `tlsCAFile` does in the drivers).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
@@ -78,9 +75,18 @@ pub struct NetworkArgs {
     pub dns_server: Option<SocketAddr>,
 }
 
+/// The stage deadline when neither the command line nor a policy sets one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl NetworkArgs {
+    /// `--timeout` if given.
+    pub fn timeout_given(&self) -> Option<Duration> {
+        self.timeout.map(Duration::from_secs_f64)
+    }
+
+    /// `--timeout`, else the default.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout)
+        self.timeout_given().unwrap_or(DEFAULT_TIMEOUT)
     }
 }
 

@@ -320,7 +320,7 @@ async fn first_run_creates_the_comment_and_the_second_edits_it_with_patch() {
     assert_eq!(comments.len(), 1, "exactly one sticky comment");
     let body = &bodies(&comments)[0];
     assert!(body.starts_with(MARKER), "{body}");
-    assert!(body.contains("database_0001"), "the body is the second run's report");
+    assert!(body.contains(r"database\_0001"), "the body is the second run's report");
 
     let requests = lab.requests().await;
     let writes: Vec<_> = requests.iter().filter(|(m, _)| m != "GET").collect();
@@ -353,7 +353,7 @@ async fn pagination_is_followed_past_100_and_only_the_bot_comment_is_edited() {
     assert_eq!(after.len(), 140, "nothing created");
     assert!(after[20].contains("looks wrong"), "the human's comment is untouched");
     assert_eq!(after[60], "Bumps tokio");
-    assert!(after[130].contains("database_0000"), "ours now holds the new report");
+    assert!(after[130].contains(r"database\_0000"), "ours now holds the new report");
 
     let requests = lab.requests().await;
     let pages: Vec<_> = requests.iter().filter(|(m, _)| m == "GET").collect();
@@ -394,7 +394,7 @@ async fn forbidden_on_a_fork_warns_with_the_permission_and_still_writes_summary_
     assert!(lab.fake.comments().is_empty());
 
     let summary = std::fs::read_to_string(lab.dir.path().join("summary.md")).expect("summary written");
-    assert!(summary.contains("database_0000"));
+    assert!(summary.contains(r"database\_0000"));
     let outputs = std::fs::read_to_string(lab.dir.path().join("output.txt")).expect("outputs written");
     assert!(outputs.contains("verdict=fail\n"), "{outputs}");
 }

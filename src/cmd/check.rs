@@ -61,12 +61,9 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
         paths: policy.scan.paths.clone(),
         exclude: policy.scan.exclude.clone(),
         base: scan_base(args.base.as_deref(), &policy, &env),
+        ..ScanOptions::default()
     };
-    let timeout = if timeout_given_on_command_line() {
-        args.network.timeout()
-    } else {
-        policy.timeout.unwrap_or_else(|| args.network.timeout())
-    };
+    let timeout = args.network.timeout_given().or(policy.timeout).unwrap_or(crate::cli::DEFAULT_TIMEOUT);
     let client_certs = ClientCertFiles::materialize(&policy)?;
     let targets: Vec<ProbeTarget> = policy
         .clusters
@@ -92,9 +89,10 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
 
     let progress = Progress::start(targets.len());
     let scan_task = tokio::task::spawn_blocking(move || crate::scan::run(&scan_options));
-    let (mut clusters, scanned) = tokio::join!(crate::probe::probe_all(targets), scan_task);
+    let (probed, scanned) = tokio::join!(crate::probe::probe_all(targets), scan_task);
     drop(client_certs);
     progress.finish();
+    let mut clusters = probed?;
     let scan = scanned.map_err(|e| AppError::Other(format!("the scanner stopped unexpectedly: {e}")))??;
 
     let mut findings = scan.findings;
@@ -105,7 +103,7 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     let report = RunReport::new(clusters, findings, notes);
 
     let ctx = RenderContext {
-        color: args.output.output.is_none() && crate::report::stdout_color(),
+        color: args.output.color(),
         policy_path: policy.file.clone(),
         run_url: run_url(),
         max_chars: None,
@@ -147,10 +145,6 @@ fn shown_path(path: &Path, root: &Path) -> String {
 
 /// `--timeout` has a default, so only the command line tells whether the user chose it; when
 /// they did, it wins over the policy's `timeout`.
-fn timeout_given_on_command_line() -> bool {
-    std::env::args().any(|a| a == "--timeout" || a.starts_with("--timeout="))
-}
-
 fn run_url() -> Option<String> {
     let server = std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".to_string());
     let repo = std::env::var("GITHUB_REPOSITORY").ok().filter(|s| !s.is_empty())?;

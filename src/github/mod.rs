@@ -15,8 +15,8 @@ use crate::report::{Format, RenderContext};
 
 pub use context::ActionsEnv;
 
-/// The hidden marker that identifies our sticky comment (public contract).
-pub const MARKER: &str = "<!-- mongo-preflight -->";
+/// The hidden marker that identifies our PR comment (defined with the markdown renderer).
+pub use crate::report::markdown::MARKER;
 
 /// Publishes a finished run to GitHub when running in Actions: the job summary and step
 /// outputs always, the sticky PR comment when `comment` is set, annotations when the chosen
@@ -148,11 +148,17 @@ fn print_annotations(stream: Stream, text: &str) {
 /// whatever still does not fit.
 fn summary_markdown(report: &RunReport, ctx: &RenderContext) -> String {
     let full = crate::report::render(report, Format::Markdown, &RenderContext { max_chars: None, ..ctx.clone() });
-    if full.len() <= summary::SUMMARY_LIMIT_BYTES {
-        return full;
+    let fitted = if full.len() <= summary::SUMMARY_LIMIT_BYTES {
+        full
+    } else {
+        let budget = summary::SUMMARY_LIMIT_BYTES / 4 - summary::CUT_NOTICE.len();
+        crate::report::render(report, Format::Markdown, &RenderContext { max_chars: Some(budget), ..ctx.clone() })
+    };
+    // The marker identifies the PR comment; in the job summary it is noise.
+    match fitted.strip_prefix(MARKER) {
+        Some(rest) => rest.trim_start_matches('\n').to_string(),
+        None => fitted,
     }
-    let budget = summary::SUMMARY_LIMIT_BYTES / 4 - summary::CUT_NOTICE.len();
-    crate::report::render(report, Format::Markdown, &RenderContext { max_chars: Some(budget), ..ctx.clone() })
 }
 
 /// The comment body in at most `budget` characters: the marker, then the markdown report the

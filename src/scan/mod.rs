@@ -124,11 +124,7 @@ fn skip_notes(skipped: &[(walk::SkipReason, String)]) -> Vec<Note> {
             let plural = if paths.len() == 1 { "" } else { "s" };
             Note {
                 severity: Severity::Info,
-                message: format!(
-                    "scan skipped {} {what}{plural}: {}{more}",
-                    paths.len(),
-                    examples.join(", ")
-                ),
+                message: format!("scan skipped {} {what}{plural}: {}{more}", paths.len(), examples.join(", ")),
             }
         })
         .collect()

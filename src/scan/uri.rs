@@ -195,7 +195,9 @@ pub fn scan_tls_disabled(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
                                 out.push(Hit {
                                     rule: Rule::TlsDisabledForRemoteHost,
                                     offset: span.start + name_at,
-                                    message: format!("`{name}=false` in a connection string to the remote host `{host}`"),
+                                    message: format!(
+                                        "`{name}=false` in a connection string to the remote host `{host}`"
+                                    ),
                                 });
                             }
                         }
