@@ -203,7 +203,7 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
             }
         })
         .collect();
-    located.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+    located.sort_by_key(|a| (a.line, a.column, a.rule));
     located.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.rule == b.rule);
     located
 }
