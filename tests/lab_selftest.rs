@@ -495,6 +495,47 @@ async fn tls10_endpoint_speaks_only_tls_1_0() {
     assert!(!modern.contains("Protocol version"), "{modern}");
     let outcome = handshake(endpoint.port, &endpoint.host, &Client::relaxed()).await;
     assert!(outcome.result.is_err(), "rustls (TLS 1.2+) must fail against the TLS 1.0 server");
+
+    // A minimal hand-built TLS 1.0 ClientHello, as the probe sends to learn what the server wants.
+    let (version, cipher) = legacy_server_hello(endpoint.port).await;
+    assert_eq!(version, 0x0301);
+    assert!([0xc009, 0xc00a].contains(&cipher), "cipher {cipher:04x}");
+}
+
+/// Sends a TLS 1.0 ClientHello offering CBC suites with the EC extensions; returns the
+/// ServerHello's version and cipher suite.
+async fn legacy_server_hello(port: u16) -> (u16, u16) {
+    let suites: [u16; 6] = [0xc009, 0xc00a, 0xc013, 0xc014, 0x002f, 0x0035];
+    let mut extensions = Vec::new();
+    extensions.extend_from_slice(&[0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x17, 0x00, 0x18]); // supported_groups
+    extensions.extend_from_slice(&[0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]); // ec_point_formats
+    let mut body = vec![0x03, 0x01];
+    body.extend_from_slice(&[0x42; 32]);
+    body.push(0);
+    body.extend_from_slice(&u16::try_from(suites.len() * 2).expect("len").to_be_bytes());
+    for suite in suites {
+        body.extend_from_slice(&suite.to_be_bytes());
+    }
+    body.extend_from_slice(&[0x01, 0x00]);
+    body.extend_from_slice(&u16::try_from(extensions.len()).expect("len").to_be_bytes());
+    body.extend_from_slice(&extensions);
+    let mut handshake = vec![0x01, 0x00];
+    handshake.extend_from_slice(&u16::try_from(body.len()).expect("len").to_be_bytes());
+    handshake.extend_from_slice(&body);
+    let mut record = vec![0x16, 0x03, 0x01];
+    record.extend_from_slice(&u16::try_from(handshake.len()).expect("len").to_be_bytes());
+    record.extend_from_slice(&handshake);
+
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    stream.write_all(&record).await.expect("send ClientHello");
+    let mut reply = [0u8; 5 + 4 + 2 + 32 + 1];
+    tokio::time::timeout(STEP, stream.read_exact(&mut reply)).await.expect("ServerHello in time").expect("read");
+    assert_eq!(reply[0], 0x16, "handshake record: {reply:02x?}");
+    assert_eq!(reply[5], 0x02, "ServerHello: {reply:02x?}");
+    let session_id_len = usize::from(reply[43]);
+    let mut rest = vec![0u8; session_id_len + 2];
+    tokio::time::timeout(STEP, stream.read_exact(&mut rest)).await.expect("cipher in time").expect("read");
+    (u16::from_be_bytes([reply[9], reply[10]]), u16::from_be_bytes([rest[session_id_len], rest[session_id_len + 1]]))
 }
 
 #[tokio::test]

@@ -135,6 +135,8 @@ pub struct Lab {
     endpoints: BTreeMap<String, Endpoint>,
     srv: BTreeMap<String, SrvName>,
     children: Mutex<Vec<Guarded>>,
+    /// Keeps the `closed` endpoint's port bound (but not listening).
+    _closed_port_holder: tokio::net::TcpSocket,
 }
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -327,9 +329,11 @@ fn proxy_specs() -> Vec<ProxySpec> {
 impl Lab {
     /// Starts every server. Must run on a runtime that outlives the lab.
     pub async fn start(lifetime: Duration) -> Lab {
+        process::trace("start");
         let dir = tempfile::Builder::new().prefix("mongo-preflight-lab-").tempdir().expect("lab: temp dir").keep();
         process::spawn_janitor(&dir, lifetime);
         let pki = Pki::generate(&dir);
+        process::trace("PKI generated");
         let client =
             pki.issue(&LeafSpec { client_auth: true, ..LeafSpec::server("client", vec![format!("client.{ZONE}")]) });
         let untrusted_client = pki.issue(&LeafSpec {
@@ -422,12 +426,13 @@ impl Lab {
                 "sends an SSH-2.0 banner",
             ),
         );
+        let (closed_holder, closed_port) = raw::closed_port();
         add(
             &mut endpoints,
             Endpoint::new(
                 "closed",
                 lab_name("closed"),
-                raw::closed_port(),
+                closed_port,
                 Transport::Tls,
                 &["tcp-connection-refused"],
                 "nothing listens",
@@ -456,6 +461,7 @@ impl Lab {
             secantus::start_with_user("secantus-auth", &dir, lifetime, AUTH_USER, CANARY_PASSWORD),
             tls::tls10_server(&tls10_id, &dir, lifetime),
         );
+        process::trace("child processes up");
         let upstream = SocketAddr::from(([127, 0, 0, 1], plain.1));
         add(
             &mut endpoints,
@@ -666,6 +672,7 @@ impl Lab {
             ),
         );
 
+        process::trace("lab ready");
         Lab {
             ca_file: pki.ca_file.clone(),
             untrusted_ca_file: pki.untrusted_ca_file.clone(),
@@ -676,6 +683,7 @@ impl Lab {
             dir,
             endpoints,
             srv,
+            _closed_port_holder: closed_holder,
             children: Mutex::new(vec![plain.0, native_tls.0, native_mtls.0, auth.0, tls10.0, dns_child.0]),
         }
     }

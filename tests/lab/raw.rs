@@ -106,8 +106,11 @@ pub async fn ssh() -> u16 {
     port
 }
 
-/// A port that nothing listens on: bound to take it from the ephemeral pool, then released.
-pub fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("lab: bind for closed port");
-    listener.local_addr().expect("addr").port()
+/// A port that nothing listens on. The socket stays bound without listening, so the port is
+/// refused yet cannot be handed to anyone else while the lab lives.
+pub fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("lab: socket for closed port");
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).expect("lab: bind closed port");
+    let port = socket.local_addr().expect("addr").port();
+    (socket, port)
 }
