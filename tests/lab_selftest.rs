@@ -494,7 +494,11 @@ async fn tls10_endpoint_speaks_only_tls_1_0() {
     let modern = s_client("-tls1_2").await;
     assert!(!modern.contains("Protocol version"), "{modern}");
     let outcome = handshake(endpoint.port, &endpoint.host, &Client::relaxed()).await;
-    assert!(outcome.result.is_err(), "rustls (TLS 1.2+) must fail against the TLS 1.0 server");
+    assert_eq!(
+        outcome.rustls_error(),
+        Some(rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)),
+        "rustls (TLS 1.2+) against the TLS 1.0 server"
+    );
 
     // A minimal hand-built TLS 1.0 ClientHello, as the probe sends to learn what the server wants.
     let (version, cipher) = legacy_server_hello(endpoint.port).await;

@@ -96,6 +96,17 @@ impl Endpoint {
         }
     }
 
+    /// `mongodb://host:port/?tls=true` whatever the endpoint's transport (e.g. TLS against the
+    /// plain SecantusDB: `server-not-tls`).
+    pub fn tls_uri(&self) -> String {
+        format!("mongodb://{}:{}/?tls=true", self.host, self.port)
+    }
+
+    /// `mongodb://host:port/` without TLS.
+    pub fn plain_uri(&self) -> String {
+        format!("mongodb://{}:{}/", self.host, self.port)
+    }
+
     /// `host:port`.
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
