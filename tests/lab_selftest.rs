@@ -210,6 +210,7 @@ enum Strict {
     WrongName,
     UnknownIssuer,
     CaUsedAsEndEntity,
+    WrongPurpose,
 }
 
 fn classify(error: &rustls::Error) -> Option<Strict> {
@@ -221,6 +222,9 @@ fn classify(error: &rustls::Error) -> Option<Strict> {
                 Some(Strict::WrongName)
             }
             CertificateError::UnknownIssuer => Some(Strict::UnknownIssuer),
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                Some(Strict::WrongPurpose)
+            }
             CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
                 Some(webpki::Error::CaUsedAsEndEntity) => Some(Strict::CaUsedAsEndEntity),
                 _ => None,
@@ -257,6 +261,7 @@ async fn certificate_endpoints_present_the_intended_chains() {
         ("aia-missing-intermediate", Strict::UnknownIssuer, 1),
         ("no-aia-missing-intermediate", Strict::UnknownIssuer, 1),
         ("ca-as-leaf", Strict::CaUsedAsEndEntity, 2),
+        ("wrong-eku", Strict::WrongPurpose, 2),
     ];
     let mut failures = Vec::new();
     for &(name, expected, chain_len) in cases {

@@ -291,6 +291,12 @@ fn proxy_specs() -> Vec<ProxySpec> {
             LeafSpec { is_ca: true, ..server("ca-as-leaf") },
         ),
         spec(
+            "wrong-eku",
+            &["cert-invalid", "insecure-fallback-required"],
+            "leaf whose extended key usage is clientAuth only (not serverAuth)",
+            LeafSpec { client_auth: true, ..server("wrong-eku") },
+        ),
+        spec(
             "hostile-subject",
             &["cert-self-signed", "insecure-fallback-required"],
             "self-signed leaf whose subject/issuer CN is Markdown/HTML-hostile text (escaping tests)",

@@ -40,13 +40,45 @@ where
     });
 }
 
-/// Reads what the client sends first (a ClientHello, a request line), bounded in time.
-async fn read_some(stream: &mut TcpStream) -> Vec<u8> {
-    let mut buf = vec![0u8; 4096];
-    match tokio::time::timeout(READ_GRACE, stream.read(&mut buf)).await {
-        Ok(Ok(n)) => buf[..n].to_vec(),
-        _ => Vec::new(),
+/// Reads what the client sends first, bounded in time. A TLS record is read whole (its header
+/// gives the length), so no unread bytes remain when the server closes: closing with unread
+/// data makes the kernel send a reset, which could destroy the answer before the client reads it.
+async fn read_first_message(stream: &mut TcpStream) -> Vec<u8> {
+    let read = async {
+        let mut received = vec![0u8; 4096];
+        let n = stream.read(&mut received).await.ok()?;
+        received.truncate(n);
+        if n >= 5 && received[0] == 0x16 {
+            let record_len = 5 + usize::from(u16::from_be_bytes([received[3], received[4]]));
+            while received.len() < record_len {
+                let mut more = vec![0u8; record_len - received.len()];
+                match stream.read(&mut more).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(m) => received.extend_from_slice(&more[..m]),
+                }
+            }
+        }
+        Some(received)
+    };
+    tokio::time::timeout(READ_GRACE, read).await.ok().flatten().unwrap_or_default()
+}
+
+/// Sends `answer`, closes the write side, then drains what the client still sends until it
+/// closes too (bounded), so the connection ends with FIN rather than a reset.
+async fn answer_and_close(stream: &mut TcpStream, answer: &[u8]) {
+    if stream.write_all(answer).await.is_err() {
+        return;
     }
+    let _ = stream.shutdown().await;
+    let mut sink = vec![0u8; 4096];
+    let _ = tokio::time::timeout(READ_GRACE, async {
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Reads the ClientHello (at least one byte of it), then sends the alert and closes.
@@ -54,11 +86,10 @@ pub async fn access_list_rejecting() -> u16 {
     let listener = bind().await;
     let port = listener.local_addr().expect("addr").port();
     serve(listener, |mut stream| async move {
-        if read_some(&mut stream).await.is_empty() {
+        if read_first_message(&mut stream).await.is_empty() {
             return;
         }
-        let _ = stream.write_all(&ACCESS_LIST_ALERT).await;
-        let _ = stream.shutdown().await;
+        answer_and_close(&mut stream, &ACCESS_LIST_ALERT).await;
     });
     port
 }
@@ -85,9 +116,8 @@ pub async fn http() -> u16 {
     let listener = bind().await;
     let port = listener.local_addr().expect("addr").port();
     serve(listener, |mut stream| async move {
-        read_some(&mut stream).await;
-        let _ = stream.write_all(HTTP_RESPONSE).await;
-        let _ = stream.shutdown().await;
+        read_first_message(&mut stream).await;
+        answer_and_close(&mut stream, HTTP_RESPONSE).await;
     });
     port
 }
@@ -98,10 +128,11 @@ pub async fn ssh() -> u16 {
     let listener = bind().await;
     let port = listener.local_addr().expect("addr").port();
     serve(listener, |mut stream| async move {
-        let _ = stream.write_all(SSH_BANNER).await;
-        read_some(&mut stream).await;
-        let _ = stream.write_all(b"Invalid SSH identification string.\r\n").await;
-        let _ = stream.shutdown().await;
+        if stream.write_all(SSH_BANNER).await.is_err() {
+            return;
+        }
+        read_first_message(&mut stream).await;
+        answer_and_close(&mut stream, b"Invalid SSH identification string.\r\n").await;
     });
     port
 }
