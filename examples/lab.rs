@@ -1,5 +1,6 @@
 //! Starts the probe test lab and prints its endpoint map as JSON on stdout, for benchmarks and
-//! manual runs. Runs until stdin closes, or for `--seconds N`.
+//! manual runs. Runs for `--seconds N` (stdin ignored, so it can run in the background), or
+//! without that flag until stdin closes.
 //!
 //! ```text
 //! cargo run --example lab -- --seconds 600 > lab.json
@@ -12,7 +13,6 @@ mod lab;
 
 use std::io::Read;
 use std::process::ExitCode;
-use std::sync::mpsc;
 use std::time::Duration;
 
 fn parse_seconds() -> Result<Option<u64>, String> {
@@ -56,19 +56,12 @@ fn main() -> ExitCode {
     {
         println!("{json}");
     }
-    let (done, wait) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let mut sink = [0u8; 1024];
-        let mut stdin = std::io::stdin();
-        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-        let _ = done.send(());
-    });
     match seconds {
-        Some(seconds) => {
-            let _ = wait.recv_timeout(Duration::from_secs(seconds));
-        }
+        Some(seconds) => std::thread::sleep(Duration::from_secs(seconds)),
         None => {
-            let _ = wait.recv();
+            let mut sink = [0u8; 1024];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
         }
     }
     ExitCode::SUCCESS

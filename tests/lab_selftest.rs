@@ -688,6 +688,12 @@ fn endpoint_map_is_complete() {
         assert!(json["endpoints"][name]["uri"].as_str().is_some_and(|uri| uri.starts_with("mongodb://")), "{name}");
     }
     assert_eq!(json["srv"]["healthy"]["uri"], "mongodb+srv://healthy.lab.test/");
+    let expired = lab.endpoint("expired");
+    assert_eq!(
+        expired.uri_with_credentials(lab::CANARY_PASSWORD),
+        format!("mongodb://labuser:{}@expired.lab.test:{}/?tls=true", lab::CANARY_PASSWORD, expired.port)
+    );
+    assert_eq!(lab.probe_args()[1], lab.ca_file.to_string_lossy());
     let combined = std::fs::read_to_string(&lab.client_cert_key_file).expect("client PEM");
     assert!(combined.contains("BEGIN CERTIFICATE") && combined.contains("PRIVATE KEY"));
 }

@@ -107,6 +107,12 @@ impl Endpoint {
         format!("mongodb://{}:{}/", self.host, self.port)
     }
 
+    /// `uri` with `labuser:<password>@` in it, e.g. to check that a failing probe never shows
+    /// the canary password.
+    pub fn uri_with_credentials(&self, password: &str) -> String {
+        self.uri.replacen("mongodb://", &format!("mongodb://{AUTH_USER}:{password}@"), 1)
+    }
+
     /// `host:port`.
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
@@ -734,6 +740,11 @@ impl Lab {
     /// `--dns-server` argument.
     pub fn dns_arg(&self) -> String {
         self.dns_server.to_string()
+    }
+
+    /// `--ca-file <lab CA> --dns-server <lab DNS>`, the arguments every lab probe needs.
+    pub fn probe_args(&self) -> Vec<String> {
+        vec!["--ca-file".into(), self.ca_file_arg(), "--dns-server".into(), self.dns_arg()]
     }
 
     pub fn ca_file_arg(&self) -> String {
