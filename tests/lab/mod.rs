@@ -549,11 +549,9 @@ impl Lab {
                 client_roots: spec.mtls.then(|| vec![pki.root_der().clone()]),
             };
             let port = tls::proxy(&identity, &options, upstream).await;
-            let host = if spec.name == "atlas-untrusted-root" {
-                format!("cluster1-shard-00-00.{ATLAS_ZONE}")
-            } else {
-                lab_name(spec.name)
-            };
+            // The leaf's first SAN is the name the endpoint is meant to be reached by (the
+            // lab name, or the Atlas-like name); `wrong-host` is the exception by design.
+            let host = if spec.name == "wrong-host" { lab_name(spec.name) } else { spec.leaf.names[0].clone() };
             add(&mut endpoints, Endpoint::new(spec.name, host, port, Transport::Tls, spec.provokes, spec.description));
         }
         let auth_tls_port = tls::proxy(
