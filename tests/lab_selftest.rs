@@ -211,8 +211,11 @@ enum Strict {
     UnknownIssuer,
     CaUsedAsEndEntity,
     WrongPurpose,
+    WeakSignature,
 }
 
+// rustls still produces the deprecated plain variants on some paths, so both are matched.
+#[allow(deprecated)]
 fn classify(error: &rustls::Error) -> Option<Strict> {
     match error {
         rustls::Error::InvalidCertificate(cert) => match cert {
@@ -222,6 +225,8 @@ fn classify(error: &rustls::Error) -> Option<Strict> {
                 Some(Strict::WrongName)
             }
             CertificateError::UnknownIssuer => Some(Strict::UnknownIssuer),
+            CertificateError::UnsupportedSignatureAlgorithm
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. } => Some(Strict::WeakSignature),
             CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
                 Some(Strict::WrongPurpose)
             }
@@ -262,6 +267,8 @@ async fn certificate_endpoints_present_the_intended_chains() {
         ("no-aia-missing-intermediate", Strict::UnknownIssuer, 1),
         ("ca-as-leaf", Strict::CaUsedAsEndEntity, 2),
         ("wrong-eku", Strict::WrongPurpose, 2),
+        ("sha1-signature", Strict::WeakSignature, 2),
+        ("rsa", Strict::Verified, 2),
     ];
     let mut failures = Vec::new();
     for &(name, expected, chain_len) in cases {
@@ -352,6 +359,15 @@ async fn chain_details_tell_the_unknown_issuer_cases_apart() {
     let hostile = chain_of("hostile-subject").await;
     let subject = parse(&hostile[0]).subject().to_string();
     assert!(subject.contains(lab::certs::HOSTILE_SUBJECT), "{subject}");
+
+    let rsa = chain_of("rsa").await;
+    let rsa_leaf = parse(&rsa[0]);
+    assert_eq!(rsa_leaf.public_key().algorithm.algorithm, x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION);
+    assert_eq!(rsa_leaf.public_key().parsed().expect("RSA key").key_size(), 2048);
+
+    let sha1 = chain_of("sha1-signature").await;
+    // 1.2.840.10045.4.1 = ecdsa-with-SHA1
+    assert_eq!(parse(&sha1[0]).signature_algorithm.algorithm.to_id_string(), "1.2.840.10045.4.1");
 
     let ca_leaf = chain_of("ca-as-leaf").await;
     assert!(parse(&ca_leaf[0]).is_ca());

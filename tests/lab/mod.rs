@@ -214,7 +214,7 @@ struct ProxySpec {
     description: &'static str,
 }
 
-fn proxy_specs() -> Vec<ProxySpec> {
+fn proxy_specs(rsa_key_pem: String) -> Vec<ProxySpec> {
     let now = OffsetDateTime::now_utc();
     let spec = |name: &'static str, provokes: &'static [&'static str], description: &'static str, leaf: LeafSpec| {
         ProxySpec { name, leaf, tls12_only: false, mtls: false, provokes, description }
@@ -312,6 +312,12 @@ fn proxy_specs() -> Vec<ProxySpec> {
                 send: Send::LeafOnly,
                 ..server("hostile-subject")
             },
+        ),
+        spec(
+            "rsa",
+            &[],
+            "valid chain whose leaf has an RSA 2048 key (the others are ECDSA P-256)",
+            LeafSpec { key_pem: Some(rsa_key_pem), ..server("rsa") },
         ),
         spec("healthy-1", &[], "member 1 of the healthy SRV cluster", server("healthy-1")),
         spec("healthy-2", &[], "member 2 of the healthy SRV cluster", server("healthy-2")),
@@ -463,7 +469,7 @@ impl Lab {
         );
 
         // The slow parts, concurrently: four SecantusDB instances (one restarted) and OpenSSL.
-        let (plain, native_tls, native_mtls, auth, tls10) = tokio::join!(
+        let (plain, native_tls, native_mtls, auth, tls10, rsa_key_pem) = tokio::join!(
             secantus::start("secantus-plain", secantus::Mode::Plain, &dir, lifetime),
             secantus::start(
                 "secantus-tls",
@@ -483,6 +489,7 @@ impl Lab {
             ),
             secantus::start_with_user("secantus-auth", &dir, lifetime, AUTH_USER, CANARY_PASSWORD),
             tls::tls10_server(&tls10_id, &dir, lifetime),
+            certs::rsa_key_pem(2048),
         );
         process::trace("child processes up");
         let upstream = SocketAddr::from(([127, 0, 0, 1], plain.1));
@@ -542,7 +549,20 @@ impl Lab {
             ),
         );
 
-        for spec in proxy_specs() {
+        let sha1_leaf = pki.issue_sha1_signed("sha1-signature", &names_for("sha1-signature"));
+        let sha1_port = tls::proxy(&sha1_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, upstream).await;
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "sha1-signature",
+                lab_name("sha1-signature"),
+                sha1_port,
+                Transport::Tls,
+                &["cert-invalid", "insecure-fallback-required"],
+                "leaf signed by the lab intermediate with ecdsa-with-SHA1 (webpki: UnsupportedSignatureAlgorithm)",
+            ),
+        );
+        for spec in proxy_specs(rsa_key_pem) {
             let identity = pki.issue(&spec.leaf);
             let options = ProxyOptions {
                 tls12_only: spec.tls12_only,
