@@ -477,6 +477,11 @@ async fn non_tls_endpoints_answer_like_their_servers() {
         "silent must not answer"
     );
 
+    let blackhole =
+        tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(("127.0.0.1", lab.endpoint("blackhole").port)))
+            .await;
+    assert!(blackhole.is_err(), "blackhole connect must hang, got {blackhole:?}");
+
     let refused = TcpStream::connect(("127.0.0.1", lab.endpoint("closed").port)).await;
     assert_eq!(refused.expect_err("closed port").kind(), io::ErrorKind::ConnectionRefused);
 }

@@ -154,6 +154,7 @@ pub struct Lab {
     children: Mutex<Vec<Guarded>>,
     /// Keeps the `closed` endpoint's port bound (but not listening).
     _closed_port_holder: tokio::net::TcpSocket,
+    _blackhole: raw::Blackhole,
 }
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -455,6 +456,18 @@ impl Lab {
                 "sends an SSH-2.0 banner",
             ),
         );
+        let blackhole = raw::blackhole();
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "blackhole",
+                lab_name("blackhole"),
+                blackhole.port,
+                Transport::Tls,
+                &["tcp-connect-timeout"],
+                "TCP connection attempts time out (SYNs dropped, as behind a firewall)",
+            ),
+        );
         let (closed_holder, closed_port) = raw::closed_port();
         add(
             &mut endpoints,
@@ -725,6 +738,7 @@ impl Lab {
             endpoints,
             srv,
             _closed_port_holder: closed_holder,
+            _blackhole: blackhole,
             children: Mutex::new(vec![plain.0, native_tls.0, native_mtls.0, auth.0, tls10.0, dns_child.0]),
         }
     }

@@ -145,3 +145,22 @@ pub fn closed_port() -> (tokio::net::TcpSocket, u16) {
     let port = socket.local_addr().expect("addr").port();
     (socket, port)
 }
+
+/// A port whose connection attempts time out, as behind a firewall that drops packets: a
+/// listener with a backlog of 0 that never accepts, its one queue slot taken by a filler
+/// connection. Linux then drops further SYNs instead of refusing them.
+pub struct Blackhole {
+    pub port: u16,
+    _listener: tokio::net::TcpListener,
+    _filler: std::net::TcpStream,
+}
+
+pub fn blackhole() -> Blackhole {
+    let socket = tokio::net::TcpSocket::new_v4().expect("lab: socket for blackhole");
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).expect("lab: bind blackhole");
+    let listener = socket.listen(0).expect("lab: listen blackhole");
+    let addr = listener.local_addr().expect("addr");
+    let filler =
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("lab: fill blackhole queue");
+    Blackhole { port: addr.port(), _listener: listener, _filler: filler }
+}
