@@ -162,9 +162,14 @@ async fn hello<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<
         stream.read_exact(&mut header).await?;
         let total = usize::try_from(i32::from_le_bytes([header[0], header[1], header[2], header[3]]))
             .map_err(io::Error::other)?;
-        let mut rest = vec![0u8; total.saturating_sub(16)];
+        if !(21..=48_000_000).contains(&total) {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("not an OP_MSG reply: {header:02x?}")));
+        }
+        let mut rest = vec![0u8; total - 16];
         stream.read_exact(&mut rest).await?;
-        assert_eq!(i32::from_le_bytes([header[12], header[13], header[14], header[15]]), 2013, "reply is OP_MSG");
+        if i32::from_le_bytes([header[12], header[13], header[14], header[15]]) != 2013 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("not an OP_MSG reply: {header:02x?}")));
+        }
         Document::from_reader(&rest[5..]).map_err(io::Error::other)
     })
     .await
@@ -468,6 +473,19 @@ async fn non_tls_endpoints_answer_like_their_servers() {
             outcome.result.err()
         );
     }
+
+    assert!(
+        exchange(lab.endpoint("bare-close").port, CLIENT_HELLO_START).await.is_empty(),
+        "bare-close answers nothing"
+    );
+    let endpoint = lab.endpoint("bare-close");
+    let outcome = handshake(endpoint.port, &endpoint.host, &Client::relaxed()).await;
+    assert!(outcome.result.is_err() && outcome.rustls_error().is_none(), "bare close: {:?}", outcome.result.err());
+
+    // TLS is fine, but what answers behind it is not MongoDB.
+    let endpoint = lab.endpoint("tls-not-mongodb");
+    let mut stream = handshake(endpoint.port, &endpoint.host, &Client::strict()).await.result.expect("valid TLS");
+    assert!(hello(&mut stream).await.is_err(), "hello must fail behind tls-not-mongodb");
 
     let mut silent = TcpStream::connect(("127.0.0.1", lab.endpoint("silent").port)).await.expect("silent accepts");
     silent.write_all(CLIENT_HELLO_START).await.expect("send");

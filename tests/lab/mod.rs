@@ -456,6 +456,17 @@ impl Lab {
                 "sends an SSH-2.0 banner",
             ),
         );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "bare-close",
+                lab_name("bare-close"),
+                raw::bare_close().await,
+                Transport::Tls,
+                &["tls-handshake-failed"],
+                "reads the ClientHello and closes (FIN) without any answer",
+            ),
+        );
         let blackhole = raw::blackhole();
         add(
             &mut endpoints,
@@ -562,6 +573,21 @@ impl Lab {
             ),
         );
 
+        let not_mongo_leaf = pki.issue(&LeafSpec::server("tls-not-mongodb", names_for("tls-not-mongodb")));
+        let http_upstream = SocketAddr::from(([127, 0, 0, 1], endpoints["http"].port));
+        let not_mongo_port =
+            tls::proxy(&not_mongo_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, http_upstream).await;
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "tls-not-mongodb",
+                lab_name("tls-not-mongodb"),
+                not_mongo_port,
+                Transport::Tls,
+                &["mongo-handshake-failed"],
+                "valid TLS, but behind it an HTTP server answers the hello with HTTP/1.1 400",
+            ),
+        );
         let sha1_leaf = pki.issue_sha1_signed("sha1-signature", &names_for("sha1-signature"));
         let sha1_port = tls::proxy(&sha1_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, upstream).await;
         add(

@@ -66,7 +66,7 @@ async fn read_first_message(stream: &mut TcpStream) -> Vec<u8> {
 /// Sends `answer`, closes the write side, then drains what the client still sends until it
 /// closes too (bounded), so the connection ends with FIN rather than a reset.
 async fn answer_and_close(stream: &mut TcpStream, answer: &[u8]) {
-    if stream.write_all(answer).await.is_err() {
+    if !answer.is_empty() && stream.write_all(answer).await.is_err() {
         return;
     }
     let _ = stream.shutdown().await;
@@ -108,6 +108,17 @@ pub async fn silent() -> u16 {
             }
         })
         .await;
+    });
+    port
+}
+
+/// Reads the ClientHello and closes without a word: no alert, no ServerHello.
+pub async fn bare_close() -> u16 {
+    let listener = bind().await;
+    let port = listener.local_addr().expect("addr").port();
+    serve(listener, |mut stream| async move {
+        read_first_message(&mut stream).await;
+        answer_and_close(&mut stream, b"").await;
     });
     port
 }
