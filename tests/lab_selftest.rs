@@ -533,6 +533,10 @@ async fn tls10_endpoint_speaks_only_tls_1_0() {
             String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout)
         }
     };
+    // Probes also send plaintext (a MongoDB hello) to TLS ports; the server must survive it.
+    let mut plaintext = TcpStream::connect(("127.0.0.1", endpoint.port)).await.expect("connect");
+    assert!(hello(&mut plaintext).await.is_err(), "plaintext hello to the TLS 1.0 server");
+    drop(plaintext);
     let legacy = s_client("-tls1").await;
     assert!(legacy.contains("Protocol version: TLSv1\n"), "{legacy}");
     let modern = s_client("-tls1_2").await;
