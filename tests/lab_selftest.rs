@@ -447,6 +447,14 @@ async fn access_list_endpoints_send_the_internal_error_alert() {
             "{name}"
         );
     }
+    assert_eq!(
+        exchange(lab.endpoint("handshake-failure-alert").port, CLIENT_HELLO_START).await,
+        [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]
+    );
+    let endpoint = lab.endpoint("handshake-failure-alert");
+    let outcome = handshake(endpoint.port, &endpoint.host, &Client::relaxed()).await;
+    assert_eq!(outcome.rustls_error(), Some(rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure)));
+
     let endpoint = lab.endpoint("rejected");
     for client in [Client::strict(), Client::relaxed()] {
         let outcome = handshake(endpoint.port, &endpoint.host, &client).await;
@@ -481,6 +489,12 @@ async fn non_tls_endpoints_answer_like_their_servers() {
     let endpoint = lab.endpoint("bare-close");
     let outcome = handshake(endpoint.port, &endpoint.host, &Client::relaxed()).await;
     assert!(outcome.result.is_err() && outcome.rustls_error().is_none(), "bare close: {:?}", outcome.result.err());
+
+    let mut reset = TcpStream::connect(("127.0.0.1", lab.endpoint("reset").port)).await.expect("reset accepts");
+    reset.write_all(CLIENT_HELLO_START).await.expect("send");
+    let mut sink = Vec::new();
+    let read = tokio::time::timeout(STEP, reset.read_to_end(&mut sink)).await.expect("reset in time");
+    assert_eq!(read.expect_err("reset").kind(), io::ErrorKind::ConnectionReset);
 
     // TLS is fine, but what answers behind it is not MongoDB.
     let endpoint = lab.endpoint("tls-not-mongodb");

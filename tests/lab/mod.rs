@@ -147,7 +147,7 @@ pub struct Lab {
     pub client_cert_key_file: PathBuf,
     /// A client certificate + key from the untrusted CA: "a wrong certificate was offered".
     pub untrusted_client_cert_key_file: PathBuf,
-    /// dnsmasq, answering for `lab.test` and `abcde.mongodb.net` (UDP and TCP).
+    /// dnsmasq (UDP and TCP), answering for `lab.test`, `elsewhere.test` and `mongodb.net`.
     pub dns_server: SocketAddr,
     endpoints: BTreeMap<String, Endpoint>,
     srv: BTreeMap<String, SrvName>,
@@ -465,6 +465,28 @@ impl Lab {
                 Transport::Tls,
                 &["tls-handshake-failed"],
                 "reads the ClientHello and closes (FIN) without any answer",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "reset",
+                lab_name("reset"),
+                raw::resetting().await,
+                Transport::Tls,
+                &["tls-handshake-failed"],
+                "reads the ClientHello and resets the connection (RST)",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "handshake-failure-alert",
+                lab_name("handshake-failure-alert"),
+                raw::alerting(raw::HANDSHAKE_FAILURE_ALERT).await,
+                Transport::Tls,
+                &["tls-protocol-mismatch"],
+                "answers every ClientHello with a fatal handshake_failure alert (no common cipher)",
             ),
         );
         let blackhole = raw::blackhole();

@@ -9,6 +9,10 @@ use tokio::net::{TcpListener, TcpStream};
 /// `internal_error` alert (level 2, description 80) in a TLS 1.2 record.
 pub const ACCESS_LIST_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50];
 
+/// A fatal `handshake_failure` alert (description 40): what a server with no cipher suite in
+/// common says.
+pub const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+
 /// What an HTTP server says to a TLS ClientHello.
 pub const HTTP_RESPONSE: &[u8] = b"HTTP/1.1 400 Bad Request\r\nServer: lab-http\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nBad Request\n";
 
@@ -83,13 +87,30 @@ async fn answer_and_close(stream: &mut TcpStream, answer: &[u8]) {
 
 /// Reads the ClientHello (at least one byte of it), then sends the alert and closes.
 pub async fn access_list_rejecting() -> u16 {
+    alerting(ACCESS_LIST_ALERT).await
+}
+
+/// Reads the ClientHello, then sends `alert` and closes.
+pub async fn alerting(alert: [u8; 7]) -> u16 {
     let listener = bind().await;
     let port = listener.local_addr().expect("addr").port();
-    serve(listener, |mut stream| async move {
+    serve(listener, move |mut stream| async move {
         if read_first_message(&mut stream).await.is_empty() {
             return;
         }
-        answer_and_close(&mut stream, &ACCESS_LIST_ALERT).await;
+        answer_and_close(&mut stream, &alert).await;
+    });
+    port
+}
+
+/// Reads the ClientHello and resets the connection (RST, via a zero linger).
+pub async fn resetting() -> u16 {
+    let listener = bind().await;
+    let port = listener.local_addr().expect("addr").port();
+    serve(listener, |mut stream| async move {
+        read_first_message(&mut stream).await;
+        let _ = stream.set_zero_linger();
+        drop(stream);
     });
     port
 }
