@@ -1,5 +1,6 @@
 //! Starts the probe test lab and prints its endpoint map as JSON on stdout, for benchmarks and
-//! manual runs. Runs until stdin closes, or for `--seconds N`.
+//! manual runs. Runs until stdin closes or `--seconds N` pass, whichever comes first. A stdin
+//! of `/dev/null` (a background job) does not count as closed: then only `--seconds` ends it.
 //!
 //! ```text
 //! cargo run --example lab -- --seconds 600 > lab.json
@@ -11,6 +12,7 @@
 mod lab;
 
 use std::io::Read;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -41,6 +43,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let stdin_is_null = std::fs::read_link("/proc/self/fd/0").is_ok_and(|target| target == Path::new("/dev/null"));
+    if stdin_is_null && seconds.is_none() {
+        eprintln!("lab: stdin is /dev/null, so nothing would stop the lab: pass --seconds N or keep stdin open");
+        return ExitCode::from(2);
+    }
     // Children get a backstop a little past the requested run; with stdin as the signal, the
     // watchdog (this process gone) is what stops them, so the backstop can be long.
     let lifetime = seconds.map_or(Duration::from_secs(24 * 3600), |s| Duration::from_secs(s + 60));
@@ -56,13 +63,16 @@ fn main() -> ExitCode {
     {
         println!("{json}");
     }
-    let (done, wait) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let mut sink = [0u8; 1024];
-        let mut stdin = std::io::stdin();
-        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-        let _ = done.send(());
-    });
+    let (stdin_closed, wait) = mpsc::channel::<()>();
+    if !stdin_is_null {
+        let stdin_closed = stdin_closed.clone();
+        std::thread::spawn(move || {
+            let mut sink = [0u8; 1024];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+            let _ = stdin_closed.send(());
+        });
+    }
     match seconds {
         Some(seconds) => {
             let _ = wait.recv_timeout(Duration::from_secs(seconds));
@@ -71,5 +81,6 @@ fn main() -> ExitCode {
             let _ = wait.recv();
         }
     }
+    drop(stdin_closed);
     ExitCode::SUCCESS
 }

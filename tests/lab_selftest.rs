@@ -162,9 +162,14 @@ async fn hello<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<
         stream.read_exact(&mut header).await?;
         let total = usize::try_from(i32::from_le_bytes([header[0], header[1], header[2], header[3]]))
             .map_err(io::Error::other)?;
-        let mut rest = vec![0u8; total.saturating_sub(16)];
+        if !(21..=48_000_000).contains(&total) {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("not an OP_MSG reply: {header:02x?}")));
+        }
+        let mut rest = vec![0u8; total - 16];
         stream.read_exact(&mut rest).await?;
-        assert_eq!(i32::from_le_bytes([header[12], header[13], header[14], header[15]]), 2013, "reply is OP_MSG");
+        if i32::from_le_bytes([header[12], header[13], header[14], header[15]]) != 2013 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("not an OP_MSG reply: {header:02x?}")));
+        }
         Document::from_reader(&rest[5..]).map_err(io::Error::other)
     })
     .await
@@ -210,8 +215,12 @@ enum Strict {
     WrongName,
     UnknownIssuer,
     CaUsedAsEndEntity,
+    WrongPurpose,
+    WeakSignature,
 }
 
+// rustls still produces the deprecated plain variants on some paths, so both are matched.
+#[allow(deprecated)]
 fn classify(error: &rustls::Error) -> Option<Strict> {
     match error {
         rustls::Error::InvalidCertificate(cert) => match cert {
@@ -221,6 +230,11 @@ fn classify(error: &rustls::Error) -> Option<Strict> {
                 Some(Strict::WrongName)
             }
             CertificateError::UnknownIssuer => Some(Strict::UnknownIssuer),
+            CertificateError::UnsupportedSignatureAlgorithm
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. } => Some(Strict::WeakSignature),
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                Some(Strict::WrongPurpose)
+            }
             CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
                 Some(webpki::Error::CaUsedAsEndEntity) => Some(Strict::CaUsedAsEndEntity),
                 _ => None,
@@ -257,6 +271,9 @@ async fn certificate_endpoints_present_the_intended_chains() {
         ("aia-missing-intermediate", Strict::UnknownIssuer, 1),
         ("no-aia-missing-intermediate", Strict::UnknownIssuer, 1),
         ("ca-as-leaf", Strict::CaUsedAsEndEntity, 2),
+        ("wrong-eku", Strict::WrongPurpose, 2),
+        ("sha1-signature", Strict::WeakSignature, 2),
+        ("rsa", Strict::Verified, 2),
     ];
     let mut failures = Vec::new();
     for &(name, expected, chain_len) in cases {
@@ -348,6 +365,15 @@ async fn chain_details_tell_the_unknown_issuer_cases_apart() {
     let subject = parse(&hostile[0]).subject().to_string();
     assert!(subject.contains(lab::certs::HOSTILE_SUBJECT), "{subject}");
 
+    let rsa = chain_of("rsa").await;
+    let rsa_leaf = parse(&rsa[0]);
+    assert_eq!(rsa_leaf.public_key().algorithm.algorithm, x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION);
+    assert_eq!(rsa_leaf.public_key().parsed().expect("RSA key").key_size(), 2048);
+
+    let sha1 = chain_of("sha1-signature").await;
+    // 1.2.840.10045.4.1 = ecdsa-with-SHA1
+    assert_eq!(parse(&sha1[0]).signature_algorithm.algorithm.to_id_string(), "1.2.840.10045.4.1");
+
     let ca_leaf = chain_of("ca-as-leaf").await;
     assert!(parse(&ca_leaf[0]).is_ca());
 
@@ -421,6 +447,14 @@ async fn access_list_endpoints_send_the_internal_error_alert() {
             "{name}"
         );
     }
+    assert_eq!(
+        exchange(lab.endpoint("handshake-failure-alert").port, CLIENT_HELLO_START).await,
+        [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]
+    );
+    let endpoint = lab.endpoint("handshake-failure-alert");
+    let outcome = handshake(endpoint.port, &endpoint.host, &Client::relaxed()).await;
+    assert_eq!(outcome.rustls_error(), Some(rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure)));
+
     let endpoint = lab.endpoint("rejected");
     for client in [Client::strict(), Client::relaxed()] {
         let outcome = handshake(endpoint.port, &endpoint.host, &client).await;
@@ -448,6 +482,25 @@ async fn non_tls_endpoints_answer_like_their_servers() {
         );
     }
 
+    assert!(
+        exchange(lab.endpoint("bare-close").port, CLIENT_HELLO_START).await.is_empty(),
+        "bare-close answers nothing"
+    );
+    let endpoint = lab.endpoint("bare-close");
+    let outcome = handshake(endpoint.port, &endpoint.host, &Client::relaxed()).await;
+    assert!(outcome.result.is_err() && outcome.rustls_error().is_none(), "bare close: {:?}", outcome.result.err());
+
+    let mut reset = TcpStream::connect(("127.0.0.1", lab.endpoint("reset").port)).await.expect("reset accepts");
+    reset.write_all(CLIENT_HELLO_START).await.expect("send");
+    let mut sink = Vec::new();
+    let read = tokio::time::timeout(STEP, reset.read_to_end(&mut sink)).await.expect("reset in time");
+    assert_eq!(read.expect_err("reset").kind(), io::ErrorKind::ConnectionReset);
+
+    // TLS is fine, but what answers behind it is not MongoDB.
+    let endpoint = lab.endpoint("tls-not-mongodb");
+    let mut stream = handshake(endpoint.port, &endpoint.host, &Client::strict()).await.result.expect("valid TLS");
+    assert!(hello(&mut stream).await.is_err(), "hello must fail behind tls-not-mongodb");
+
     let mut silent = TcpStream::connect(("127.0.0.1", lab.endpoint("silent").port)).await.expect("silent accepts");
     silent.write_all(CLIENT_HELLO_START).await.expect("send");
     let mut buf = [0u8; 16];
@@ -455,6 +508,11 @@ async fn non_tls_endpoints_answer_like_their_servers() {
         tokio::time::timeout(Duration::from_secs(1), silent.read(&mut buf)).await.is_err(),
         "silent must not answer"
     );
+
+    let blackhole =
+        tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(("127.0.0.1", lab.endpoint("blackhole").port)))
+            .await;
+    assert!(blackhole.is_err(), "blackhole connect must hang, got {blackhole:?}");
 
     let refused = TcpStream::connect(("127.0.0.1", lab.endpoint("closed").port)).await;
     assert_eq!(refused.expect_err("closed port").kind(), io::ErrorKind::ConnectionRefused);
@@ -489,12 +547,61 @@ async fn tls10_endpoint_speaks_only_tls_1_0() {
             String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout)
         }
     };
+    // Probes also send plaintext (a MongoDB hello) to TLS ports; the server must survive it.
+    let mut plaintext = TcpStream::connect(("127.0.0.1", endpoint.port)).await.expect("connect");
+    assert!(hello(&mut plaintext).await.is_err(), "plaintext hello to the TLS 1.0 server");
+    drop(plaintext);
     let legacy = s_client("-tls1").await;
     assert!(legacy.contains("Protocol version: TLSv1\n"), "{legacy}");
     let modern = s_client("-tls1_2").await;
     assert!(!modern.contains("Protocol version"), "{modern}");
     let outcome = handshake(endpoint.port, &endpoint.host, &Client::relaxed()).await;
-    assert!(outcome.result.is_err(), "rustls (TLS 1.2+) must fail against the TLS 1.0 server");
+    assert_eq!(
+        outcome.rustls_error(),
+        Some(rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)),
+        "rustls (TLS 1.2+) against the TLS 1.0 server"
+    );
+
+    // A minimal hand-built TLS 1.0 ClientHello, as the probe sends to learn what the server wants.
+    let (version, cipher) = legacy_server_hello(endpoint.port).await;
+    assert_eq!(version, 0x0301);
+    assert!([0xc009, 0xc00a].contains(&cipher), "cipher {cipher:04x}");
+}
+
+/// Sends a TLS 1.0 ClientHello offering CBC suites with the EC extensions; returns the
+/// ServerHello's version and cipher suite.
+async fn legacy_server_hello(port: u16) -> (u16, u16) {
+    let suites: [u16; 6] = [0xc009, 0xc00a, 0xc013, 0xc014, 0x002f, 0x0035];
+    let mut extensions = Vec::new();
+    extensions.extend_from_slice(&[0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x17, 0x00, 0x18]); // supported_groups
+    extensions.extend_from_slice(&[0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]); // ec_point_formats
+    let mut body = vec![0x03, 0x01];
+    body.extend_from_slice(&[0x42; 32]);
+    body.push(0);
+    body.extend_from_slice(&u16::try_from(suites.len() * 2).expect("len").to_be_bytes());
+    for suite in suites {
+        body.extend_from_slice(&suite.to_be_bytes());
+    }
+    body.extend_from_slice(&[0x01, 0x00]);
+    body.extend_from_slice(&u16::try_from(extensions.len()).expect("len").to_be_bytes());
+    body.extend_from_slice(&extensions);
+    let mut handshake = vec![0x01, 0x00];
+    handshake.extend_from_slice(&u16::try_from(body.len()).expect("len").to_be_bytes());
+    handshake.extend_from_slice(&body);
+    let mut record = vec![0x16, 0x03, 0x01];
+    record.extend_from_slice(&u16::try_from(handshake.len()).expect("len").to_be_bytes());
+    record.extend_from_slice(&handshake);
+
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    stream.write_all(&record).await.expect("send ClientHello");
+    let mut reply = [0u8; 5 + 4 + 2 + 32 + 1];
+    tokio::time::timeout(STEP, stream.read_exact(&mut reply)).await.expect("ServerHello in time").expect("read");
+    assert_eq!(reply[0], 0x16, "handshake record: {reply:02x?}");
+    assert_eq!(reply[5], 0x02, "ServerHello: {reply:02x?}");
+    let session_id_len = usize::from(reply[43]);
+    let mut rest = vec![0u8; session_id_len + 2];
+    tokio::time::timeout(STEP, stream.read_exact(&mut rest)).await.expect("cipher in time").expect("read");
+    (u16::from_be_bytes([reply[9], reply[10]]), u16::from_be_bytes([rest[session_id_len], rest[session_id_len + 1]]))
 }
 
 #[tokio::test]
@@ -638,6 +745,12 @@ fn endpoint_map_is_complete() {
         assert!(json["endpoints"][name]["uri"].as_str().is_some_and(|uri| uri.starts_with("mongodb://")), "{name}");
     }
     assert_eq!(json["srv"]["healthy"]["uri"], "mongodb+srv://healthy.lab.test/");
+    let expired = lab.endpoint("expired");
+    assert_eq!(
+        expired.uri_with_credentials(lab::CANARY_PASSWORD),
+        format!("mongodb://labuser:{}@expired.lab.test:{}/?tls=true", lab::CANARY_PASSWORD, expired.port)
+    );
+    assert_eq!(lab.probe_args()[1], lab.ca_file.to_string_lossy());
     let combined = std::fs::read_to_string(&lab.client_cert_key_file).expect("client PEM");
     assert!(combined.contains("BEGIN CERTIFICATE") && combined.contains("PRIVATE KEY"));
 }

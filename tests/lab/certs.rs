@@ -7,6 +7,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
@@ -69,6 +70,9 @@ pub struct LeafSpec {
     pub is_ca: bool,
     pub aia_ca_issuers: Option<&'static str>,
     pub client_auth: bool,
+    /// A PKCS#8 PEM key to certify (e.g. RSA from [`rsa_key_pem`]); a fresh ECDSA P-256 key
+    /// otherwise.
+    pub key_pem: Option<String>,
 }
 
 impl LeafSpec {
@@ -87,6 +91,7 @@ impl LeafSpec {
             is_ca: false,
             aia_ca_issuers: None,
             client_auth: false,
+            key_pem: None,
         }
     }
 }
@@ -192,7 +197,10 @@ impl Pki {
     }
 
     pub fn issue(&self, spec: &LeafSpec) -> Identity {
-        let key = KeyPair::generate().expect("lab: generate leaf key");
+        let key = match &spec.key_pem {
+            Some(pem) => KeyPair::from_pem(pem).expect("lab: load leaf key"),
+            None => KeyPair::generate().expect("lab: generate leaf key"),
+        };
         let mut params = CertificateParams::new(spec.names.clone()).expect("lab: leaf names");
         params.distinguished_name = rcgen::DistinguishedName::new();
         params.distinguished_name.push(DnType::OrganizationName, "mongo-preflight lab");
@@ -264,8 +272,60 @@ impl Pki {
         }
     }
 
+    /// A leaf the lab intermediate signs with ecdsa-with-SHA1, which webpki refuses
+    /// (`UnsupportedSignatureAlgorithm`). rcgen cannot sign with SHA-1, so OpenSSL does.
+    pub fn issue_sha1_signed(&self, stem: &'static str, names: &[String]) -> Identity {
+        let key = KeyPair::generate().expect("lab: generate leaf key");
+        let mut params = CertificateParams::new(names.to_vec()).expect("lab: leaf names");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, names[0].as_str());
+        let csr = params.serialize_request(&key).and_then(|csr| csr.pem()).expect("lab: CSR");
+        let csr_file = self.dir.join(format!("{stem}.csr.pem"));
+        let ext_file = self.dir.join(format!("{stem}.ext"));
+        let issuer_key_file = self.dir.join("lab-intermediate.key.pem");
+        let leaf_file = self.dir.join(format!("{stem}.openssl.pem"));
+        write(&csr_file, &csr);
+        write(&issuer_key_file, &self.intermediate.key.serialize_pem());
+        let alt_names: Vec<String> = names
+            .iter()
+            .map(|n| if n.parse::<std::net::IpAddr>().is_ok() { format!("IP:{n}") } else { format!("DNS:{n}") })
+            .collect();
+        write(
+            &ext_file,
+            &format!(
+                "subjectAltName={}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n",
+                alt_names.join(",")
+            ),
+        );
+        let openssl = super::process::tool("MONGO_PREFLIGHT_OPENSSL", &["openssl"]);
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        let output = std::process::Command::new(&openssl)
+            .args(["x509", "-req", "-sha1", "-days", "365", "-set_serial", "4242"])
+            .args(["-in", &path(&csr_file), "-CA", &path(&self.intermediate_file), "-CAkey", &path(&issuer_key_file)])
+            .args(["-extfile", &path(&ext_file), "-out", &path(&leaf_file)])
+            .output()
+            .expect("lab: run openssl x509");
+        assert!(output.status.success(), "lab: openssl x509 -sha1 failed: {}", String::from_utf8_lossy(&output.stderr));
+        let leaf_pem = std::fs::read_to_string(&leaf_file).expect("lab: read SHA-1 leaf");
+        let leaf_der = CertificateDer::from_pem_slice(leaf_pem.as_bytes()).expect("lab: parse SHA-1 leaf");
+        let chain = vec![(leaf_der, leaf_pem), (self.intermediate.der.clone(), self.intermediate.pem.clone())];
+        self.save(stem, chain, key)
+    }
+
     /// Also hand the untrusted root to tests that need "trust the other CA".
     pub fn untrusted_root_der(&self) -> &CertificateDer<'static> {
         &self.untrusted_root.der
     }
+}
+
+/// A fresh RSA key (PKCS#8 PEM) from OpenSSL: ring, rcgen's backend here, cannot generate RSA.
+pub async fn rsa_key_pem(bits: u32) -> String {
+    let openssl = super::process::tool("MONGO_PREFLIGHT_OPENSSL", &["openssl"]);
+    let output = tokio::process::Command::new(&openssl)
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}")])
+        .output()
+        .await
+        .expect("lab: run openssl genpkey");
+    assert!(output.status.success(), "lab: openssl genpkey failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("lab: RSA key PEM is text")
 }

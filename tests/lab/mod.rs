@@ -96,6 +96,23 @@ impl Endpoint {
         }
     }
 
+    /// `mongodb://host:port/?tls=true` whatever the endpoint's transport (e.g. TLS against the
+    /// plain SecantusDB: `server-not-tls`).
+    pub fn tls_uri(&self) -> String {
+        format!("mongodb://{}:{}/?tls=true", self.host, self.port)
+    }
+
+    /// `mongodb://host:port/` without TLS.
+    pub fn plain_uri(&self) -> String {
+        format!("mongodb://{}:{}/", self.host, self.port)
+    }
+
+    /// `uri` with `labuser:<password>@` in it, e.g. to check that a failing probe never shows
+    /// the canary password.
+    pub fn uri_with_credentials(&self, password: &str) -> String {
+        self.uri.replacen("mongodb://", &format!("mongodb://{AUTH_USER}:{password}@"), 1)
+    }
+
     /// `host:port`.
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
@@ -130,11 +147,14 @@ pub struct Lab {
     pub client_cert_key_file: PathBuf,
     /// A client certificate + key from the untrusted CA: "a wrong certificate was offered".
     pub untrusted_client_cert_key_file: PathBuf,
-    /// dnsmasq, answering for `lab.test` and `abcde.mongodb.net` (UDP and TCP).
+    /// dnsmasq (UDP and TCP), answering for `lab.test`, `elsewhere.test` and `mongodb.net`.
     pub dns_server: SocketAddr,
     endpoints: BTreeMap<String, Endpoint>,
     srv: BTreeMap<String, SrvName>,
     children: Mutex<Vec<Guarded>>,
+    /// Keeps the `closed` endpoint's port bound (but not listening).
+    _closed_port_holder: tokio::net::TcpSocket,
+    _blackhole: raw::Blackhole,
 }
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -195,7 +215,7 @@ struct ProxySpec {
     description: &'static str,
 }
 
-fn proxy_specs() -> Vec<ProxySpec> {
+fn proxy_specs(rsa_key_pem: String) -> Vec<ProxySpec> {
     let now = OffsetDateTime::now_utc();
     let spec = |name: &'static str, provokes: &'static [&'static str], description: &'static str, leaf: LeafSpec| {
         ProxySpec { name, leaf, tls12_only: false, mtls: false, provokes, description }
@@ -278,6 +298,12 @@ fn proxy_specs() -> Vec<ProxySpec> {
             LeafSpec { is_ca: true, ..server("ca-as-leaf") },
         ),
         spec(
+            "wrong-eku",
+            &["cert-invalid", "insecure-fallback-required"],
+            "leaf whose extended key usage is clientAuth only (not serverAuth)",
+            LeafSpec { client_auth: true, ..server("wrong-eku") },
+        ),
+        spec(
             "hostile-subject",
             &["cert-self-signed", "insecure-fallback-required"],
             "self-signed leaf whose subject/issuer CN is Markdown/HTML-hostile text (escaping tests)",
@@ -287,6 +313,12 @@ fn proxy_specs() -> Vec<ProxySpec> {
                 send: Send::LeafOnly,
                 ..server("hostile-subject")
             },
+        ),
+        spec(
+            "rsa",
+            &[],
+            "valid chain whose leaf has an RSA 2048 key (the others are ECDSA P-256)",
+            LeafSpec { key_pem: Some(rsa_key_pem), ..server("rsa") },
         ),
         spec("healthy-1", &[], "member 1 of the healthy SRV cluster", server("healthy-1")),
         spec("healthy-2", &[], "member 2 of the healthy SRV cluster", server("healthy-2")),
@@ -327,9 +359,11 @@ fn proxy_specs() -> Vec<ProxySpec> {
 impl Lab {
     /// Starts every server. Must run on a runtime that outlives the lab.
     pub async fn start(lifetime: Duration) -> Lab {
+        process::trace("start");
         let dir = tempfile::Builder::new().prefix("mongo-preflight-lab-").tempdir().expect("lab: temp dir").keep();
         process::spawn_janitor(&dir, lifetime);
         let pki = Pki::generate(&dir);
+        process::trace("PKI generated");
         let client =
             pki.issue(&LeafSpec { client_auth: true, ..LeafSpec::server("client", vec![format!("client.{ZONE}")]) });
         let untrusted_client = pki.issue(&LeafSpec {
@@ -425,9 +459,55 @@ impl Lab {
         add(
             &mut endpoints,
             Endpoint::new(
+                "bare-close",
+                lab_name("bare-close"),
+                raw::bare_close().await,
+                Transport::Tls,
+                &["tls-handshake-failed"],
+                "reads the ClientHello and closes (FIN) without any answer",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "reset",
+                lab_name("reset"),
+                raw::resetting().await,
+                Transport::Tls,
+                &["tls-handshake-failed"],
+                "reads the ClientHello and resets the connection (RST)",
+            ),
+        );
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "handshake-failure-alert",
+                lab_name("handshake-failure-alert"),
+                raw::alerting(raw::HANDSHAKE_FAILURE_ALERT).await,
+                Transport::Tls,
+                &["tls-protocol-mismatch"],
+                "answers every ClientHello with a fatal handshake_failure alert (no common cipher)",
+            ),
+        );
+        let blackhole = raw::blackhole();
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "blackhole",
+                lab_name("blackhole"),
+                blackhole.port,
+                Transport::Tls,
+                &["tcp-connect-timeout"],
+                "TCP connection attempts time out (SYNs dropped, as behind a firewall)",
+            ),
+        );
+        let (closed_holder, closed_port) = raw::closed_port();
+        add(
+            &mut endpoints,
+            Endpoint::new(
                 "closed",
                 lab_name("closed"),
-                raw::closed_port(),
+                closed_port,
                 Transport::Tls,
                 &["tcp-connection-refused"],
                 "nothing listens",
@@ -435,7 +515,7 @@ impl Lab {
         );
 
         // The slow parts, concurrently: four SecantusDB instances (one restarted) and OpenSSL.
-        let (plain, native_tls, native_mtls, auth, tls10) = tokio::join!(
+        let (plain, native_tls, native_mtls, auth, tls10, rsa_key_pem) = tokio::join!(
             secantus::start("secantus-plain", secantus::Mode::Plain, &dir, lifetime),
             secantus::start(
                 "secantus-tls",
@@ -455,7 +535,9 @@ impl Lab {
             ),
             secantus::start_with_user("secantus-auth", &dir, lifetime, AUTH_USER, CANARY_PASSWORD),
             tls::tls10_server(&tls10_id, &dir, lifetime),
+            certs::rsa_key_pem(2048),
         );
+        process::trace("child processes up");
         let upstream = SocketAddr::from(([127, 0, 0, 1], plain.1));
         add(
             &mut endpoints,
@@ -513,18 +595,44 @@ impl Lab {
             ),
         );
 
-        for spec in proxy_specs() {
+        let not_mongo_leaf = pki.issue(&LeafSpec::server("tls-not-mongodb", names_for("tls-not-mongodb")));
+        let http_upstream = SocketAddr::from(([127, 0, 0, 1], endpoints["http"].port));
+        let not_mongo_port =
+            tls::proxy(&not_mongo_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, http_upstream).await;
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "tls-not-mongodb",
+                lab_name("tls-not-mongodb"),
+                not_mongo_port,
+                Transport::Tls,
+                &["mongo-handshake-failed"],
+                "valid TLS, but behind it an HTTP server answers the hello with HTTP/1.1 400",
+            ),
+        );
+        let sha1_leaf = pki.issue_sha1_signed("sha1-signature", &names_for("sha1-signature"));
+        let sha1_port = tls::proxy(&sha1_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, upstream).await;
+        add(
+            &mut endpoints,
+            Endpoint::new(
+                "sha1-signature",
+                lab_name("sha1-signature"),
+                sha1_port,
+                Transport::Tls,
+                &["cert-invalid", "insecure-fallback-required"],
+                "leaf signed by the lab intermediate with ecdsa-with-SHA1 (webpki: UnsupportedSignatureAlgorithm)",
+            ),
+        );
+        for spec in proxy_specs(rsa_key_pem) {
             let identity = pki.issue(&spec.leaf);
             let options = ProxyOptions {
                 tls12_only: spec.tls12_only,
                 client_roots: spec.mtls.then(|| vec![pki.root_der().clone()]),
             };
             let port = tls::proxy(&identity, &options, upstream).await;
-            let host = if spec.name == "atlas-untrusted-root" {
-                format!("cluster1-shard-00-00.{ATLAS_ZONE}")
-            } else {
-                lab_name(spec.name)
-            };
+            // The leaf's first SAN is the name the endpoint is meant to be reached by (the
+            // lab name, or the Atlas-like name); `wrong-host` is the exception by design.
+            let host = if spec.name == "wrong-host" { lab_name(spec.name) } else { spec.leaf.names[0].clone() };
             add(&mut endpoints, Endpoint::new(spec.name, host, port, Transport::Tls, spec.provokes, spec.description));
         }
         let auth_tls_port = tls::proxy(
@@ -666,6 +774,7 @@ impl Lab {
             ),
         );
 
+        process::trace("lab ready");
         Lab {
             ca_file: pki.ca_file.clone(),
             untrusted_ca_file: pki.untrusted_ca_file.clone(),
@@ -676,6 +785,8 @@ impl Lab {
             dir,
             endpoints,
             srv,
+            _closed_port_holder: closed_holder,
+            _blackhole: blackhole,
             children: Mutex::new(vec![plain.0, native_tls.0, native_mtls.0, auth.0, tls10.0, dns_child.0]),
         }
     }
@@ -709,6 +820,11 @@ impl Lab {
     /// `--dns-server` argument.
     pub fn dns_arg(&self) -> String {
         self.dns_server.to_string()
+    }
+
+    /// `--ca-file <lab CA> --dns-server <lab DNS>`, the arguments every lab probe needs.
+    pub fn probe_args(&self) -> Vec<String> {
+        vec!["--ca-file".into(), self.ca_file_arg(), "--dns-server".into(), self.dns_arg()]
     }
 
     pub fn ca_file_arg(&self) -> String {

@@ -12,14 +12,20 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 /// `$1` = pid to outlive, `$2` = backstop seconds, the rest = the command.
-/// TERM on the wrapper stops the child and waits for it, so a restart sees clean storage.
+/// TERM on the wrapper stops the child gracefully and waits for it; USR1 kills it at once.
+/// The backstop is counted in the watchdog loop rather than with `timeout(1)`, so that `$child`
+/// is the program itself and can be killed directly.
 const WRAPPER: &str = r#"
 parent=$1; lifetime=$2; shift 2
-timeout -k 3 "$lifetime" "$@" &
+"$@" &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 143' TERM INT
+trap 'kill -KILL "$child" 2>/dev/null; wait "$child"; exit 137' USR1
 (
-  while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
+  n=0
+  while [ "$n" -lt "$lifetime" ] && kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do
+    sleep 1; n=$((n + 1))
+  done
   kill -TERM "$child" 2>/dev/null; sleep 3; kill -KILL "$child" 2>/dev/null
 ) </dev/null >/dev/null 2>&1 &
 watchdog=$!
@@ -124,14 +130,32 @@ impl Guarded {
     }
 
     /// Stops the child through the wrapper's TERM trap and waits (bounded) for it to exit.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        self.signal_and_wait("-TERM").await;
+    }
+
+    /// Kills the child at once (SIGKILL through the wrapper's USR1 trap) and waits for it.
+    pub async fn kill(self) {
+        self.signal_and_wait("-USR1").await;
+    }
+
+    async fn signal_and_wait(mut self, signal: &str) {
         if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
+            let _ = Command::new("kill").arg(signal).arg(pid.to_string()).status().await;
         }
         if tokio::time::timeout(Duration::from_secs(15), self.child.wait()).await.is_err() {
             let _ = self.child.start_kill();
             let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
         }
+    }
+}
+
+/// Startup timings on stderr when `MONGO_PREFLIGHT_LAB_TRACE` is set (for tuning startup).
+pub fn trace(what: &str) {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    if std::env::var_os("MONGO_PREFLIGHT_LAB_TRACE").is_some() {
+        eprintln!("lab: {:>6} ms  {what}", start.elapsed().as_millis());
     }
 }
 
@@ -149,7 +173,10 @@ pub async fn start_listening(
         let port = free_port();
         let mut guarded = Guarded::spawn(name, program, &args_for_port(port), dir, lifetime);
         match guarded.wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)), deadline).await {
-            Ok(()) => return (guarded, port),
+            Ok(()) => {
+                trace(&format!("{name} listening on {port}"));
+                return (guarded, port);
+            }
             Err(why) => failures.push(why),
         }
     }
