@@ -198,13 +198,11 @@ impl Harness {
 }
 
 /// A stand-in release binary: logs its arguments, writes the verdict like `check` does, and
-/// exits 1 (a failing verdict). `check --help` mentions `--sarif-file` only if asked to.
-fn fake_binary(log: &Path, knows_sarif_file: bool) -> String {
-    let help = if knows_sarif_file { "--sarif-file <FILE>  also write SARIF" } else { "--format <FORMAT>" };
+/// exits 1 (a failing verdict).
+fn fake_binary(log: &Path) -> String {
     format!(
         r#"#!/usr/bin/env bash
 if [ "$1" = "--version" ]; then echo "mongo-preflight 0.0.0-fake"; exit 0; fi
-if [ "$2" = "--help" ]; then echo "{help}"; exit 0; fi
 printf '%s\n' "$@" > "{log}"
 echo "token=${{GITHUB_TOKEN:+set}}" >> "{log}.env"
 echo "verdict=fail" >> "$GITHUB_OUTPUT"
@@ -300,7 +298,7 @@ fn the_check_step_passes_inputs_and_exits_with_the_verdict() {
         .input("github-token", "ghs_fromtheinput");
     let version = source_version();
     let log = h.dir.path().join("args.log");
-    let asset = h.publish_asset(&version, fake_binary(&log, false).as_bytes());
+    let asset = h.publish_asset(&version, fake_binary(&log).as_bytes());
     h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
     assert_eq!(h.run_step("install").code, 0);
 
@@ -313,9 +311,7 @@ fn the_check_step_passes_inputs_and_exits_with_the_verdict() {
             "check",
             "--policy",
             "ci/mongo-preflight.yml",
-            "--format",
-            "sarif",
-            "--output",
+            "--sarif",
             "reports/mongo-preflight.sarif",
             "--comment",
             "--timeout",
@@ -330,7 +326,7 @@ fn the_check_step_passes_inputs_and_exits_with_the_verdict() {
 }
 
 #[test]
-fn a_binary_with_sarif_file_keeps_the_chosen_format_and_comment_can_be_off() {
+fn sarif_file_keeps_the_chosen_format_and_comment_can_be_off() {
     let mut h = Harness::new()
         .input("sarif-file", "out.sarif")
         .input("format", "github")
@@ -339,14 +335,14 @@ fn a_binary_with_sarif_file_keeps_the_chosen_format_and_comment_can_be_off() {
         .input("github-token", "ghs_fromtheinput");
     let version = source_version();
     let log = h.dir.path().join("args.log");
-    let asset = h.publish_asset(&version, fake_binary(&log, true).as_bytes());
+    let asset = h.publish_asset(&version, fake_binary(&log).as_bytes());
     h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
     assert_eq!(h.run_step("install").code, 0);
     assert_eq!(h.run_step("check").code, 1);
     let args = std::fs::read_to_string(&log).expect("ran");
     assert_eq!(
         args.lines().collect::<Vec<_>>(),
-        ["check", "--sarif-file", "out.sarif", "--format", "github", "$(touch", "/tmp/should-not-exist-mp)", ";echo"],
+        ["check", "--format", "github", "--sarif", "out.sarif", "$(touch", "/tmp/should-not-exist-mp)", ";echo"],
         "extra args are split on spaces, never evaluated"
     );
     assert!(!Path::new("/tmp/should-not-exist-mp").exists());
@@ -357,7 +353,7 @@ fn a_bad_comment_input_is_refused() {
     let mut h = Harness::new().input("comment", "maybe");
     let version = source_version();
     let log = h.dir.path().join("args.log");
-    let asset = h.publish_asset(&version, fake_binary(&log, false).as_bytes());
+    let asset = h.publish_asset(&version, fake_binary(&log).as_bytes());
     h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
     assert_eq!(h.run_step("install").code, 0);
     let run = h.run_step("check");

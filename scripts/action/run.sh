@@ -24,22 +24,11 @@ if [ -n "${INPUT_POLICY:-}" ]; then
 fi
 
 format="${INPUT_FORMAT:-}"
+[ -z "$format" ] || args+=(--format "$format")
 sarif="${INPUT_SARIF_FILE:-}"
 if [ -n "$sarif" ]; then
-  if "$bin" check --help 2>/dev/null | grep -q -- '--sarif-file'; then
-    args+=(--sarif-file "$sarif")
-    [ -z "$format" ] || args+=(--format "$format")
-  else
-    # Without a dedicated option, the SARIF report is the run's output file; the summary,
-    # annotations and comment come from the Actions integration all the same.
-    if [ -n "$format" ] && [ "$format" != "sarif" ]; then
-      echo "::warning title=mongo-preflight::'format: $format' is ignored: with 'sarif-file' the report is written as SARIF"
-    fi
-    mkdir -p "$(dirname "$sarif")"
-    args+=(--format sarif --output "$sarif")
-  fi
-elif [ -n "$format" ]; then
-  args+=(--format "$format")
+  mkdir -p "$(dirname "$sarif")"
+  args+=(--sarif "$sarif")
 fi
 
 case "${INPUT_COMMENT:-true}" in
