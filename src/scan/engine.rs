@@ -122,7 +122,9 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
     for m in TABLE.names.find_iter(ctx.text) {
         let (start, end) = (m.start(), m.end());
         // Whole identifiers only: a letter or digit right before or after makes it another name.
-        if start > 0 && b[start - 1].is_ascii_alphanumeric() {
+        // (`%3FtlsInsecure` is an encoded `?tlsInsecure`, not a longer name.)
+        let encoded_delimiter = start >= 3 && b[start - 3] == b'%' && b[start - 2].is_ascii_hexdigit();
+        if start > 0 && b[start - 1].is_ascii_alphanumeric() && !encoded_delimiter {
             continue;
         }
         if let Some(&next) = b.get(end)
@@ -141,7 +143,7 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         // Where the name starts for the report: `MONGODB_TLS_INSECURE`, not `TLS_INSECURE`, but
         // `tlsInsecure` in `options.tlsInsecure`.
         let mut name_start = start;
-        while name_start > 0 && is_ident_byte(b[name_start - 1]) {
+        while !encoded_delimiter && name_start > 0 && is_ident_byte(b[name_start - 1]) {
             name_start -= 1;
         }
         // `$NAME`, `${NAME…}`, `%NAME%`: a read of a variable, not a setting.

@@ -147,11 +147,11 @@ mod tests {
     fn insecure_skip_verify_only_for_mongo() {
         let inline = "import \"go.mongodb.org/mongo-driver/mongo/options\"\nopts := options.Client().ApplyURI(uri).SetTLSConfig(&tls.Config{\n\tInsecureSkipVerify: true,\n})\n";
         assert_eq!(rules(inline), vec![(Rule::TlsInsecure, 3)]);
-        let var = "// mongo-driver\ncfg := &tls.Config{InsecureSkipVerify: true}\nhttpCfg := &tls.Config{InsecureSkipVerify: true}\nc := options.Client().SetTLSConfig(cfg)\n_ = &http.Transport{TLSClientConfig: httpCfg}\n";
+        let var = "import \"go.mongodb.org/mongo-driver/mongo\"\ncfg := &tls.Config{InsecureSkipVerify: true}\nhttpCfg := &tls.Config{InsecureSkipVerify: true}\nc := options.Client().SetTLSConfig(cfg)\n_ = &http.Transport{TLSClientConfig: httpCfg}\n";
         assert_eq!(rules(var), vec![(Rule::TlsInsecure, 2)]);
-        let http = "// mongo-driver SetTLSConfig(caCfg)\ntr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}\n";
+        let http = "c, _ := mongo.Connect(ctx, options.Client().SetTLSConfig(caCfg))\ntr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}\n";
         assert!(rules(http).is_empty());
-        let verify = "// mongo\nopts.SetTLSConfig(&tls.Config{\n\tVerifyPeerCertificate: func(raw [][]byte, chains [][]*x509.Certificate) error { return nil },\n})\n";
+        let verify = "import \"go.mongodb.org/mongo-driver/mongo\"\nopts.SetTLSConfig(&tls.Config{\n\tVerifyPeerCertificate: func(raw [][]byte, chains [][]*x509.Certificate) error { return nil },\n})\n";
         assert_eq!(rules(verify), vec![(Rule::CustomVerifierAcceptsAll, 3)]);
     }
 }

@@ -119,7 +119,7 @@ fn skip_notes(skipped: &[(walk::SkipReason, String)]) -> Vec<Note> {
                 walk::SkipReason::Minified => "minified bundle",
                 walk::SkipReason::Unreadable => "unreadable path",
             };
-            let examples: Vec<String> = paths.iter().take(3).map(|p| format!("`{}`", crate::redact::text(p))).collect();
+            let examples: Vec<String> = paths.iter().take(3).map(|p| format!("`{}`", uri::redact(p))).collect();
             let more = if paths.len() > 3 { format!(", and {} more", paths.len() - 3) } else { String::new() };
             let plural = if paths.len() == 1 { "" } else { "s" };
             Note {
@@ -166,7 +166,9 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
     let ctx = FileCtx {
         lang,
         text: scanned,
-        mongo: sighting.mongo || path.to_ascii_lowercase().contains("mongo"),
+        // Judged on the stripped text: a comment that mentions MongoDB does not make a
+        // generic name in the code below it MongoDB's.
+        mongo: path.to_ascii_lowercase().contains("mongo") || sighting.mongo && prefilter::sight(scanned.as_bytes()).mongo,
         uris: uri::find_uris(scanned),
     };
     let mut hits: Vec<Hit> = Vec::new();
@@ -188,7 +190,7 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
         .map(|hit| {
             let offset = decoded.as_ref().and_then(|d| d.origin.get(hit.offset).copied()).unwrap_or(hit.offset);
             let (line, column, line_text) = lines.locate(text, offset);
-            let normalized: String = crate::redact::text(line_text).chars().filter(|c| !c.is_whitespace()).collect();
+            let normalized: String = uri::redact(line_text).chars().filter(|c| !c.is_whitespace()).collect();
             let message = match safe_alternative(lang, hit.rule) {
                 Some(alt) => format!("{}; instead: {alt}", hit.message),
                 None => hit.message,
@@ -198,7 +200,7 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
                 line,
                 column,
                 snippet: snippet(line_text, column),
-                message: crate::redact::text(&message).into_owned(),
+                message: uri::redact(&message),
                 fingerprint: fingerprint(hit.rule, path, &normalized),
             }
         })
@@ -242,10 +244,10 @@ pub fn fingerprint(rule: Rule, path: &str, normalized_line: &str) -> String {
 fn snippet(line: &str, column: u32) -> String {
     const MAX: usize = 200;
     let trimmed = line.trim();
-    let redacted = crate::redact::text(trimmed);
+    let redacted = uri::redact(trimmed);
     let chars: Vec<char> = redacted.chars().collect();
     if chars.len() <= MAX {
-        return redacted.into_owned();
+        return redacted;
     }
     let lead = line.chars().count() - line.trim_start().chars().count();
     let at = (column as usize).saturating_sub(1 + lead).min(chars.len());

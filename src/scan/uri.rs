@@ -71,6 +71,33 @@ pub static SPECS: &[Spec] = &[
     },
 ];
 
+/// Hides the user info of URL-encoded connection strings (`mongodb%3A%2F%2Fuser%3Apass%40host`),
+/// which [`crate::redact::text`] cannot see; everything else goes through it as well.
+pub fn redact(text: &str) -> String {
+    let plain = crate::redact::text(text);
+    let lower = plain.to_ascii_lowercase();
+    let mut out = String::with_capacity(plain.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(p) = lower[from..].find("%3a%2f%2f").map(|p| p + from) {
+        let authority_start = p + "%3a%2f%2f".len();
+        let rest = &lower[authority_start..];
+        let authority_len = [rest.find("%2f"), rest.find("%3f"), rest.find(|c: char| c.is_whitespace() || "\"'`<>/?".contains(c))]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_len].rfind("%40") {
+            out.push_str(&plain[copied..authority_start]);
+            out.push_str(crate::redact::MASK);
+            copied = authority_start + at;
+        }
+        from = authority_start + authority_len;
+    }
+    out.push_str(&plain[copied..]);
+    out
+}
+
 /// Where a MongoDB connection string sits in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UriSpan {
@@ -214,7 +241,7 @@ pub fn scan_tls_disabled(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
     static OPTION: LazyLock<Regex> = LazyLock::new(|| {
         #[allow(clippy::unwrap_used)] // constant pattern
         Regex::new(
-            r#"(?i)(?:^|[^A-Za-z0-9_$.-])["']?((?:[A-Za-z0-9_]*mongo[A-Za-z0-9_.-]*?[._-])?(?:use[_-]?)?(?:tls|ssl)(?:[._-]?enabled)?)["']?[ \t]*(?:=>|:=|:|=)"#,
+            r#"(?i)(?:^|[^A-Za-z0-9_$.-])["']?((?:[A-Za-z0-9_.-]*mongo[A-Za-z0-9_.-]*?[._-])?(?:use[_-]?)?(?:tls|ssl)(?:[._-]?enabled)?)["']?[ \t]*(?:=>|:=|:|=)"#,
         )
         .unwrap()
     });
@@ -254,6 +281,15 @@ mod tests {
         let mut out = Vec::new();
         scan_tls_disabled(&ctx, &mut out);
         out.into_iter().map(|h| h.offset).collect()
+    }
+
+    #[test]
+    fn encoded_user_info_is_hidden() {
+        assert_eq!(
+            redact("u = mongodb%2Bsrv%3A%2F%2Fapp%3Ap%40ss%40c.example.net%2F%3FtlsInsecure%3Dtrue x"),
+            "u = mongodb%2Bsrv%3A%2F%2F****%40c.example.net%2F%3FtlsInsecure%3Dtrue x"
+        );
+        assert_eq!(redact("mongodb://u:p@h/ and mongodb%3A%2F%2Fh%2F"), "mongodb://****@h/ and mongodb%3A%2F%2Fh%2F");
     }
 
     #[test]
