@@ -12,6 +12,11 @@ use crate::uri::ConnectionString;
 /// server presents), MongoDB hello, and auth when credentials are given. Each failure is
 /// explained with a stable code, the evidence and a remedy.
 #[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 pass (warnings allowed), 1 an error-severity diagnosis, 2 bad arguments or an \
+invalid URI.\nExamples:\n  mongo-preflight probe 'mongodb+srv://cluster0.abcde.mongodb.net/'\n  \
+mongo-preflight probe --ca-file ca.pem 'mongodb://db1:27017,db2:27017/?tls=true&replicaSet=rs0'\n  \
+mongo-preflight probe --format json \"$MONGODB_URI\"      (credentials are shown as ****)\n  \
+mongo-preflight explain ip-access-list-rejected")]
 pub struct ProbeArgs {
     #[command(flatten)]
     pub output: OutputArgs,
