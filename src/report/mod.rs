@@ -58,6 +58,7 @@ pub fn stdout_color() -> bool {
 /// How a stage is named for people.
 pub fn stage_label(name: &str) -> &str {
     match name {
+        stage::DNS => "DNS",
         stage::TCP => "TCP",
         stage::TLS_STRICT => "TLS strict",
         stage::TLS_RELAXED => "TLS relaxed",
