@@ -21,9 +21,10 @@ def sh(*args, **kw):
     return subprocess.run(args, check=True, **kw)
 
 
-def ensure_tools():
-    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
-    sh("cargo", "build", "--quiet", "--example", "lab", cwd=ROOT)
+def ensure_tools(build):
+    if build:
+        sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+        sh("cargo", "build", "--quiet", "--example", "lab", cwd=ROOT)
     if not (VENV / "bin" / "secantusd-py").exists():
         sys.exit("run scripts/test once first: it installs SecantusDB into .cache/venv")
     subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "pymongo"], check=True)
@@ -73,8 +74,9 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--pymongo-timeout-ms", type=int, default=10000,
                     help="serverSelectionTimeoutMS for pymongo (its default is 30000)")
+    ap.add_argument("--no-build", action="store_true", help="use the binaries already in target/")
     args = ap.parse_args()
-    ensure_tools()
+    ensure_tools(not args.no_build)
     env = dict(os.environ, MONGO_PREFLIGHT_SECANTUSD=str(VENV / "bin" / "secantusd-py"))
     proc = subprocess.Popen([str(ROOT / "target" / "debug" / "examples" / "lab"), "--seconds", "1800"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
