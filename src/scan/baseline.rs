@@ -89,7 +89,9 @@ impl Baseline {
 
     /// Each path's content at the base commit, `None` where the path is absent or not a file.
     fn read_blobs(&self, paths: &[String]) -> Result<Vec<Option<Vec<u8>>>, AppError> {
-        let fail = |e: std::io::Error| AppError::Other(format!("--base {}: reading files through git failed: {e}", self.shown));
+        let fail = |e: std::io::Error| {
+            AppError::Other(format!("--base {}: reading files through git failed: {e}", self.shown))
+        };
         let mut child = git(&self.root)
             .args(["cat-file", "--batch"])
             .stdin(Stdio::piped())
@@ -101,7 +103,11 @@ impl Baseline {
             .iter()
             .map(|p| {
                 // A name with a newline cannot be asked for on one line; ask for nothing instead.
-                if p.contains('\n') { format!("{}:\n", self.commit) } else { format!("{}:{}{}\n", self.commit, self.prefix, p) }
+                if p.contains('\n') {
+                    format!("{}:\n", self.commit)
+                } else {
+                    format!("{}:{}{}\n", self.commit, self.prefix, p)
+                }
             })
             .collect();
         let mut stdin = child.stdin.take().ok_or_else(|| fail(std::io::Error::other("no stdin")))?;

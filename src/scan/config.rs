@@ -28,21 +28,13 @@ pub static YAML_SYNTAX: Syntax = Syntax {
 /// JSON, with the `//` and `/* */` comments of JSONC (tsconfig, VS Code settings).
 pub static JSON_SYNTAX: Syntax = Syntax { quotes: b"\"", ..C_LIKE };
 
-pub static PROPERTIES_SYNTAX: Syntax = Syntax {
-    line_comments: &["#", "!"],
-    comment_at_line_start_only: true,
-    backslash_escapes: false,
-    ..Syntax::new()
-};
+pub static PROPERTIES_SYNTAX: Syntax =
+    Syntax { line_comments: &["#", "!"], comment_at_line_start_only: true, backslash_escapes: false, ..Syntax::new() };
 
 pub static XML_SYNTAX: Syntax = Syntax { block_comments: &[("<!--", "-->")], ..Syntax::new() };
 
-pub static HCL_SYNTAX: Syntax = Syntax {
-    line_comments: &["#", "//"],
-    block_comments: &[("/*", "*/")],
-    quotes: b"\"",
-    ..Syntax::new()
-};
+pub static HCL_SYNTAX: Syntax =
+    Syntax { line_comments: &["#", "//"], block_comments: &[("/*", "*/")], quotes: b"\"", ..Syntax::new() };
 
 /// Text after decoding, with the source offset of every decoded byte (and one past the end).
 #[derive(Debug, Clone)]
@@ -124,10 +116,7 @@ pub fn decode_properties(text: &str) -> Decoded {
         out.copy(&text[copied..at], copied);
         i = match next {
             b'u' => {
-                let c = text
-                    .get(at + 2..at + 6)
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .and_then(char::from_u32);
+                let c = text.get(at + 2..at + 6).and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32);
                 match c {
                     Some(c) => {
                         out.decoded(c, at);
@@ -217,7 +206,8 @@ mod tests {
         assert_eq!(rules("app.config", xml), vec![(Rule::AllowInvalidHostnames, 1, 44)]);
         let props = "# tlsInsecure=true\nspring.data.mongodb.uri=mongodb://h.example.net/?tlsInsecure\\=\\u0074rue\n";
         assert_eq!(rules("application.properties", props), vec![(Rule::TlsInsecure, 2, 50)]);
-        let hcl = "resource \"x\" \"y\" {\n  environment = [{ name = \"MONGODB_TLS_INSECURE\", value = \"true\" }]\n}\n";
+        let hcl =
+            "resource \"x\" \"y\" {\n  environment = [{ name = \"MONGODB_TLS_INSECURE\", value = \"true\" }]\n}\n";
         assert_eq!(rules("main.tf", hcl), vec![(Rule::TlsInsecure, 2, 28)]);
         let md = "Set `tlsAllowInvalidCertificates=true` to debug.\n";
         assert!(rules("README.md", md).is_empty());

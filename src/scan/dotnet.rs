@@ -49,7 +49,8 @@ pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
     for caps in CALLBACK.captures_iter(ctx.text) {
         let Some(whole) = caps.get(0) else { continue };
         let name_at = whole.start() + caps.get(1).map(|m| m.len()).unwrap_or(0);
-        let owner_start = b[..whole.start()].iter().rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.'));
+        let owner_start =
+            b[..whole.start()].iter().rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.'));
         let owner = &ctx.text[owner_start.map(|p| p + 1).unwrap_or(0)..whole.start()];
         if owner.ends_with("ServicePointManager") {
             continue;
@@ -69,7 +70,8 @@ pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
 
 /// `bool AcceptAll(...) => true;` or `{ return true; }`.
 fn method_returns_true(text: &str, name: &str) -> bool {
-    let pattern = format!(r"\bbool\s+{}\s*\([^)]*\)\s*(?:=>\s*true\s*;|\{{\s*return\s+true\s*;\s*\}})", regex::escape(name));
+    let pattern =
+        format!(r"\bbool\s+{}\s*\([^)]*\)\s*(?:=>\s*true\s*;|\{{\s*return\s+true\s*;\s*\}})", regex::escape(name));
     Regex::new(&pattern).map(|re| re.is_match(text)).unwrap_or(false)
 }
 

@@ -133,7 +133,8 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         {
             continue;
         }
-        let key: String = m.as_str().bytes().filter(|c| *c != b'_' && *c != b'-').map(|c| c.to_ascii_lowercase() as char).collect();
+        let key: String =
+            m.as_str().bytes().filter(|c| *c != b'_' && *c != b'-').map(|c| c.to_ascii_lowercase() as char).collect();
         let Some(spec) = TABLE.by_name.get(&key) else { continue };
         if !spec.langs.is_empty() && !spec.langs.contains(&ctx.lang) {
             continue;
@@ -147,7 +148,8 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         }
         // `$NAME`, `${NAME…}`, `%NAME%`: a read of a variable, not a setting.
         if name_start > 0
-            && (matches!(b[name_start - 1], b'$' | b'%') || b[name_start - 1] == b'{' && name_start > 1 && b[name_start - 2] == b'$')
+            && (matches!(b[name_start - 1], b'$' | b'%')
+                || b[name_start - 1] == b'{' && name_start > 1 && b[name_start - 2] == b'$')
         {
             continue;
         }
@@ -243,7 +245,8 @@ fn judge(ctx: &FileCtx<'_>, spec: &Spec, name: &str, start: usize, end: usize, c
         }
         Sep::None => {
             let value = pair_value(b, start, end)?;
-            return insecure_literal(spec, &value).then(|| format!("`{shown_name}` set to `{}` (name/value pair)", value.text));
+            return insecure_literal(spec, &value)
+                .then(|| format!("`{shown_name}` set to `{}` (name/value pair)", value.text));
         }
         _ => {}
     }
@@ -325,10 +328,8 @@ pub fn parse_value(b: &[u8], mut p: usize, sep: Sep) -> Option<Literal> {
         let close = b[p..].iter().position(|&x| x == b'}' || x == b'\n').map(|i| i + p)?;
         (String::from_utf8_lossy(&b[p..=close]).into_owned(), close + 1)
     } else {
-        let len = b[p..]
-            .iter()
-            .position(|&x| !(x.is_ascii_alphanumeric() || b"_.%+-".contains(&x)))
-            .unwrap_or(b.len() - p);
+        let len =
+            b[p..].iter().position(|&x| !(x.is_ascii_alphanumeric() || b"_.%+-".contains(&x))).unwrap_or(b.len() - p);
         if len == 0 {
             return None;
         }
@@ -342,7 +343,8 @@ pub fn parse_value(b: &[u8], mut p: usize, sep: Sep) -> Option<Literal> {
     let trimmed = text.trim();
     if let Some(inner) = trimmed.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
         // ${VAR:-default}, ${VAR-default}, ${VAR:=default}, Spring's ${VAR:default}.
-        let default = inner.split_once(":-").or_else(|| inner.split_once(":=")).or_else(|| inner.split_once([':', '-']))?.1;
+        let default =
+            inner.split_once(":-").or_else(|| inner.split_once(":=")).or_else(|| inner.split_once([':', '-']))?.1;
         return Some(Literal { text: default.trim().to_string(), defaulted: true });
     }
     if trimmed.contains("{{") || trimmed.contains("#{") || trimmed.starts_with('$') || trimmed.starts_with('%') {
@@ -365,7 +367,13 @@ fn continues_expression(b: &[u8], after: usize, sep: Sep) -> bool {
     if rest[0] == b'.' && rest.get(1).is_some_and(|c| c.is_ascii_alphabetic()) {
         return true;
     }
-    if b"=!&|?<>+*/".contains(&rest[0]) && !rest.starts_with(b"/>") {
+    // A single `&` or `;` separates URI options and `>` closes an XML tag: not operators.
+    for op in [&b"=="[..], b"!=", b"&&", b"||", b"?", b"<=", b">=", b"+", b"*", b"=~", b"is "] {
+        if rest.starts_with(op) {
+            return true;
+        }
+    }
+    if rest[0] == b'/' && !rest.starts_with(b"/>") {
         return true;
     }
     for word in [&b"if "[..], b"and ", b"or ", b"else "] {
@@ -662,9 +670,20 @@ mod tests {
             (Lang::Yaml, "tlsAllowInvalidCertificatesBanner: true", None),
             (Lang::Python, "os.getenv(\"MONGODB_TLS_INSECURE\", \"true\")", None),
             (Lang::Python, "tlsInsecure=True if DEBUG else False", None),
-            (Lang::Rust, "// mongodb\nTlsOptions { allow_invalid_certificates: Some(true) }", Some(AllowInvalidCertificates)),
+            (Lang::Rust, "let u = \"mongodb://localhost?tlsInsecure=true&tls=false\";", Some(TlsInsecure)),
+            (Lang::Xml, "<add key=\"a\" tlsInsecure=\"true\">", Some(TlsInsecure)),
+            (Lang::Ruby, "ssl_verify = false || other # mongo", None),
+            (
+                Lang::Rust,
+                "// mongodb\nTlsOptions { allow_invalid_certificates: Some(true) }",
+                Some(AllowInvalidCertificates),
+            ),
             (Lang::Rust, "TlsOptions { allow_invalid_certificates: Some(true) }", None),
-            (Lang::CCpp, "/* mongoc */ mongoc_uri_set_option_as_bool (uri, MONGOC_URI_TLSINSECURE, true);", Some(TlsInsecure)),
+            (
+                Lang::CCpp,
+                "/* mongoc */ mongoc_uri_set_option_as_bool (uri, MONGOC_URI_TLSINSECURE, true);",
+                Some(TlsInsecure),
+            ),
             (Lang::Properties, "quarkus.mongodb.tls-insecure=true", Some(TlsInsecure)),
             (Lang::Yaml, "tls_insecure: true", None),
         ];

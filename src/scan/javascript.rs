@@ -93,10 +93,7 @@ mod tests {
     #[test]
     fn node_driver_cases() {
         let pos = "const { MongoClient } = require('mongodb');\nconst client = new MongoClient(uri, {\n  tls: true,\n  tlsAllowInvalidHostnames: true,\n  checkServerIdentity: () => undefined,\n});\n";
-        assert_eq!(
-            rules("db.js", pos),
-            vec![(Rule::AllowInvalidHostnames, 4), (Rule::CustomVerifierAcceptsAll, 5)]
-        );
+        assert_eq!(rules("db.js", pos), vec![(Rule::AllowInvalidHostnames, 4), (Rule::CustomVerifierAcceptsAll, 5)]);
         let https = "// uses mongodb too\nconst agent = new https.Agent({ rejectUnauthorized: false, checkServerIdentity: () => undefined });\n";
         assert!(rules("http.ts", https).is_empty());
         let mongoose = "mongoose.connect(uri, { ssl: true, sslValidate: false });\n";

@@ -54,7 +54,9 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
         Rule::AllowInvalidCertificates | Rule::TlsInsecure | Rule::CustomVerifierAcceptsAll => {
             "applyToSslSettings(b -> b.enabled(true).context(sslContext)) with an SSLContext built from a trust store holding your CA"
         }
-        Rule::AllowInvalidHostnames => "drop invalidHostNameAllowed(true); connect with a host name the certificate lists",
+        Rule::AllowInvalidHostnames => {
+            "drop invalidHostNameAllowed(true); connect with a host name the certificate lists"
+        }
         Rule::TlsDisabledForRemoteHost => "drop `tls=false`; `mongodb+srv://` turns TLS on",
         _ => return None,
     })
@@ -72,10 +74,7 @@ mod tests {
     #[test]
     fn builders_and_trust_managers() {
         let java = "MongoClientSettings s = MongoClientSettings.builder()\n    .applyToSslSettings(b -> b.enabled(true)\n        .invalidHostNameAllowed(true)\n        .context(ctx))\n    .build();\nTrustManager tm = new X509TrustManager() {\n  public void checkServerTrusted(X509Certificate[] c, String a) {}\n};\n";
-        assert_eq!(
-            rules("Db.java", java),
-            vec![(Rule::AllowInvalidHostnames, 3), (Rule::CustomVerifierAcceptsAll, 7)]
-        );
+        assert_eq!(rules("Db.java", java), vec![(Rule::AllowInvalidHostnames, 3), (Rule::CustomVerifierAcceptsAll, 7)]);
         let http_only = "class H { public void checkServerTrusted(X509Certificate[] c, String a) {} }\n";
         assert!(rules("Http.java", http_only).is_empty());
         let kotlin = "val s = MongoClientSettings.builder()\noverride fun checkServerTrusted(chain: Array<X509Certificate>, authType: String) {}\n";

@@ -8,13 +8,8 @@ use super::lang::Lang;
 use super::rules::Rule;
 use super::strip::Syntax;
 
-pub static SYNTAX: Syntax = Syntax {
-    line_comments: &["#"],
-    quotes: b"\"'",
-    triple_quotes: true,
-    docstrings: true,
-    ..Syntax::new()
-};
+pub static SYNTAX: Syntax =
+    Syntax { line_comments: &["#"], quotes: b"\"'", triple_quotes: true, docstrings: true, ..Syntax::new() };
 
 pub static SPECS: &[Spec] = &[
     // Redis and Celery take `ssl_cert_reqs` too: it counts only when handed to MongoDB.
@@ -64,7 +59,8 @@ mod tests {
         assert!(rules("b.py", redis).is_empty());
         let celery = "broker_use_ssl = {'ssl_cert_reqs': ssl.CERT_NONE}\nMONGO = 'mongodb://localhost'\n";
         assert!(rules("celeryconfig.py", celery).is_empty());
-        let settings = "MONGODB_SETTINGS = {\n    'host': 'mongodb+srv://c.example.net',\n    'ssl_cert_reqs': 'CERT_NONE',\n}\n";
+        let settings =
+            "MONGODB_SETTINGS = {\n    'host': 'mongodb+srv://c.example.net',\n    'ssl_cert_reqs': 'CERT_NONE',\n}\n";
         assert_eq!(rules("settings.py", settings), vec![(Rule::CertReqsNone, 3)]);
         let doc = "def f():\n    \"\"\"Never pass tlsInsecure=True to MongoClient.\"\"\"\n    return MongoClient(uri, tlsInsecure=False)\n";
         assert!(rules("c.py", doc).is_empty());

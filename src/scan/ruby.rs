@@ -9,13 +9,8 @@ use super::lang::Lang;
 use super::rules::Rule;
 use super::strip::Syntax;
 
-pub static SYNTAX: Syntax = Syntax {
-    line_comments: &["#"],
-    quotes: b"\"'",
-    multiline_quotes: b"\"'",
-    begin_end_blocks: true,
-    ..Syntax::new()
-};
+pub static SYNTAX: Syntax =
+    Syntax { line_comments: &["#"], quotes: b"\"'", multiline_quotes: b"\"'", begin_end_blocks: true, ..Syntax::new() };
 
 const WHERE: &[Lang] = &[Lang::Ruby, Lang::Yaml];
 
@@ -79,7 +74,8 @@ mod tests {
     fn ruby_driver_and_mongoid() {
         let rb = "client = Mongo::Client.new(['db.example.net:27017'],\n  ssl: true,\n  ssl_verify: false)\n:ssl_verify_hostname => false\n";
         assert_eq!(rules("db.rb", rb), vec![(Rule::TlsInsecure, 3), (Rule::AllowInvalidHostnames, 4)]);
-        let yml = "production:\n  clients:\n    default:\n      options:\n        ssl: true\n        ssl_verify: false\n";
+        let yml =
+            "production:\n  clients:\n    default:\n      options:\n        ssl: true\n        ssl_verify: false\n";
         assert_eq!(rules("config/mongoid.yml", yml), vec![(Rule::TlsInsecure, 6)]);
         let conda = "ssl_verify: false\nchannels: [defaults]\n";
         assert!(rules(".condarc.yml", conda).is_empty());

@@ -140,7 +140,10 @@ impl Rule {
             ("shell", Lang::Shell),
             ("configuration", Lang::Yaml),
         ];
-        FAMILIES.iter().filter_map(|(name, lang)| super::safe_alternative(*lang, self).map(|alt| (*name, alt))).collect()
+        FAMILIES
+            .iter()
+            .filter_map(|(name, lang)| super::safe_alternative(*lang, self).map(|alt| (*name, alt)))
+            .collect()
     }
 
     /// Test cases of the rule, next to its definition; each flagged one is flagged on line 1.
@@ -148,78 +151,81 @@ impl Rule {
         match self {
             Rule::AllowInvalidCertificates => {
                 const E: &[Example] = &[
-                bad("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=True)"),
-                bad(".env", "MONGODB_TLS_ALLOW_INVALID_CERTIFICATES=true"),
-                bad("ci.sh", "mongosh \"$URI\" --sslAllowInvalidCertificates"),
-                ok("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=False)"),
-                ok("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=os.getenv('X') == 'true')"),
-                ok("app.py", "# MongoClient(uri, tlsAllowInvalidCertificates=True)"),
-                ok("ui.ts", "const tlsAllowInvalidCertificatesBanner = true;"),
+                    bad("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=True)"),
+                    bad(".env", "MONGODB_TLS_ALLOW_INVALID_CERTIFICATES=true"),
+                    bad("ci.sh", "mongosh \"$URI\" --sslAllowInvalidCertificates"),
+                    ok("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=False)"),
+                    ok("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=os.getenv('X') == 'true')"),
+                    ok("app.py", "# MongoClient(uri, tlsAllowInvalidCertificates=True)"),
+                    ok("ui.ts", "const tlsAllowInvalidCertificatesBanner = true;"),
                 ];
                 E
             }
             Rule::AllowInvalidHostnames => {
                 const E: &[Example] = &[
-                bad("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: true })"),
-                bad("Db.java", "MongoClientSettings.builder().applyToSslSettings(b -> b.invalidHostNameAllowed(true))"),
-                ok("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: 'false' === flag })"),
+                    bad("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: true })"),
+                    bad(
+                        "Db.java",
+                        "MongoClientSettings.builder().applyToSslSettings(b -> b.invalidHostNameAllowed(true))",
+                    ),
+                    ok("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: 'false' === flag })"),
                 ];
                 E
             }
             Rule::TlsInsecure => {
                 const E: &[Example] = &[
-                bad("values.yaml", "uri: mongodb+srv://c.example.net/?tlsInsecure=true"),
-                bad("Db.cs", "var s = new MongoClientSettings { AllowInsecureTls = true };"),
-                bad("db.rb", "Mongo::Client.new(hosts, ssl_verify: false)"),
-                ok(
-                    "main.go",
-                    "c, _ := mongo.Connect(ctx, options.Client().SetTLSConfig(caCfg)); tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}",
-                ),
-                ok("compose.yml", "MONGODB_TLS_INSECURE: ${MONGODB_TLS_INSECURE:-false}"),
+                    bad("values.yaml", "uri: mongodb+srv://c.example.net/?tlsInsecure=true"),
+                    bad("Db.cs", "var s = new MongoClientSettings { AllowInsecureTls = true };"),
+                    bad("db.rb", "Mongo::Client.new(hosts, ssl_verify: false)"),
+                    ok(
+                        "main.go",
+                        "c, _ := mongo.Connect(ctx, options.Client().SetTLSConfig(caCfg)); tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}",
+                    ),
+                    ok("compose.yml", "MONGODB_TLS_INSECURE: ${MONGODB_TLS_INSECURE:-false}"),
                 ];
                 E
             }
             Rule::CertReqsNone => {
                 const E: &[Example] = &[
-                bad("app.py", "MongoClient(uri, ssl_cert_reqs=ssl.CERT_NONE)"),
-                bad("app.ini", "url = mongodb://h.example.net/?ssl=true&ssl_cert_reqs=CERT_NONE"),
-                ok("app.py", "redis.Redis(ssl_cert_reqs=ssl.CERT_NONE)"),
+                    bad("app.py", "MongoClient(uri, ssl_cert_reqs=ssl.CERT_NONE)"),
+                    bad("app.ini", "url = mongodb://h.example.net/?ssl=true&ssl_cert_reqs=CERT_NONE"),
+                    ok("app.py", "redis.Redis(ssl_cert_reqs=ssl.CERT_NONE)"),
                 ];
                 E
             }
             Rule::CustomVerifierAcceptsAll => {
                 const E: &[Example] = &[
-                bad(
-                    "Db.cs",
-                    "var m = new MongoClientSettings { SslSettings = new SslSettings { ServerCertificateValidationCallback = (s, c, ch, e) => true } };",
-                ),
-                bad("db.ts", "new MongoClient(uri, { checkServerIdentity: () => undefined })"),
-                ok(
-                    "Db.cs",
-                    "ServicePointManager.ServerCertificateValidationCallback = (s, c, ch, e) => true; var m = new MongoClientSettings();",
-                ),
+                    bad(
+                        "Db.cs",
+                        "var m = new MongoClientSettings { SslSettings = new SslSettings { ServerCertificateValidationCallback = (s, c, ch, e) => true } };",
+                    ),
+                    bad("db.ts", "new MongoClient(uri, { checkServerIdentity: () => undefined })"),
+                    ok(
+                        "Db.cs",
+                        "ServicePointManager.ServerCertificateValidationCallback = (s, c, ch, e) => true; var m = new MongoClientSettings();",
+                    ),
                 ];
                 E
             }
             Rule::TlsDisabledForRemoteHost => {
                 const E: &[Example] = &[
-                bad(".env", "MONGODB_URI=mongodb+srv://c.example.net/?tls=false"),
-                ok(".env", "MONGODB_URI=mongodb://localhost:27017/?tls=false"),
-                ok(".env", "MONGODB_URI=mongodb+srv://c.example.net/?tls=true"),
+                    bad(".env", "MONGODB_URI=mongodb+srv://c.example.net/?tls=false"),
+                    ok(".env", "MONGODB_URI=mongodb://localhost:27017/?tls=false"),
+                    ok(".env", "MONGODB_URI=mongodb+srv://c.example.net/?tls=true"),
                 ];
                 E
             }
             Rule::OcspCheckDisabled => {
                 const E: &[Example] = &[
-                bad("app.py", "MongoClient(uri, tlsDisableOCSPEndpointCheck=True)"),
-                ok("app.py", "MongoClient(uri, tlsDisableOCSPEndpointCheck=False)"),
+                    bad("app.py", "MongoClient(uri, tlsDisableOCSPEndpointCheck=True)"),
+                    ok("app.py", "MongoClient(uri, tlsDisableOCSPEndpointCheck=False)"),
                 ];
                 E
             }
             Rule::RevocationCheckDisabled => {
                 const E: &[Example] = &[
-                bad("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: true })"),
-                ok("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: false })"),
+                    bad("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: true })"),
+                    ok("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: false })"),
                 ];
                 E
             }
@@ -250,6 +256,11 @@ mod tests {
         for rule in Rule::ALL {
             assert!(!rule.safe_alternatives().is_empty(), "{rule}");
         }
-        assert!(Rule::CertReqsNone.safe_alternatives().iter().any(|(lang, alt)| *lang == "Python" && alt.contains("tlsCAFile")));
+        assert!(
+            Rule::CertReqsNone
+                .safe_alternatives()
+                .iter()
+                .any(|(lang, alt)| *lang == "Python" && alt.contains("tlsCAFile"))
+        );
     }
 }

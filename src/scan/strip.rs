@@ -56,12 +56,8 @@ impl Default for Syntax {
 }
 
 /// C-family comments and strings, the most common shape.
-pub const C_LIKE: Syntax = Syntax {
-    line_comments: &["//"],
-    block_comments: &[("/*", "*/")],
-    quotes: b"\"'",
-    ..Syntax::new()
-};
+pub const C_LIKE: Syntax =
+    Syntax { line_comments: &["//"], block_comments: &[("/*", "*/")], quotes: b"\"'", ..Syntax::new() };
 
 /// Text that has no comment syntax.
 pub static NO_COMMENTS: Syntax = Syntax::new();

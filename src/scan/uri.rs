@@ -82,11 +82,12 @@ pub fn redact(text: &str) -> String {
     while let Some(p) = lower[from..].find("%3a%2f%2f").map(|p| p + from) {
         let authority_start = p + "%3a%2f%2f".len();
         let rest = &lower[authority_start..];
-        let authority_len = [rest.find("%2f"), rest.find("%3f"), rest.find(|c: char| c.is_whitespace() || "\"'`<>/?".contains(c))]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(rest.len());
+        let authority_len =
+            [rest.find("%2f"), rest.find("%3f"), rest.find(|c: char| c.is_whitespace() || "\"'`<>/?".contains(c))]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(rest.len());
         if let Some(at) = rest[..authority_len].rfind("%40") {
             out.push_str(&plain[copied..authority_start]);
             out.push_str(crate::redact::MASK);
@@ -222,7 +223,9 @@ pub fn scan_tls_disabled(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
                                 out.push(Hit {
                                     rule: Rule::TlsDisabledForRemoteHost,
                                     offset: span.start + name_at,
-                                    message: format!("`{name}=false` in a connection string to the remote host `{host}`"),
+                                    message: format!(
+                                        "`{name}=false` in a connection string to the remote host `{host}`"
+                                    ),
                                 });
                             }
                         }
