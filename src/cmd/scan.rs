@@ -35,7 +35,8 @@ pub async fn run(args: ScanArgs) -> Result<i32, AppError> {
         .await
         .map_err(|e| AppError::Other(format!("the scan stopped unexpectedly: {e}")))??;
     let report = RunReport::new(Vec::new(), outcome.findings, outcome.notes);
-    let color = args.output.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color =
+        args.output.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let rendered = render(&report, args.output.format, &RenderContext { color, ..Default::default() });
     crate::output::emit(&rendered, args.output.output.as_deref())?;
     Ok(report.verdict.exit_code())
