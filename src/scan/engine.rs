@@ -446,8 +446,8 @@ fn pair_value(b: &[u8], start: usize, end: usize) -> Option<Literal> {
         }
         window_end += 1;
     }
-    let window = std::str::from_utf8(&b[end..window_end]).ok()?;
-    let caps = VALUE_KEY.captures(window)?;
+    let window = String::from_utf8_lossy(&b[end..window_end]);
+    let caps = VALUE_KEY.captures(&window)?;
     let key = caps.get(1)?;
     if !key.as_str().eq_ignore_ascii_case("value") {
         return None;
