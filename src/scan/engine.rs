@@ -507,11 +507,12 @@ pub fn callee_before(b: &[u8], open: usize) -> String {
 pub fn is_mongo_callee(callee: &str) -> bool {
     let lower = callee.to_ascii_lowercase();
     let last = lower.rsplit(['.', ':', '>', ' ', '\\']).next().unwrap_or("");
+    // A bare `connect(` / `createConnection(` is MongoEngine's or Mongoose's import in a file
+    // that mentions MongoDB; `tls.connect(`, `mysql.createConnection(` are other clients'.
+    let bare = !lower.contains(['.', ':', '>', '\\']);
     lower.contains("mongo")
         || lower.contains("motor")
-        || matches!(last, "connect" if !lower.contains('.') || lower.starts_with("mongo"))
-        || last == "register_connection"
-        || last == "createconnection" && !lower.contains("tls.")
+        || (bare && matches!(last, "connect" | "createconnection" | "register_connection"))
 }
 
 /// Whether the setting at `offset` is handed to a MongoDB client: it sits (through nested
@@ -708,5 +709,9 @@ mod tests {
         assert_eq!(hits(Lang::JavaScript, js).len(), 1);
         let pg = "// mongodb elsewhere\nconst pool = new Pool({ ssl: { rejectUnauthorized: false } });\n";
         assert!(hits(Lang::JavaScript, pg).is_empty());
+        let mysql = "// mongodb elsewhere\nconst c = mysql.createConnection({ ssl: { rejectUnauthorized: false } });\n";
+        assert!(hits(Lang::JavaScript, mysql).is_empty());
+        let bare = "import { connect } from 'mongoose';\nawait connect(uri, { ssl: { rejectUnauthorized: false } });\n";
+        assert_eq!(hits(Lang::JavaScript, bare).len(), 1);
     }
 }
