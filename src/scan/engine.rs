@@ -156,7 +156,20 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         let identifier = &ctx.text[ident_start..end];
         let names_mongo = identifier.to_ascii_lowercase().contains("mongo");
         let separated = m.as_str().contains(['_', '-']);
-        let reach = if separated { spec.separated_reach } else { spec.reach };
+        let mut reach = if separated { spec.separated_reach } else { spec.reach };
+        // A prefix names whose toggle it is: `SMTP_TLS_INSECURE` is the mail client's,
+        // `DB_TLS_INSECURE` may be MongoDB's, `MONGODB_TLS_INSECURE` is. (In code, a dotted
+        // prefix is just the object holding the option.)
+        let dotted = if ctx.lang.is_code() { "" } else { &ctx.text[ident_start..name_start] };
+        let prefix = format!("{dotted}{}", &ctx.text[name_start..start]).to_ascii_lowercase();
+        if !prefix.is_empty() && !names_mongo {
+            let database = ["db", "database", "atlas"].iter().any(|w| prefix.contains(w));
+            reach = match reach {
+                Reach::Anywhere => Reach::MongoFile,
+                _ if database => reach.max(Reach::MongoFile),
+                _ => continue,
+            };
+        }
         let reaches = names_mongo
             || match reach {
                 Reach::Anywhere => true,
@@ -687,6 +700,15 @@ mod tests {
             ),
             (Lang::Properties, "quarkus.mongodb.tls-insecure=true", Some(TlsInsecure)),
             (Lang::Yaml, "tls_insecure: true", None),
+            (Lang::Dotenv, "MONGODB_URI=mongodb://h/\nSMTP_TLS_INSECURE=true", None),
+            (Lang::Dotenv, "MONGODB_URI=mongodb://h/\nDB_TLS_INSECURE=true", Some(TlsInsecure)),
+            (Lang::Dotenv, "ORDERS_TLS_ALLOW_INVALID_CERTIFICATES=true", None),
+            (
+                Lang::Dotenv,
+                "MONGODB_URI=mongodb://h/\nORDERS_TLS_ALLOW_INVALID_CERTIFICATES=true",
+                Some(AllowInvalidCertificates),
+            ),
+            (Lang::Properties, "smtp.tls-insecure=true\nx=mongodb://h/", None),
         ];
         for (lang, text, want) in cases {
             let got: Vec<Rule> = hits(*lang, text).into_iter().map(|h| h.0).collect();
