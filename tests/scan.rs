@@ -1,4 +1,5 @@
 //! The scanner against its fixture corpus, and the `scan` command end to end.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -68,7 +69,20 @@ fn corpus_findings_are_exactly_the_marked_lines() {
     let unexpected: Vec<_> = got.difference(&want).collect();
     assert!(missing.is_empty() && unexpected.is_empty(), "missing: {missing:#?}\nunexpected: {unexpected:#?}");
     // Every language family and format is represented.
-    for dir in ["python/", "javascript/", "go/", "jvm/", "dotnet/", "rust/", "ruby/", "php/", "c_cpp/", "shell/", "config/", "uri/"] {
+    for dir in [
+        "python/",
+        "javascript/",
+        "go/",
+        "jvm/",
+        "dotnet/",
+        "rust/",
+        "ruby/",
+        "php/",
+        "c_cpp/",
+        "shell/",
+        "config/",
+        "uri/",
+    ] {
         assert!(got.iter().any(|(p, _, _)| p.starts_with(dir)), "no finding under {dir}");
     }
     // And every rule.
@@ -173,11 +187,17 @@ fn binaries_oversized_files_and_excludes_are_skipped_and_noted() {
 
 #[test]
 fn explicit_paths_are_relative_to_the_root() {
-    let outcome =
-        scan::run(&ScanOptions { root: corpus(), paths: vec!["config/k8s".into(), "go/client.go".into()], ..Default::default() })
-            .unwrap();
+    let outcome = scan::run(&ScanOptions {
+        root: corpus(),
+        paths: vec!["config/k8s".into(), "go/client.go".into()],
+        ..Default::default()
+    })
+    .unwrap();
     let got: Vec<(&str, u32)> = outcome.findings.iter().map(|f| (f.path.as_str(), f.line)).collect();
-    assert_eq!(got, vec![("config/k8s/deployment.yaml", 11), ("go/client.go", 12), ("go/client.go", 18), ("go/client.go", 20)]);
+    assert_eq!(
+        got,
+        vec![("config/k8s/deployment.yaml", 11), ("go/client.go", 12), ("go/client.go", 18), ("go/client.go", 20)]
+    );
 }
 
 #[test]
@@ -204,12 +224,8 @@ fn the_command_exits_by_verdict_and_never_prints_credentials() {
 
     write(dir.path(), "app/.env", "MONGODB_URI=mongodb+srv://app:canary-pass@c.example.net/?tlsInsecure=true\n");
     let out_file = dir.path().join("report.json");
-    let dirty = bin()
-        .current_dir(dir.path())
-        .args(["scan", "--format", "json", "--output"])
-        .arg(&out_file)
-        .output()
-        .unwrap();
+    let dirty =
+        bin().current_dir(dir.path()).args(["scan", "--format", "json", "--output"]).arg(&out_file).output().unwrap();
     assert_eq!(dirty.status.code(), Some(1));
     let written = std::fs::read_to_string(&out_file).unwrap();
     assert!(!written.contains("canary-pass"));

@@ -1,4 +1,5 @@
 //! `scan --base REF` in a temporary git repository: only what REF lacks fails.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::Path;
 use std::process::Command;
@@ -26,7 +27,8 @@ fn write(root: &Path, rel: &str, content: &str) {
     std::fs::write(path, content).unwrap();
 }
 
-const BASE_PY: &str = "from pymongo import MongoClient\n\nlegacy = MongoClient(URI, tlsAllowInvalidCertificates=True)\n";
+const BASE_PY: &str =
+    "from pymongo import MongoClient\n\nlegacy = MongoClient(URI, tlsAllowInvalidCertificates=True)\n";
 
 /// A repository whose first commit already has one finding; returns that commit.
 fn repo_with_legacy_finding(dir: &Path) -> String {
@@ -47,9 +49,7 @@ fn old_findings_are_warnings_even_when_moved_and_new_ones_fail() {
     let dir = tempfile::tempdir().unwrap();
     let base = repo_with_legacy_finding(dir.path());
     // Lines added above the old finding move it; a second finding is added below.
-    let edited = format!(
-        "\"\"\"Docs.\"\"\"\nimport os\n\n{BASE_PY}fresh = MongoClient(URI, tlsInsecure=True)\n"
-    );
+    let edited = format!("\"\"\"Docs.\"\"\"\nimport os\n\n{BASE_PY}fresh = MongoClient(URI, tlsInsecure=True)\n");
     write(dir.path(), "app/db.py", &edited);
     git(dir.path(), &["commit", "-q", "-am", "feature"]);
 
@@ -76,7 +76,11 @@ fn without_new_findings_the_command_passes_and_with_one_it_fails() {
     repo_with_legacy_finding(dir.path());
     write(dir.path(), "app/db.py", &format!("import os\n{BASE_PY}"));
     let bin = env!("CARGO_BIN_EXE_mongo-preflight");
-    let pass = Command::new(bin).current_dir(dir.path()).args(["scan", "--format", "json", "--base", "main"]).output().unwrap();
+    let pass = Command::new(bin)
+        .current_dir(dir.path())
+        .args(["scan", "--format", "json", "--base", "main"])
+        .output()
+        .unwrap();
     assert_eq!(pass.status.code(), Some(0), "{}", String::from_utf8_lossy(&pass.stderr));
     let report: serde_json::Value = serde_json::from_slice(&pass.stdout).unwrap();
     assert_eq!(report["verdict"], "pass");
@@ -85,10 +89,15 @@ fn without_new_findings_the_command_passes_and_with_one_it_fails() {
 
     // Uncommitted changes count: the working tree is what is scanned.
     write(dir.path(), "deploy/.env.production", "MONGODB_TLS_ALLOW_INVALID_HOSTNAMES=true\n");
-    let fail = Command::new(bin).current_dir(dir.path()).args(["scan", "--format", "json", "--base", "main"]).output().unwrap();
+    let fail = Command::new(bin)
+        .current_dir(dir.path())
+        .args(["scan", "--format", "json", "--base", "main"])
+        .output()
+        .unwrap();
     assert_eq!(fail.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&fail.stdout).unwrap();
-    let new: Vec<&serde_json::Value> = report["findings"].as_array().unwrap().iter().filter(|f| f["new"] == true).collect();
+    let new: Vec<&serde_json::Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["new"] == true).collect();
     assert_eq!(new.len(), 1);
     assert_eq!(new[0]["path"], "deploy/.env.production");
     assert_eq!(new[0]["severity"], "error");
@@ -152,8 +161,9 @@ fn an_unknown_ref_exits_2_and_names_it() {
 fn base_outside_a_repository_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), ".env", "MONGODB_TLS_INSECURE=true\n");
-    let err = scan::run(&ScanOptions { root: dir.path().to_path_buf(), base: Some("main".into()), ..Default::default() })
-        .unwrap_err();
+    let err =
+        scan::run(&ScanOptions { root: dir.path().to_path_buf(), base: Some("main".into()), ..Default::default() })
+            .unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("not inside a git repository"), "{err}");
 }

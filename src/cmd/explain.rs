@@ -59,8 +59,16 @@ fn all_entries() -> Vec<catalog::Entry> {
 pub fn render(entry: catalog::Entry) -> String {
     let doc = entry.documented();
     let e = doc.explanation();
+    let alternatives = match entry {
+        catalog::Entry::Rule(rule) => {
+            let lines: Vec<String> =
+                rule.safe_alternatives().iter().map(|(lang, alt)| format!("  {lang}: {alt}")).collect();
+            format!("\nSafe alternatives\n{}\n", lines.join("\n"))
+        }
+        catalog::Entry::Code(_) => String::new(),
+    };
     format!(
-        "{id} ({kind}, default severity {sev})\n\n{title}\n\nCause\n  {cause}\n\nHow it is detected\n  {detection}\n\nRemedy\n  {remedy}\n\nAvoid\n  {avoid}\n",
+        "{id} ({kind}, default severity {sev})\n\n{title}\n\nCause\n  {cause}\n\nHow it is detected\n  {detection}\n\nRemedy\n  {remedy}\n\nAvoid\n  {avoid}\n{alternatives}",
         id = doc.id(),
         kind = entry.kind(),
         sev = doc.default_severity(),

@@ -24,6 +24,15 @@ pub static SPECS: &[Spec] = &[
         separated_reach: Reach::MongoFile,
         langs: &[Lang::DotNet, Lang::Json, Lang::Xml],
     },
+    // The 2.x driver's `MongoClientSettings.VerifySslCertificate = false`.
+    Spec {
+        words: &["verify", "ssl", "certificate"],
+        rule: Rule::AllowInvalidCertificates,
+        insecure: Insecure::WhenFalse,
+        reach: Reach::MongoFile,
+        separated_reach: Reach::MongoFile,
+        langs: &[Lang::DotNet, Lang::Json, Lang::Xml],
+    },
     Spec {
         words: &["check", "certificate", "revocation"],
         rule: Rule::RevocationCheckDisabled,
@@ -103,6 +112,8 @@ mod tests {
             rules(cs),
             vec![(Rule::TlsInsecure, 2), (Rule::RevocationCheckDisabled, 4), (Rule::CustomVerifierAcceptsAll, 5)]
         );
+        let legacy = "var s = new MongoClientSettings { VerifySslCertificate = false };\nvar u = \"mongodb://db.example.com/?ssl=true;sslVerifyCertificate=false\";\n";
+        assert_eq!(rules(legacy), vec![(Rule::AllowInvalidCertificates, 1), (Rule::AllowInvalidCertificates, 2)]);
         let global = "var s = new MongoClientSettings();\nServicePointManager.ServerCertificateValidationCallback = (s, c, ch, e) => true;\nvar h = new HttpClientHandler { ServerCertificateCustomValidationCallback = (a, b, c, d) => true };\n";
         assert!(rules(global).is_empty());
         let group = "var s = new MongoClientSettings();\nssl.ServerCertificateValidationCallback = AcceptAll;\nstatic bool AcceptAll(object s, X509Certificate c, X509Chain ch, SslPolicyErrors e) => true;\n";

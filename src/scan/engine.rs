@@ -156,7 +156,20 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         let identifier = &ctx.text[ident_start..end];
         let names_mongo = identifier.to_ascii_lowercase().contains("mongo");
         let separated = m.as_str().contains(['_', '-']);
-        let reach = if separated { spec.separated_reach } else { spec.reach };
+        let mut reach = if separated { spec.separated_reach } else { spec.reach };
+        // A prefix names whose toggle it is: `SMTP_TLS_INSECURE` is the mail client's,
+        // `DB_TLS_INSECURE` may be MongoDB's, `MONGODB_TLS_INSECURE` is. (In code, a dotted
+        // prefix is just the object holding the option.)
+        let dotted = if ctx.lang.is_code() { "" } else { &ctx.text[ident_start..name_start] };
+        let prefix = format!("{dotted}{}", &ctx.text[name_start..start]).to_ascii_lowercase();
+        if !prefix.is_empty() && !names_mongo {
+            let database = ["db", "database", "atlas"].iter().any(|w| prefix.contains(w));
+            reach = match reach {
+                Reach::Anywhere => Reach::MongoFile,
+                _ if database => reach.max(Reach::MongoFile),
+                _ => continue,
+            };
+        }
         let reaches = names_mongo
             || match reach {
                 Reach::Anywhere => true,
@@ -367,7 +380,13 @@ fn continues_expression(b: &[u8], after: usize, sep: Sep) -> bool {
     if rest[0] == b'.' && rest.get(1).is_some_and(|c| c.is_ascii_alphabetic()) {
         return true;
     }
-    if b"=!&|?<>+*/".contains(&rest[0]) && !rest.starts_with(b"/>") {
+    // A single `&` or `;` separates URI options and `>` closes an XML tag: not operators.
+    for op in [&b"=="[..], b"!=", b"&&", b"||", b"?", b"<=", b">=", b"+", b"*", b"=~", b"is "] {
+        if rest.starts_with(op) {
+            return true;
+        }
+    }
+    if rest[0] == b'/' && !rest.starts_with(b"/>") {
         return true;
     }
     for word in [&b"if "[..], b"and ", b"or ", b"else "] {
@@ -440,8 +459,8 @@ fn pair_value(b: &[u8], start: usize, end: usize) -> Option<Literal> {
         }
         window_end += 1;
     }
-    let window = std::str::from_utf8(&b[end..window_end]).ok()?;
-    let caps = VALUE_KEY.captures(window)?;
+    let window = String::from_utf8_lossy(&b[end..window_end]);
+    let caps = VALUE_KEY.captures(&window)?;
     let key = caps.get(1)?;
     if !key.as_str().eq_ignore_ascii_case("value") {
         return None;
@@ -501,11 +520,12 @@ pub fn callee_before(b: &[u8], open: usize) -> String {
 pub fn is_mongo_callee(callee: &str) -> bool {
     let lower = callee.to_ascii_lowercase();
     let last = lower.rsplit(['.', ':', '>', ' ', '\\']).next().unwrap_or("");
+    // A bare `connect(` / `createConnection(` is MongoEngine's or Mongoose's import in a file
+    // that mentions MongoDB; `tls.connect(`, `mysql.createConnection(` are other clients'.
+    let bare = !lower.contains(['.', ':', '>', '\\']);
     lower.contains("mongo")
         || lower.contains("motor")
-        || matches!(last, "connect" if !lower.contains('.') || lower.starts_with("mongo"))
-        || last == "register_connection"
-        || last == "createconnection" && !lower.contains("tls.")
+        || (bare && matches!(last, "connect" | "createconnection" | "register_connection"))
 }
 
 /// Whether the setting at `offset` is handed to a MongoDB client: it sits (through nested
@@ -664,6 +684,9 @@ mod tests {
             (Lang::Yaml, "tlsAllowInvalidCertificatesBanner: true", None),
             (Lang::Python, "os.getenv(\"MONGODB_TLS_INSECURE\", \"true\")", None),
             (Lang::Python, "tlsInsecure=True if DEBUG else False", None),
+            (Lang::Rust, "let u = \"mongodb://localhost?tlsInsecure=true&tls=false\";", Some(TlsInsecure)),
+            (Lang::Xml, "<add key=\"a\" tlsInsecure=\"true\">", Some(TlsInsecure)),
+            (Lang::Ruby, "ssl_verify = false || other # mongo", None),
             (
                 Lang::Rust,
                 "// mongodb\nTlsOptions { allow_invalid_certificates: Some(true) }",
@@ -677,6 +700,15 @@ mod tests {
             ),
             (Lang::Properties, "quarkus.mongodb.tls-insecure=true", Some(TlsInsecure)),
             (Lang::Yaml, "tls_insecure: true", None),
+            (Lang::Dotenv, "MONGODB_URI=mongodb://h/\nSMTP_TLS_INSECURE=true", None),
+            (Lang::Dotenv, "MONGODB_URI=mongodb://h/\nDB_TLS_INSECURE=true", Some(TlsInsecure)),
+            (Lang::Dotenv, "ORDERS_TLS_ALLOW_INVALID_CERTIFICATES=true", None),
+            (
+                Lang::Dotenv,
+                "MONGODB_URI=mongodb://h/\nORDERS_TLS_ALLOW_INVALID_CERTIFICATES=true",
+                Some(AllowInvalidCertificates),
+            ),
+            (Lang::Properties, "smtp.tls-insecure=true\nx=mongodb://h/", None),
         ];
         for (lang, text, want) in cases {
             let got: Vec<Rule> = hits(*lang, text).into_iter().map(|h| h.0).collect();
@@ -699,5 +731,9 @@ mod tests {
         assert_eq!(hits(Lang::JavaScript, js).len(), 1);
         let pg = "// mongodb elsewhere\nconst pool = new Pool({ ssl: { rejectUnauthorized: false } });\n";
         assert!(hits(Lang::JavaScript, pg).is_empty());
+        let mysql = "// mongodb elsewhere\nconst c = mysql.createConnection({ ssl: { rejectUnauthorized: false } });\n";
+        assert!(hits(Lang::JavaScript, mysql).is_empty());
+        let bare = "import { connect } from 'mongoose';\nawait connect(uri, { ssl: { rejectUnauthorized: false } });\n";
+        assert_eq!(hits(Lang::JavaScript, bare).len(), 1);
     }
 }

@@ -15,14 +15,25 @@ use super::strip::{C_LIKE, Syntax};
 
 pub static SYNTAX: Syntax = Syntax { triple_quotes: true, ..C_LIKE };
 
-pub static SPECS: &[Spec] = &[Spec {
-    words: &["invalid", "host", "name", "allowed"],
-    rule: Rule::AllowInvalidHostnames,
-    insecure: Insecure::WhenTrue,
-    reach: Reach::MongoFile,
-    separated_reach: Reach::MongoFile,
-    langs: &[Lang::Jvm, Lang::Xml, Lang::Properties, Lang::Yaml],
-}];
+pub static SPECS: &[Spec] = &[
+    Spec {
+        words: &["invalid", "host", "name", "allowed"],
+        rule: Rule::AllowInvalidHostnames,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::MongoFile,
+        separated_reach: Reach::MongoFile,
+        langs: &[Lang::Jvm, Lang::Xml, Lang::Properties, Lang::Yaml],
+    },
+    // The 3.x driver's `MongoClientOptions.Builder.sslInvalidHostNameAllowed(true)`.
+    Spec {
+        words: &["ssl", "invalid", "host", "name", "allowed"],
+        rule: Rule::AllowInvalidHostnames,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::MongoFile,
+        separated_reach: Reach::MongoFile,
+        langs: &[Lang::Jvm, Lang::Xml, Lang::Properties, Lang::Yaml],
+    },
+];
 
 pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
     static TRUST_ALL: LazyLock<Regex> = LazyLock::new(|| {
@@ -77,6 +88,8 @@ mod tests {
         assert_eq!(rules("Db.java", java), vec![(Rule::AllowInvalidHostnames, 3), (Rule::CustomVerifierAcceptsAll, 7)]);
         let http_only = "class H { public void checkServerTrusted(X509Certificate[] c, String a) {} }\n";
         assert!(rules("Http.java", http_only).is_empty());
+        let legacy = "MongoClientOptions o = MongoClientOptions.builder().sslEnabled(true).sslInvalidHostNameAllowed(true).build();\n";
+        assert_eq!(rules("Legacy.java", legacy), vec![(Rule::AllowInvalidHostnames, 1)]);
         let kotlin = "val s = MongoClientSettings.builder()\noverride fun checkServerTrusted(chain: Array<X509Certificate>, authType: String) {}\n";
         assert_eq!(rules("Db.kt", kotlin), vec![(Rule::CustomVerifierAcceptsAll, 2)]);
     }

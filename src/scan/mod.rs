@@ -113,18 +113,18 @@ fn skip_notes(skipped: &[(walk::SkipReason, String)]) -> Vec<Note> {
         .into_iter()
         .map(|(reason, mut paths)| {
             paths.sort_unstable();
-            let what = match reason {
-                walk::SkipReason::Binary => "binary file",
-                walk::SkipReason::Oversized => "file over the size limit",
-                walk::SkipReason::Minified => "minified bundle",
-                walk::SkipReason::Unreadable => "unreadable path",
+            let (one, many) = match reason {
+                walk::SkipReason::Binary => ("binary file", "binary files"),
+                walk::SkipReason::Oversized => ("file over the size limit", "files over the size limit"),
+                walk::SkipReason::Minified => ("minified bundle", "minified bundles"),
+                walk::SkipReason::Unreadable => ("unreadable path", "unreadable paths"),
             };
+            let what = if paths.len() == 1 { one } else { many };
             let examples: Vec<String> = paths.iter().take(3).map(|p| format!("`{}`", uri::redact(p))).collect();
             let more = if paths.len() > 3 { format!(", and {} more", paths.len() - 3) } else { String::new() };
-            let plural = if paths.len() == 1 { "" } else { "s" };
             Note {
                 severity: Severity::Info,
-                message: format!("scan skipped {} {what}{plural}: {}{more}", paths.len(), examples.join(", ")),
+                message: format!("scan skipped {} {what}: {}{more}", paths.len(), examples.join(", ")),
             }
         })
         .collect()
@@ -168,7 +168,8 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
         text: scanned,
         // Judged on the stripped text: a comment that mentions MongoDB does not make a
         // generic name in the code below it MongoDB's.
-        mongo: path.to_ascii_lowercase().contains("mongo") || sighting.mongo && prefilter::sight(scanned.as_bytes()).mongo,
+        mongo: path.to_ascii_lowercase().contains("mongo")
+            || sighting.mongo && prefilter::sight(scanned.as_bytes()).mongo,
         uris: uri::find_uris(scanned),
     };
     let mut hits: Vec<Hit> = Vec::new();

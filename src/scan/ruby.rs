@@ -23,13 +23,15 @@ pub static SPECS: &[Spec] = &[
         separated_reach: Reach::MongoFile,
         langs: WHERE,
     },
+    // Also the C# driver's legacy `VerifySslCertificate`-era connection-string option
+    // `sslVerifyCertificate=false`: the same name and meaning, in any language.
     Spec {
         words: &["ssl", "verify", "certificate"],
         rule: Rule::AllowInvalidCertificates,
         insecure: Insecure::WhenFalse,
         reach: Reach::MongoFile,
         separated_reach: Reach::MongoFile,
-        langs: WHERE,
+        langs: &[],
     },
     Spec {
         words: &["ssl", "verify", "hostname"],

@@ -45,14 +45,14 @@ scan_rules! {
     AllowInvalidCertificates = "allow-invalid-certificates", {
         title: "Certificate-chain validation is switched off for a MongoDB client",
         cause: "`tlsAllowInvalidCertificates=true` (or `sslAllowInvalidCertificates`, or a driver's equivalent) makes the client accept any certificate, so anyone on the network path can impersonate the cluster and read the credentials. It is usually added to \"fix\" `CERTIFICATE_VERIFY_FAILED` or `TLSV1_ALERT_INTERNAL_ERROR`; the latter is Atlas's IP access list and cannot be fixed this way at all.",
-        detection: "The option, a driver's equivalent, a CLI flag or an environment toggle set to a true literal.",
+        detection: "`tlsAllowInvalidCertificates` / `sslAllowInvalidCertificates` in any spelling (camelCase, snake_case, `MONGODB_TLS_ALLOW_INVALID_CERTIFICATES`) set to a true literal, as a `--flag`, or in a connection string (URL-decoded); the drivers' equivalents: Rust/C++ `allow_invalid_certificates(true)`, libmongoc `weak_cert_validation`, Node `sslValidate: false` / `rejectUnauthorized: false`, Ruby `ssl_verify_certificate: false`, PHP `verify_peer => false`, C# `VerifySslCertificate = false` (the generic names only when handed to a MongoDB client).",
         remedy: "Remove the setting. Run `mongo-preflight probe URI` to see the real cause. Supply the right CA with `tlsCAFile` (Python: `tlsCAFile=certifi.where()`; Node: `tlsCAFile`; Java: an SSLContext with the right trust store; Go: `RootCAs`).",
         avoid: "Replacing it with `tlsInsecure=true` or a trust-all verifier is the same hole.",
     },
     AllowInvalidHostnames = "allow-invalid-hostnames", {
         title: "Hostname verification is switched off for a MongoDB client",
         cause: "`tlsAllowInvalidHostnames=true` accepts a valid certificate issued for any other host, so any server with any publicly trusted certificate can impersonate the cluster.",
-        detection: "The option, a driver's equivalent or a CLI flag set to a true literal.",
+        detection: "`tlsAllowInvalidHostnames` / `sslAllowInvalidHostnames` in any spelling set to a true literal, as a `--flag` or in a connection string; Java `invalidHostNameAllowed(true)`, libmongoc `allow_invalid_hostname`, Ruby `ssl_verify_hostname: false`, PyMongo 3 `ssl_match_hostname=False`, PHP `verify_peer_name => false`.",
         remedy: "Remove it and connect with a host name the server's certificate lists; re-issue the certificate with the right subjectAltName if needed.",
         avoid: "Connecting by IP address and disabling the name check is not a fix.",
     },
@@ -73,14 +73,14 @@ scan_rules! {
     CustomVerifierAcceptsAll = "custom-verifier-accepts-all", {
         title: "A certificate verification hook that accepts anything is handed to a MongoDB client",
         cause: "A trust-all `X509TrustManager`, a `ServerCertificateValidationCallback` returning true, a `VerifyPeerCertificate` that returns nil, or a rustls verifier that always succeeds, installed in the MongoDB client's TLS settings.",
-        detection: "A verifier whose body unconditionally accepts, and that is passed to a MongoDB client's settings.",
+        detection: "A verifier whose body unconditionally accepts, in a file that hands it to the MongoDB client: Java/Kotlin trust managers with an empty `checkServerTrusted` or Netty's `InsecureTrustManagerFactory` next to `applyToSslSettings`/`MongoClientSettings`; C# `ServerCertificateValidationCallback` returning true in `SslSettings` (never `ServicePointManager`); Go `VerifyPeerCertificate` returning nil in the `tls.Config` given to `SetTLSConfig`; Node `checkServerIdentity: () => undefined` in the MongoClient options.",
         remedy: "Delete the custom verifier and use the platform's default verification with the right trust anchors.",
         avoid: "Logging-and-accepting verifiers are still trust-all.",
     },
     TlsDisabledForRemoteHost = "tls-disabled-for-remote-host", {
         title: "TLS is switched off towards a remote MongoDB host",
         cause: "`tls=false` / `ssl=false` to a non-local host (Atlas, `mongodb+srv`) sends credentials and data in plaintext; Atlas refuses it anyway.",
-        detection: "`tls=false` or `ssl=false` in a connection string or client options whose hosts are not localhost/127.0.0.1/::1.",
+        detection: "`tls=false` / `ssl=false` in a connection string whose hosts are literals and not all local, or as a client option next to such a string in the same YAML mapping, object or call. Local means localhost, 127.0.0.0/8, ::1, host.docker.internal, or a single-label service name such as `mongo` (Docker Compose, Kubernetes); every `mongodb+srv` name is remote.",
         remedy: "Remove `tls=false`; `mongodb+srv` strings enable TLS by default.",
         avoid: "Do not turn TLS off to get around certificate errors.",
     },
@@ -140,7 +140,10 @@ impl Rule {
             ("shell", Lang::Shell),
             ("configuration", Lang::Yaml),
         ];
-        FAMILIES.iter().filter_map(|(name, lang)| super::safe_alternative(*lang, self).map(|alt| (*name, alt))).collect()
+        FAMILIES
+            .iter()
+            .filter_map(|(name, lang)| super::safe_alternative(*lang, self).map(|alt| (*name, alt)))
+            .collect()
     }
 
     /// Test cases of the rule, next to its definition; each flagged one is flagged on line 1.
@@ -148,78 +151,81 @@ impl Rule {
         match self {
             Rule::AllowInvalidCertificates => {
                 const E: &[Example] = &[
-                bad("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=True)"),
-                bad(".env", "MONGODB_TLS_ALLOW_INVALID_CERTIFICATES=true"),
-                bad("ci.sh", "mongosh \"$URI\" --sslAllowInvalidCertificates"),
-                ok("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=False)"),
-                ok("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=os.getenv('X') == 'true')"),
-                ok("app.py", "# MongoClient(uri, tlsAllowInvalidCertificates=True)"),
-                ok("ui.ts", "const tlsAllowInvalidCertificatesBanner = true;"),
+                    bad("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=True)"),
+                    bad(".env", "MONGODB_TLS_ALLOW_INVALID_CERTIFICATES=true"),
+                    bad("ci.sh", "mongosh \"$URI\" --sslAllowInvalidCertificates"),
+                    ok("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=False)"),
+                    ok("app.py", "MongoClient(uri, tlsAllowInvalidCertificates=os.getenv('X') == 'true')"),
+                    ok("app.py", "# MongoClient(uri, tlsAllowInvalidCertificates=True)"),
+                    ok("ui.ts", "const tlsAllowInvalidCertificatesBanner = true;"),
                 ];
                 E
             }
             Rule::AllowInvalidHostnames => {
                 const E: &[Example] = &[
-                bad("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: true })"),
-                bad("Db.java", "MongoClientSettings.builder().applyToSslSettings(b -> b.invalidHostNameAllowed(true))"),
-                ok("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: 'false' === flag })"),
+                    bad("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: true })"),
+                    bad(
+                        "Db.java",
+                        "MongoClientSettings.builder().applyToSslSettings(b -> b.invalidHostNameAllowed(true))",
+                    ),
+                    ok("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: 'false' === flag })"),
                 ];
                 E
             }
             Rule::TlsInsecure => {
                 const E: &[Example] = &[
-                bad("values.yaml", "uri: mongodb+srv://c.example.net/?tlsInsecure=true"),
-                bad("Db.cs", "var s = new MongoClientSettings { AllowInsecureTls = true };"),
-                bad("db.rb", "Mongo::Client.new(hosts, ssl_verify: false)"),
-                ok(
-                    "main.go",
-                    "c, _ := mongo.Connect(ctx, options.Client().SetTLSConfig(caCfg)); tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}",
-                ),
-                ok("compose.yml", "MONGODB_TLS_INSECURE: ${MONGODB_TLS_INSECURE:-false}"),
+                    bad("values.yaml", "uri: mongodb+srv://c.example.net/?tlsInsecure=true"),
+                    bad("Db.cs", "var s = new MongoClientSettings { AllowInsecureTls = true };"),
+                    bad("db.rb", "Mongo::Client.new(hosts, ssl_verify: false)"),
+                    ok(
+                        "main.go",
+                        "c, _ := mongo.Connect(ctx, options.Client().SetTLSConfig(caCfg)); tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}",
+                    ),
+                    ok("compose.yml", "MONGODB_TLS_INSECURE: ${MONGODB_TLS_INSECURE:-false}"),
                 ];
                 E
             }
             Rule::CertReqsNone => {
                 const E: &[Example] = &[
-                bad("app.py", "MongoClient(uri, ssl_cert_reqs=ssl.CERT_NONE)"),
-                bad("app.ini", "url = mongodb://h.example.net/?ssl=true&ssl_cert_reqs=CERT_NONE"),
-                ok("app.py", "redis.Redis(ssl_cert_reqs=ssl.CERT_NONE)"),
+                    bad("app.py", "MongoClient(uri, ssl_cert_reqs=ssl.CERT_NONE)"),
+                    bad("app.ini", "url = mongodb://h.example.net/?ssl=true&ssl_cert_reqs=CERT_NONE"),
+                    ok("app.py", "redis.Redis(ssl_cert_reqs=ssl.CERT_NONE)"),
                 ];
                 E
             }
             Rule::CustomVerifierAcceptsAll => {
                 const E: &[Example] = &[
-                bad(
-                    "Db.cs",
-                    "var m = new MongoClientSettings { SslSettings = new SslSettings { ServerCertificateValidationCallback = (s, c, ch, e) => true } };",
-                ),
-                bad("db.ts", "new MongoClient(uri, { checkServerIdentity: () => undefined })"),
-                ok(
-                    "Db.cs",
-                    "ServicePointManager.ServerCertificateValidationCallback = (s, c, ch, e) => true; var m = new MongoClientSettings();",
-                ),
+                    bad(
+                        "Db.cs",
+                        "var m = new MongoClientSettings { SslSettings = new SslSettings { ServerCertificateValidationCallback = (s, c, ch, e) => true } };",
+                    ),
+                    bad("db.ts", "new MongoClient(uri, { checkServerIdentity: () => undefined })"),
+                    ok(
+                        "Db.cs",
+                        "ServicePointManager.ServerCertificateValidationCallback = (s, c, ch, e) => true; var m = new MongoClientSettings();",
+                    ),
                 ];
                 E
             }
             Rule::TlsDisabledForRemoteHost => {
                 const E: &[Example] = &[
-                bad(".env", "MONGODB_URI=mongodb+srv://c.example.net/?tls=false"),
-                ok(".env", "MONGODB_URI=mongodb://localhost:27017/?tls=false"),
-                ok(".env", "MONGODB_URI=mongodb+srv://c.example.net/?tls=true"),
+                    bad(".env", "MONGODB_URI=mongodb+srv://c.example.net/?tls=false"),
+                    ok(".env", "MONGODB_URI=mongodb://localhost:27017/?tls=false"),
+                    ok(".env", "MONGODB_URI=mongodb+srv://c.example.net/?tls=true"),
                 ];
                 E
             }
             Rule::OcspCheckDisabled => {
                 const E: &[Example] = &[
-                bad("app.py", "MongoClient(uri, tlsDisableOCSPEndpointCheck=True)"),
-                ok("app.py", "MongoClient(uri, tlsDisableOCSPEndpointCheck=False)"),
+                    bad("app.py", "MongoClient(uri, tlsDisableOCSPEndpointCheck=True)"),
+                    ok("app.py", "MongoClient(uri, tlsDisableOCSPEndpointCheck=False)"),
                 ];
                 E
             }
             Rule::RevocationCheckDisabled => {
                 const E: &[Example] = &[
-                bad("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: true })"),
-                ok("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: false })"),
+                    bad("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: true })"),
+                    ok("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: false })"),
                 ];
                 E
             }
@@ -250,6 +256,11 @@ mod tests {
         for rule in Rule::ALL {
             assert!(!rule.safe_alternatives().is_empty(), "{rule}");
         }
-        assert!(Rule::CertReqsNone.safe_alternatives().iter().any(|(lang, alt)| *lang == "Python" && alt.contains("tlsCAFile")));
+        assert!(
+            Rule::CertReqsNone
+                .safe_alternatives()
+                .iter()
+                .any(|(lang, alt)| *lang == "Python" && alt.contains("tlsCAFile"))
+        );
     }
 }

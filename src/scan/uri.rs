@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::engine::{FileCtx, Hit, Insecure, Reach, Spec, is_falsy, parse_value, skip_blanks};
+use super::engine::{FileCtx, Hit, Insecure, Reach, Spec, handed_to_mongo, is_falsy, parse_value, skip_blanks};
+use super::lang::Lang;
 use super::rules::Rule;
 
 /// The connection-string options of the MongoDB URI spec. Their names are MongoDB's own, so
@@ -82,11 +83,12 @@ pub fn redact(text: &str) -> String {
     while let Some(p) = lower[from..].find("%3a%2f%2f").map(|p| p + from) {
         let authority_start = p + "%3a%2f%2f".len();
         let rest = &lower[authority_start..];
-        let authority_len = [rest.find("%2f"), rest.find("%3f"), rest.find(|c: char| c.is_whitespace() || "\"'`<>/?".contains(c))]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(rest.len());
+        let authority_len =
+            [rest.find("%2f"), rest.find("%3f"), rest.find(|c: char| c.is_whitespace() || "\"'`<>/?".contains(c))]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(rest.len());
         if let Some(at) = rest[..authority_len].rfind("%40") {
             out.push_str(&plain[copied..authority_start]);
             out.push_str(crate::redact::MASK);
@@ -261,7 +263,8 @@ pub fn scan_tls_disabled(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
             .iter()
             .filter(|u| u.line.abs_diff(line) <= 3)
             .min_by_key(|u| (u.line.abs_diff(line), u.line > line));
-        if let Some(UriSpan { remote_host: Some(host), .. }) = nearest {
+        let Some(uri @ UriSpan { remote_host: Some(host), .. }) = nearest else { continue };
+        if belongs_to(ctx, start, uri) {
             out.push(Hit {
                 rule: Rule::TlsDisabledForRemoteHost,
                 offset: start,
@@ -271,10 +274,60 @@ pub fn scan_tls_disabled(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
     }
 }
 
+/// Whether the option at `offset` configures the client of the connection string `uri`, and
+/// not a neighbour (a Redis block in the same YAML file, another call on the next line).
+fn belongs_to(ctx: &FileCtx<'_>, offset: usize, uri: &UriSpan) -> bool {
+    let b = ctx.bytes();
+    match ctx.lang {
+        // The same mapping: the same indentation, and nothing less indented in between.
+        Lang::Yaml => {
+            let (from, to) = if uri.start < offset { (uri.start, offset) } else { (offset, uri.start) };
+            let indent = |at: usize| {
+                let line_start = b[..at].iter().rposition(|&c| c == b'\n').map(|p| p + 1).unwrap_or(0);
+                b[line_start..].iter().take_while(|&&c| c == b' ' || c == b'-').count()
+            };
+            let option_indent = indent(offset);
+            if indent(uri.start) != option_indent {
+                return false;
+            }
+            let mut i = from;
+            while let Some(p) = b[i..to].iter().position(|&c| c == b'\n') {
+                i += p + 1;
+                let line = &b[i..];
+                let blank = line.iter().take_while(|&&c| c != b'\n').all(|c| c.is_ascii_whitespace());
+                if !blank && indent(i) < option_indent {
+                    return false;
+                }
+            }
+            true
+        }
+        // Flat keys: neighbouring lines are the same client's settings.
+        Lang::Dotenv | Lang::Properties | Lang::Conf | Lang::Shell | Lang::Plain | Lang::Docs => true,
+        // Brackets: the same object or call, or an object handed to a MongoDB client.
+        _ => innermost_opener(b, offset) == innermost_opener(b, uri.start) || handed_to_mongo(ctx, offset),
+    }
+}
+
+/// The unmatched `(`, `[` or `{` that encloses `offset`.
+fn innermost_opener(b: &[u8], offset: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let floor = offset.saturating_sub(8000);
+    let mut i = offset;
+    while i > floor {
+        i -= 1;
+        match b[i] {
+            b')' | b']' | b'}' => depth += 1,
+            b'(' | b'[' | b'{' if depth == 0 => return Some(i),
+            b'(' | b'[' | b'{' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::lang::Lang;
 
     fn disabled(lang: Lang, text: &str) -> Vec<usize> {
         let ctx = FileCtx { lang, text, mongo: true, uris: find_uris(text) };
@@ -312,5 +365,16 @@ mod tests {
         let encoded = "URI=mongodb%2Bsrv%3A%2F%2Fc.example.net%2F%3Ftls%3Dfalse";
         assert_eq!(disabled(Lang::Dotenv, encoded).len(), 1);
         assert!(disabled(Lang::Python, "MongoClient(\"mongodb+srv://c.example.net/\", tls=True)").is_empty());
+        let neighbours =
+            "c = MongoClient(\"mongodb+srv://c.example.net/\")\nr = redis.Redis(host=\"cache\", ssl=False)\n";
+        assert!(disabled(Lang::Python, neighbours).is_empty());
+        let yaml = "mongodb:\n  uri: mongodb+srv://c.example.net/\nredis:\n  tls: false\n";
+        assert!(disabled(Lang::Yaml, yaml).is_empty());
+        let same = "mongodb:\n  uri: mongodb+srv://c.example.net/\n  # no TLS\n  tls: false\n";
+        assert_eq!(disabled(Lang::Yaml, same).len(), 1);
+        let json = "{\"mongo\": {\"uri\": \"mongodb+srv://c.example.net\"},\n \"redis\": {\"tls\": false}}";
+        assert!(disabled(Lang::Json, json).is_empty());
+        let split = "uri = (\"mongodb+srv://c.example.net/?\"\n       \"tls=false\")\n";
+        assert_eq!(disabled(Lang::Python, split).len(), 1);
     }
 }

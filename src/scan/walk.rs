@@ -174,7 +174,9 @@ pub fn is_minified(rel: &str, bytes: &[u8]) -> bool {
 
 /// The path relative to the root, `/`-separated; the path itself when outside the root.
 pub fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
+    let Ok(rel) = path.strip_prefix(root) else {
+        return path.to_string_lossy().replace('\\', "/");
+    };
     let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     if parts.is_empty() {
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
