@@ -160,6 +160,17 @@ fn dotfiles_are_scanned_and_gitignore_is_honoured_without_git() {
 }
 
 #[test]
+fn the_mongo_preflight_ignore_file_hides_fixtures_from_the_scan_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".mongo-preflight-ignore", "# insecure on purpose: test data\nfixtures/\n");
+    write(dir.path(), "fixtures/insecure.env", "MONGODB_TLS_INSECURE=true\n");
+    write(dir.path(), "app/.env", "MONGODB_TLS_INSECURE=true\n");
+    let outcome = scan::run(&ScanOptions { root: dir.path().to_path_buf(), ..Default::default() }).unwrap();
+    let paths: Vec<&str> = outcome.findings.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, vec!["app/.env"]);
+}
+
+#[test]
 fn binaries_oversized_files_and_excludes_are_skipped_and_noted() {
     let dir = tempfile::tempdir().unwrap();
     let mut binary = b"\x7fELF\0\0tlsAllowInvalidCertificates=true".to_vec();

@@ -11,6 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
+/// A gitignore-syntax file for paths only mongo-preflight should skip (deliberately insecure
+/// test fixtures, say), without hiding them from git or ripgrep.
+pub const IGNORE_FILE_NAME: &str = ".mongo-preflight-ignore";
+
 use super::lang::Lang;
 use super::{Located, ScanOptions, prefilter, scan_sighted};
 use crate::error::AppError;
@@ -67,21 +71,20 @@ pub fn walk(options: &ScanOptions) -> Result<Walked, AppError> {
         .git_global(true)
         .git_exclude(true)
         .require_git(false)
-        .follow_links(false)
-        .threads(options.threads.unwrap_or(0))
-        .filter_entry(move |entry| {
-            let name = entry.file_name();
-            if entry.file_type().is_some_and(|t| t.is_dir()) {
-                if name == ".git" || name == ".hg" || name == ".svn" {
-                    return false;
-                }
-                if let Some(set) = &filter_excludes {
-                    let rel = relative(&filter_root, entry.path());
-                    return !(set.is_match(&rel) || set.is_match(format!("{rel}/\u{1}")));
-                }
+        .add_custom_ignore_filename(IGNORE_FILE_NAME);
+    builder.follow_links(false).threads(options.threads.unwrap_or(0)).filter_entry(move |entry| {
+        let name = entry.file_name();
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            if name == ".git" || name == ".hg" || name == ".svn" {
+                return false;
             }
-            true
-        });
+            if let Some(set) = &filter_excludes {
+                let rel = relative(&filter_root, entry.path());
+                return !(set.is_match(&rel) || set.is_match(format!("{rel}/\u{1}")));
+            }
+        }
+        true
+    });
 
     let hits = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
