@@ -42,11 +42,8 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use crate::scan::rules::Rule;
-    use crate::scan::scan_text;
 
-    fn rules(path: &str, text: &str) -> Vec<(Rule, u32)> {
-        scan_text(path, text).into_iter().map(|h| (h.rule, h.line)).collect()
-    }
+    use crate::scan::rule_lines as rules;
 
     #[test]
     fn libmongoc_and_mongocxx() {

@@ -99,10 +99,9 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use crate::scan::rules::Rule;
-    use crate::scan::scan_text;
 
     fn rules(text: &str) -> Vec<(Rule, u32)> {
-        scan_text("Db.cs", text).into_iter().map(|h| (h.rule, h.line)).collect()
+        crate::scan::rule_lines("Db.cs", text)
     }
 
     #[test]

@@ -137,10 +137,9 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use crate::scan::rules::Rule;
-    use crate::scan::scan_text;
 
     fn rules(text: &str) -> Vec<(Rule, u32)> {
-        scan_text("main.go", text).into_iter().map(|h| (h.rule, h.line)).collect()
+        crate::scan::rule_lines("main.go", text)
     }
 
     #[test]

@@ -150,6 +150,12 @@ pub fn scan_text(path: &str, text: &str) -> Vec<Located> {
     scan_sighted(path, text, sighting)
 }
 
+/// Rule and line of every hit in one file's text: what the per-language unit tests compare.
+#[cfg(test)]
+pub(crate) fn rule_lines(path: &str, text: &str) -> Vec<(Rule, u32)> {
+    scan_text(path, text).into_iter().map(|h| (h.rule, h.line)).collect()
+}
+
 /// [`scan_text`] after the prefilter has looked at the file.
 pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Vec<Located> {
     let lang = Lang::detect(path);

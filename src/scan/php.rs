@@ -52,10 +52,9 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use crate::scan::rules::Rule;
-    use crate::scan::scan_text;
 
     fn rules(text: &str) -> Vec<(Rule, u32)> {
-        scan_text("db.php", text).into_iter().map(|h| (h.rule, h.line)).collect()
+        crate::scan::rule_lines("db.php", text)
     }
 
     #[test]
