@@ -59,7 +59,8 @@ pub fn srv(obs: &SrvObservation) -> Vec<Diagnosis> {
             remedy_of(Code::SrvInvalidTarget),
         ));
     }
-    if let Err(DnsFailure::Failed(detail)) = &obs.txt {
+    // A TXT failure only matters once the SRV lookup worked; otherwise it repeats the same cause.
+    if let (Ok(_), Err(DnsFailure::Failed(detail))) = (&obs.result, &obs.txt) {
         out.push(Code::DnsLookupFailed.diagnose(
             format!("The DNS server failed to answer the TXT query for `{}`", obs.name),
             detail.clone(),

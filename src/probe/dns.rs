@@ -39,7 +39,9 @@ pub struct SrvTarget {
 
 #[derive(Clone)]
 pub struct Dns {
-    resolver: TokioResolver,
+    /// Without `--dns-server` this is built from the system configuration, which a bare
+    /// container may lack; address lookups then still work through getaddrinfo.
+    resolver: Result<TokioResolver, String>,
     /// Route address lookups through hickory too (true with `--dns-server`).
     custom_server: Option<SocketAddr>,
     timeout: Duration,
@@ -52,29 +54,35 @@ impl std::fmt::Debug for Dns {
 }
 
 impl Dns {
-    pub fn new(server: Option<SocketAddr>, timeout: Duration) -> Result<Dns, String> {
-        let mut builder = match server {
+    pub fn new(server: Option<SocketAddr>, timeout: Duration) -> Dns {
+        let builder = match server {
             Some(addr) => {
                 let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
                 for conn in &mut ns.connections {
                     conn.port = addr.port();
                 }
-                TokioResolver::builder_with_config(
+                Ok(TokioResolver::builder_with_config(
                     ResolverConfig::from_name_servers(vec![ns]),
                     TokioRuntimeProvider::default(),
-                )
+                ))
             }
             None => {
-                TokioResolver::builder_tokio().map_err(|e| format!("cannot read the system DNS configuration: {e}"))?
+                TokioResolver::builder_tokio().map_err(|e| format!("cannot read the system DNS configuration: {e}"))
             }
         };
-        let opts = builder.options_mut();
-        // One stage deadline covers all attempts: each attempt gets a share.
-        opts.timeout = (timeout / 2).max(Duration::from_millis(200));
-        opts.attempts = 2;
-        opts.cache_size = 0;
-        let resolver = builder.build().map_err(|e| format!("cannot build the DNS resolver: {e}"))?;
-        Ok(Dns { resolver, custom_server: server, timeout })
+        let resolver = builder.and_then(|mut builder| {
+            let opts = builder.options_mut();
+            // One stage deadline covers all attempts: each attempt gets a share.
+            opts.timeout = (timeout / 2).max(Duration::from_millis(200));
+            opts.attempts = 2;
+            opts.cache_size = 0;
+            builder.build().map_err(|e| format!("cannot build the DNS resolver: {e}"))
+        });
+        Dns { resolver, custom_server: server, timeout }
+    }
+
+    fn resolver(&self) -> Result<&TokioResolver, DnsFailure> {
+        self.resolver.as_ref().map_err(|e| DnsFailure::Failed(format!("{e}; pass --dns-server IP:PORT")))
     }
 
     pub fn server_description(&self) -> String {
@@ -87,7 +95,7 @@ impl Dns {
     /// `_mongodb._tcp.NAME` (or the `srvServiceName` given).
     pub async fn srv(&self, name: &str, service: &str) -> Result<Vec<SrvTarget>, DnsFailure> {
         let query = format!("_{service}._tcp.{}.", name.trim_end_matches('.'));
-        let lookup = self.bounded(&query, self.resolver.srv_lookup(query.as_str())).await?;
+        let lookup = self.bounded(&query, self.resolver()?.srv_lookup(query.as_str())).await?;
         let mut targets: Vec<SrvTarget> = lookup
             .answers()
             .iter()
@@ -110,7 +118,7 @@ impl Dns {
     /// The TXT record's options (`authSource=admin&replicaSet=...`). No record is not an error.
     pub async fn txt(&self, name: &str) -> Result<Option<String>, DnsFailure> {
         let query = format!("{}.", name.trim_end_matches('.'));
-        match self.bounded(&query, self.resolver.txt_lookup(query.as_str())).await {
+        match self.bounded(&query, self.resolver()?.txt_lookup(query.as_str())).await {
             Ok(lookup) => {
                 let texts: Vec<String> = lookup
                     .answers()
@@ -136,7 +144,7 @@ impl Dns {
         }
         if self.custom_server.is_some() {
             let query = format!("{}.", host.trim_end_matches('.'));
-            let lookup = self.bounded(&query, self.resolver.lookup_ip(query.as_str())).await?;
+            let lookup = self.bounded(&query, self.resolver()?.lookup_ip(query.as_str())).await?;
             let ips: Vec<IpAddr> = lookup.iter().collect();
             if ips.is_empty() {
                 return Err(DnsFailure::NotFound(format!(

@@ -155,17 +155,7 @@ async fn probe_cluster(p: Prepared) -> ClusterReport {
         required: target.required,
         policy_line: target.policy_line,
     };
-    let dns = match dns::Dns::new(settings.dns_server, settings.timeout) {
-        Ok(d) => d,
-        Err(e) => {
-            report.diagnoses.push(crate::diagnose::codes::DiagnosisCode::DnsLookupFailed.diagnose(
-                "The DNS resolver could not be set up",
-                e,
-                "Check /etc/resolv.conf or pass --dns-server IP:PORT.",
-            ));
-            return report;
-        }
-    };
+    let dns = dns::Dns::new(settings.dns_server, settings.timeout);
 
     let mut txt_options = Vec::new();
     let hosts: Vec<HostPort> = match target.uri.srv_name() {
