@@ -380,9 +380,16 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
                 if !want_plaintext {
                     return None;
                 }
+                // A plaintext MongoDB answers `hello` in milliseconds; after a handshake that
+                // already used its whole deadline, a quarter of it is plenty of proof.
+                let follow_up = if matches!(failure, F::Timeout) {
+                    (timeout / 4).max(Duration::from_secs(1)).min(timeout)
+                } else {
+                    timeout
+                };
                 let start = Instant::now();
-                let reply = match tcp::reconnect(addr, timeout).await {
-                    Ok(mut tcp) => hello::hello(&mut tcp, timeout).await,
+                let reply = match tcp::reconnect(addr, follow_up).await {
+                    Ok(mut tcp) => hello::hello(&mut tcp, follow_up).await,
                     Err(e) => Err(hello::HelloError::Closed(e.to_string())),
                 };
                 Some(Timed { elapsed: start.elapsed(), value: reply })
