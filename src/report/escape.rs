@@ -72,18 +72,8 @@ pub fn workflow_message(s: &str) -> String {
 
 /// Escapes a workflow command's property value (`file=`, `title=`): also `:` and `,`.
 pub fn workflow_property(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '\r' => out.push_str("%0D"),
-            '\n' => out.push_str("%0A"),
-            ':' => out.push_str("%3A"),
-            ',' => out.push_str("%2C"),
-            c => out.push(c),
-        }
-    }
-    out
+    // The message escapes never produce `:` or `,`, so these can follow them.
+    workflow_message(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 #[cfg(test)]

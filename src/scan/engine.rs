@@ -535,41 +535,44 @@ pub fn handed_to_mongo(ctx: &FileCtx<'_>, offset: usize) -> bool {
         return false;
     }
     let b = ctx.bytes();
-    let mut depth = [0usize; 3];
-    let floor = offset.saturating_sub(8000);
-    let mut i = offset;
-    let mut levels = 0;
-    while i > floor {
-        i -= 1;
-        let kind = match b[i] {
-            b')' | b'(' => 0,
-            b']' | b'[' => 1,
-            b'}' | b'{' => 2,
-            _ => continue,
-        };
-        if matches!(b[i], b')' | b']' | b'}') {
-            depth[kind] += 1;
-            continue;
-        }
-        if depth[kind] > 0 {
-            depth[kind] -= 1;
-            continue;
-        }
-        levels += 1;
-        let callee = callee_before(b, i);
-        if b[i] == b'(' && is_mongo_callee(&callee) {
+    for open in enclosing_openers(b, offset, 8000).take(8) {
+        if b[open] == b'(' && is_mongo_callee(&callee_before(b, open)) {
             return true;
         }
-        if let Some(var) = assigned_variable(b, i)
-            && (var.to_ascii_lowercase().contains("mongo") || variable_reaches_mongo(ctx, &var, i))
+        if let Some(var) = assigned_variable(b, open)
+            && (var.to_ascii_lowercase().contains("mongo") || variable_reaches_mongo(ctx, &var, open))
         {
             return true;
         }
-        if levels >= 8 {
-            break;
-        }
     }
     false
+}
+
+/// The unmatched opening brackets (`(`, `[`, `{`) that enclose `offset`, innermost first,
+/// looking back at most `window` bytes.
+fn enclosing_openers(b: &[u8], offset: usize, window: usize) -> impl Iterator<Item = usize> + '_ {
+    let floor = offset.saturating_sub(window);
+    let mut depth = [0usize; 3];
+    let mut i = offset;
+    std::iter::from_fn(move || {
+        while i > floor {
+            i -= 1;
+            let kind = match b[i] {
+                b')' | b'(' => 0,
+                b']' | b'[' => 1,
+                b'}' | b'{' => 2,
+                _ => continue,
+            };
+            if matches!(b[i], b')' | b']' | b'}') {
+                depth[kind] += 1;
+            } else if depth[kind] > 0 {
+                depth[kind] -= 1;
+            } else {
+                return Some(i);
+            }
+        }
+        None
+    })
 }
 
 /// `opts = {`, `const opts: Options = {`, `$ctx = stream_context_create(`: the variable that
@@ -609,35 +612,7 @@ fn variable_reaches_mongo(ctx: &FileCtx<'_>, var: &str, defined_at: usize) -> bo
 
 /// Whether some call enclosing `offset` (within a few levels) is a MongoDB call.
 fn enclosing_mongo_call(b: &[u8], offset: usize) -> bool {
-    let mut depth = [0usize; 3];
-    let floor = offset.saturating_sub(4000);
-    let mut i = offset;
-    let mut levels = 0;
-    while i > floor {
-        i -= 1;
-        let kind = match b[i] {
-            b')' | b'(' => 0,
-            b']' | b'[' => 1,
-            b'}' | b'{' => 2,
-            _ => continue,
-        };
-        if matches!(b[i], b')' | b']' | b'}') {
-            depth[kind] += 1;
-            continue;
-        }
-        if depth[kind] > 0 {
-            depth[kind] -= 1;
-            continue;
-        }
-        if b[i] == b'(' && is_mongo_callee(&callee_before(b, i)) {
-            return true;
-        }
-        levels += 1;
-        if levels >= 6 {
-            break;
-        }
-    }
-    false
+    enclosing_openers(b, offset, 4000).take(6).any(|open| b[open] == b'(' && is_mongo_callee(&callee_before(b, open)))
 }
 
 pub fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
