@@ -553,7 +553,9 @@ fn cert_invalid_detail(e: &CertificateError) -> String {
     if let CertificateError::Other(other) = e {
         let text = other.to_string();
         if text.contains("CaUsedAsEndEntity") {
-            return "the server presents a CA certificate as its own (CaUsedAsEndEntity)".to_string();
+            return "the server presents a CA certificate (basicConstraints CA:TRUE) as its own (CaUsedAsEndEntity); \
+rustls-based clients such as the Rust driver refuse it, while OpenSSL-based drivers (PyMongo, Node.js) may accept it"
+                .to_string();
         }
         return text;
     }
