@@ -44,3 +44,26 @@ pub fn emit(content: &str, output: Option<&Path>) -> Result<(), AppError> {
         }
     }
 }
+
+/// A spinner on stderr while long work runs, only when stderr is a terminal: logs and CI
+/// output stay clean.
+pub struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    pub fn start(message: String) -> Spinner {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Spinner(Some(bar))
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

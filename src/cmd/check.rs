@@ -1,4 +1,3 @@
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -87,7 +86,10 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
         })
         .collect();
 
-    let progress = Progress::start(targets.len());
+    let progress = crate::output::Spinner::start(format!(
+        "scanning the repository and probing {}…",
+        crate::report::plural(targets.len(), "cluster")
+    ));
     let scan_task = tokio::task::spawn_blocking(move || crate::scan::run(&scan_options));
     let (probed, scanned) = tokio::join!(crate::probe::probe_all(targets), scan_task);
     drop(client_certs);
@@ -203,25 +205,4 @@ fn private_temp_file(content: &[u8]) -> std::io::Result<PathBuf> {
     let mut file = options.open(&path)?;
     file.write_all(content)?;
     Ok(path)
-}
-
-/// A spinner on stderr while probes and the scan run, only when a person is watching.
-struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    fn start(clusters: usize) -> Progress {
-        if !std::io::stderr().is_terminal() {
-            return Progress(None);
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_message(format!("scanning the repository and probing {}…", crate::report::plural(clusters, "cluster")));
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Progress(Some(bar))
-    }
-
-    fn finish(self) {
-        if let Some(bar) = self.0 {
-            bar.finish_and_clear();
-        }
-    }
 }

@@ -66,7 +66,11 @@ pub async fn run(args: ProbeArgs) -> Result<i32, AppError> {
         let name = uri.hosts.first().map(|h| h.host.clone()).unwrap_or_default();
         targets.push(ProbeTarget { name, uri, settings: settings.clone(), required: true, policy_line: None });
     }
-    let clusters = probe::probe_all(targets).await?;
+    let spinner =
+        crate::output::Spinner::start(format!("probing {}…", crate::report::plural(targets.len(), "cluster")));
+    let clusters = probe::probe_all(targets).await;
+    spinner.finish();
+    let clusters = clusters?;
     let report = RunReport::new(clusters, Vec::new(), Vec::new());
     let ctx = crate::report::RenderContext { color: args.output.color(), ..Default::default() };
     crate::output::emit(&crate::report::render(&report, args.output.format, &ctx), args.output.output.as_deref())?;
