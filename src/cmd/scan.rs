@@ -23,8 +23,25 @@ pub struct ScanArgs {
     /// Glob of paths to leave out, relative to the current directory (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// The contract's common network options, accepted so that one set of flags works for
+    /// every command; the scan itself makes no network calls.
+    #[command(flatten)]
+    pub network: IgnoredNetworkArgs,
     /// Files or directories to scan (default: the current directory).
     pub paths: Vec<PathBuf>,
+}
+
+/// `--timeout`, `--ca-file`, `--dns-server` and `--system-roots` on a command that does not use them.
+#[derive(Debug, Args)]
+pub struct IgnoredNetworkArgs {
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    pub timeout: Option<f64>,
+    #[arg(long, value_name = "PEM", hide = true)]
+    pub ca_file: Option<PathBuf>,
+    #[arg(long, value_name = "IP:PORT", hide = true)]
+    pub dns_server: Option<String>,
+    #[arg(long, hide = true)]
+    pub system_roots: bool,
 }
 
 pub async fn run(args: ScanArgs) -> Result<i32, AppError> {
