@@ -36,9 +36,21 @@ pub fn text(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Text from a peer (certificate names, server error messages) with control characters shown
+/// as escapes, so it cannot move a terminal's cursor, forge lines in a log, or hide in output.
+pub fn printable(s: &str) -> String {
+    s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_from_peers_are_escaped() {
+        assert_eq!(printable("CN=a\u{1b}[2Jb\nc"), "CN=a\\u{1b}[2Jb\\nc");
+        assert_eq!(printable("@octocat <img> | `x`"), "@octocat <img> | `x`");
+    }
 
     #[test]
     fn hides_userinfo_in_every_uri_form() {

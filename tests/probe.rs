@@ -23,25 +23,27 @@ fn output_of(out: Output) -> (i32, String, String) {
     )
 }
 
+/// `probe --format FORMAT` with the lab's trust and DNS and a short deadline.
+fn probe_command(format: &str) -> Command {
+    let lab = lab::shared();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "probe",
+        "--format",
+        format,
+        "--timeout",
+        "2",
+        "--ca-file",
+        &lab.ca_file_arg(),
+        "--dns-server",
+        &lab.dns_arg(),
+    ]);
+    cmd
+}
+
 /// Runs `probe --format json` with the lab's trust and DNS.
 fn probe(uris: &[&str], extra: &[&str]) -> Run {
-    let lab = lab::shared();
-    let out = Command::new(BIN)
-        .args([
-            "probe",
-            "--format",
-            "json",
-            "--timeout",
-            "2",
-            "--ca-file",
-            &lab.ca_file_arg(),
-            "--dns-server",
-            &lab.dns_arg(),
-        ])
-        .args(extra)
-        .args(uris)
-        .output()
-        .expect("run mongo-preflight");
+    let out = probe_command("json").args(extra).args(uris).output().expect("run mongo-preflight");
     let (code, stdout, stderr) = output_of(out);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
     Run { code, json, stdout }
@@ -315,22 +317,7 @@ fn the_canary_password_never_appears_in_any_output() {
     ];
     for format in ["json", "text", "markdown", "sarif", "github"] {
         for uri in &uris {
-            let out = Command::new(BIN)
-                .env("RUST_LOG", "trace")
-                .args([
-                    "probe",
-                    "--format",
-                    format,
-                    "--timeout",
-                    "2",
-                    "--ca-file",
-                    &lab.ca_file_arg(),
-                    "--dns-server",
-                    &lab.dns_arg(),
-                    uri,
-                ])
-                .output()
-                .expect("run");
+            let out = probe_command(format).env("RUST_LOG", "trace").arg(uri).output().expect("run");
             let (_, stdout, stderr) = output_of(out);
             assert!(!stdout.contains(lab::CANARY_PASSWORD), "{format} stdout leaks the password:\n{stdout}");
             assert!(!stderr.contains(lab::CANARY_PASSWORD), "{format} stderr leaks the password:\n{stderr}");

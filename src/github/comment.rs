@@ -187,13 +187,8 @@ impl<'a> Api<'a> {
                 Ok(reply) => classify(reply),
                 Err(failure) => failure,
             };
-            match failure {
-                Failure::Fatal(e) => return Err(e),
-                Failure::Transient { message, wait } => {
-                    failures += 1;
-                    self.pause(failures, wait, &message).await?;
-                }
-            }
+            failures += 1;
+            self.absorb(failure, failures).await?;
         }
         Err(CommentError::GaveUp { message: "GitHub kept asking to try again; gave up".to_string() })
     }
@@ -228,17 +223,20 @@ impl<'a> Api<'a> {
                 Ok(reply) => classify(reply),
                 Err(failure) => failure,
             };
-            match failure {
-                Failure::Fatal(e) => return Err(e),
-                Failure::Transient { message, wait } => {
-                    failures += 1;
-                    self.pause(failures, wait, &message).await?;
-                }
-            }
+            failures += 1;
+            self.absorb(failure, failures).await?;
         }
     }
 
     /// Waits before the next try, or gives up when the attempts or the deadline are spent.
+    /// A fatal failure ends the attempt; a transient one waits before the next try.
+    async fn absorb(&self, failure: Failure, failures: u32) -> Result<(), CommentError> {
+        match failure {
+            Failure::Fatal(e) => Err(e),
+            Failure::Transient { message, wait } => self.pause(failures, wait, &message).await,
+        }
+    }
+
     async fn pause(&self, failures: u32, asked: Option<Duration>, message: &str) -> Result<(), CommentError> {
         if failures >= self.policy.attempts {
             return Err(CommentError::GaveUp { message: format!("gave up after {failures} attempts: {message}") });

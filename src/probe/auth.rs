@@ -47,15 +47,21 @@ const DROPPED_OPTIONS: &[&str] = &[
     "connecttimeoutms",
 ];
 
+/// How the driver reaches one host, the way the application would.
+#[derive(Debug, Clone, Copy)]
+pub struct DriverTarget<'a> {
+    pub uri: &'a ConnectionString,
+    pub host: &'a HostPort,
+    /// Options from the SRV name's TXT record.
+    pub txt_options: &'a [(String, String)],
+    pub tls: bool,
+    pub ca_file: Option<&'a Path>,
+    pub client_cert: Option<&'a Path>,
+}
+
 /// Builds the driver's connection string for one host: direct connection, strict TLS.
-fn driver_uri(
-    uri: &ConnectionString,
-    host: &HostPort,
-    txt_options: &[(String, String)],
-    tls: bool,
-    ca_file: Option<&Path>,
-    client_cert: Option<&Path>,
-) -> Secret {
+fn driver_uri(target: &DriverTarget<'_>) -> Secret {
+    let DriverTarget { uri, host, txt_options, tls, ca_file, client_cert } = *target;
     let mut single = uri.clone();
     single.scheme = crate::uri::Scheme::Standard;
     single.hosts = vec![host.clone()];
@@ -82,18 +88,9 @@ fn driver_uri(
     single.to_secret_string()
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn authenticate(
-    uri: &ConnectionString,
-    host: &HostPort,
-    txt_options: &[(String, String)],
-    tls: bool,
-    ca_file: Option<&Path>,
-    client_cert: Option<&Path>,
-    timeout: Duration,
-) -> (Duration, AuthOutcome) {
+pub async fn authenticate(target: &DriverTarget<'_>, timeout: Duration) -> (Duration, AuthOutcome) {
     let start = Instant::now();
-    let secret = driver_uri(uri, host, txt_options, tls, ca_file, client_cert);
+    let secret = driver_uri(target);
     let outcome = match tokio::time::timeout(timeout, run(secret, timeout)).await {
         Ok(o) => o,
         Err(_) => AuthOutcome::Timeout,
@@ -173,7 +170,14 @@ mod tests {
         .expect("valid");
         let host = HostPort { host: "a.lab.test".into(), port: 27017 };
         let txt = vec![("authSource".to_string(), "other".to_string()), ("replicaSet".to_string(), "rs".to_string())];
-        let s = driver_uri(&cs, &host, &txt, true, Some(Path::new("/ca.pem")), None);
+        let s = driver_uri(&DriverTarget {
+            uri: &cs,
+            host: &host,
+            txt_options: &txt,
+            tls: true,
+            ca_file: Some(Path::new("/ca.pem")),
+            client_cert: None,
+        });
         let text = s.expose();
         assert!(text.starts_with("mongodb://u:canary@a.lab.test:27017/app?"), "{text}");
         assert!(!text.to_lowercase().contains("allowinvalid"), "{text}");

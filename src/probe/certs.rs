@@ -47,7 +47,7 @@ fn parse_one(der: &CertificateDer<'_>, now_unix: i64) -> Option<CertFacts> {
             ParsedExtension::SubjectAlternativeName(san) => {
                 for name in &san.general_names {
                     match name {
-                        GeneralName::DNSName(d) => sans.push(format!("DNS:{d}")),
+                        GeneralName::DNSName(d) => sans.push(format!("DNS:{}", crate::redact::printable(d))),
                         GeneralName::IPAddress(ip) => sans.push(format!("IP:{}", format_ip(ip))),
                         _ => {}
                     }
@@ -58,7 +58,7 @@ fn parse_one(der: &CertificateDer<'_>, now_unix: i64) -> Option<CertFacts> {
                     if desc.access_method == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS
                         && let GeneralName::URI(uri) = &desc.access_location
                     {
-                        ca_issuers.push(uri.to_string());
+                        ca_issuers.push(crate::redact::printable(uri));
                     }
                 }
             }
@@ -75,8 +75,8 @@ fn parse_one(der: &CertificateDer<'_>, now_unix: i64) -> Option<CertFacts> {
     let self_issued = cert.subject() == cert.issuer();
     let self_signed = self_issued && cert.verify_signature(None).is_ok();
     Some(CertFacts {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject: crate::redact::printable(&cert.subject().to_string()),
+        issuer: crate::redact::printable(&cert.issuer().to_string()),
         sans,
         not_before: validity.not_before.to_string(),
         not_after: validity.not_after.to_string(),

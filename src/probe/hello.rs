@@ -112,7 +112,7 @@ fn number(doc: &Document, key: &str) -> Option<f64> {
 fn interpret(doc: &Document) -> Result<HelloReply, HelloError> {
     if number(doc, "ok") != Some(1.0) {
         let msg = doc.get_str("errmsg").unwrap_or("no error message");
-        return Err(HelloError::Protocol(format!("`hello` returned ok: 0: {msg}")));
+        return Err(HelloError::Protocol(format!("`hello` returned ok: 0: {}", crate::redact::printable(msg))));
     }
     let flag = |k: &str| doc.get_bool(k).unwrap_or(false);
     let set_name = doc.get_str("setName").ok().map(str::to_string);

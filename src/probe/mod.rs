@@ -433,16 +433,15 @@ async fn authenticate(ctx: &HostContext<'_>, obs: &mut HostObservation, tls: boo
     if !uri.has_credentials() {
         return;
     }
-    let (elapsed, outcome) = auth::authenticate(
+    let target = auth::DriverTarget {
         uri,
-        &obs.host,
-        ctx.txt_options,
+        host: &obs.host,
+        txt_options: ctx.txt_options,
         tls,
-        ctx.prepared.ca_file.as_deref(),
-        ctx.prepared.client_cert.as_deref(),
-        ctx.prepared.target.settings.timeout,
-    )
-    .await;
+        ca_file: ctx.prepared.ca_file.as_deref(),
+        client_cert: ctx.prepared.client_cert.as_deref(),
+    };
+    let (elapsed, outcome) = auth::authenticate(&target, ctx.prepared.target.settings.timeout).await;
     obs.auth = Some(Timed { elapsed, value: outcome });
 }
 

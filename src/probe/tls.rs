@@ -36,7 +36,8 @@ pub fn provider() -> Arc<CryptoProvider> {
 /// Trust anchors and client identity, loaded once per cluster.
 #[derive(Clone)]
 pub struct TlsSetup {
-    pub roots: Arc<RootCertStore>,
+    /// webpki over the trust anchors, built once and shared by every handshake.
+    verifier: Arc<WebPkiServerVerifier>,
     /// Human description of the trust, for evidence ("Mozilla roots (webpki-roots)", a file).
     pub trust_description: String,
     pub client_key: Option<Arc<CertifiedKey>>,
@@ -82,20 +83,14 @@ impl TlsSetup {
             trust.push(format!("the system store ({added} certificates)"));
         }
         let client_key = client_cert.map(|p| load_client_key(p, &provider)).transpose()?.map(Arc::new);
-        Ok(TlsSetup {
-            roots: Arc::new(roots),
-            trust_description: trust.join(" + "),
-            client_key,
-            supplied_anchors,
-            provider,
-        })
+        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| AppError::Other(format!("cannot use the trust anchors: {e}")))?;
+        Ok(TlsSetup { verifier, trust_description: trust.join(" + "), client_key, supplied_anchors, provider })
     }
 
     fn config(&self, mode: Mode, record: &Arc<Recorder>) -> Result<ClientConfig, rustls::Error> {
-        let inner = WebPkiServerVerifier::builder_with_provider(self.roots.clone(), self.provider.clone())
-            .build()
-            .map_err(|e| rustls::Error::General(e.to_string()))?;
-        let verifier = Arc::new(RecordingVerifier { inner, mode, record: record.clone() });
+        let verifier = Arc::new(RecordingVerifier { inner: self.verifier.clone(), mode, record: record.clone() });
         let resolver = Arc::new(RecordingCertResolver { key: self.client_key.clone(), record: record.clone() });
         let config = ClientConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
@@ -110,11 +105,8 @@ impl TlsSetup {
         let Some((leaf, intermediates)) = chain.split_first() else {
             return Err(rustls::Error::NoCertificatesPresented);
         };
-        let verifier = WebPkiServerVerifier::builder_with_provider(self.roots.clone(), self.provider.clone())
-            .build()
-            .map_err(|e| rustls::Error::General(e.to_string()))?;
         let name = server_name(host)?;
-        verifier.verify_server_cert(leaf, intermediates, &name, &[], at).map(|_| ())
+        self.verifier.verify_server_cert(leaf, intermediates, &name, &[], at).map(|_| ())
     }
 }
 
