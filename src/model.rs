@@ -174,12 +174,96 @@ pub struct Note {
     pub message: String,
 }
 
+/// Which policy judged the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicySource {
+    /// The pull request's base commit: the change under review cannot loosen its own gate.
+    Base,
+    /// The checked-out files (outside pull requests, or when the base could not be read).
+    WorkingTree,
+    /// The embedded default: no policy file.
+    Default,
+}
+
+/// How a pull request loosens the policy that judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    WaiverAdded,
+    WaiverExtended,
+    SeverityLowered,
+    ScanNarrowed,
+    IgnoreAdded,
+    ClusterRemoved,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::WaiverAdded => "waiver-added",
+            ChangeKind::WaiverExtended => "waiver-extended",
+            ChangeKind::SeverityLowered => "severity-lowered",
+            ChangeKind::ScanNarrowed => "scan-narrowed",
+            ChangeKind::IgnoreAdded => "ignore-added",
+            ChangeKind::ClusterRemoved => "cluster-removed",
+        }
+    }
+}
+
+/// One loosening a pull request makes; it takes effect once merged, after review.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PolicyChange {
+    pub kind: ChangeKind,
+    pub detail: String,
+}
+
+/// One waiver of the judging policy (an `allow[]` entry, or a severity override that lowers a
+/// level), and what it did in this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverUse {
+    /// `waiver` (allow[]) or `severity` (a lowering override).
+    pub kind: String,
+    /// The scan rule or diagnosis code.
+    pub target: String,
+    /// The path glob or cluster it is narrowed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// For a lowering override: the level it lowers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Severity>,
+    pub reason: String,
+    /// The last day it applies, `YYYY-MM-DD`.
+    pub expires: String,
+    /// `FILE:LINE` of its entry.
+    pub origin: String,
+    /// How many findings and diagnoses it covered in this run.
+    pub covered: usize,
+    pub expired: bool,
+}
+
+/// The policy that judged the run, and what the pull request would change in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyReport {
+    /// The policy file, relative to the repository root; `None` for the embedded default.
+    pub path: Option<String>,
+    pub source: PolicySource,
+    /// Loosenings the pull request makes to the base policy (empty outside pull requests).
+    pub changes: Vec<PolicyChange>,
+    /// Every waiver of the judging policy, applied or not.
+    #[serde(default)]
+    pub waivers: Vec<WaiverUse>,
+}
+
 /// Everything one run produced. Serialises to the public JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     pub schema_version: u32,
     pub tool: ToolInfo,
     pub verdict: Verdict,
+    /// Present for `check`: which policy judged, and the pull request's loosenings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyReport>,
     pub clusters: Vec<ClusterReport>,
     pub findings: Vec<Finding>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -201,12 +285,19 @@ impl RunReport {
             schema_version: SCHEMA_VERSION,
             tool: ToolInfo::default(),
             verdict: Verdict::Pass,
+            policy: None,
             clusters,
             findings,
             notes,
         };
         report.verdict = report.judge();
         report
+    }
+
+    /// The same report with the policy that judged it.
+    pub fn with_policy(mut self, policy: PolicyReport) -> Self {
+        self.policy = Some(policy);
+        self
     }
 
     /// All diagnoses, cluster-wide and per host, with their cluster (and host, if any).

@@ -241,22 +241,6 @@ fn docs_codes_md_is_generated_from_the_catalogue() {
 }
 
 #[test]
-fn the_scan_base_defaults_to_the_pull_request_base_branch() {
-    use mongo_preflight::cmd::check::scan_base;
-    use mongo_preflight::policy::Policy;
-    let in_pr = |name: &str| (name == "GITHUB_BASE_REF").then(|| "main".to_string());
-    let outside = |_: &str| None;
-    let plain = Policy::default();
-    let parse = |text: &str| Policy::parse(text, "p.yml", Path::new("."), &outside).expect("valid");
-    let with_base = parse("version: 1\nscan:\n  base: origin/release\n");
-
-    assert_eq!(scan_base(None, &plain, &in_pr).as_deref(), Some("origin/main"));
-    assert_eq!(scan_base(None, &plain, &outside), None);
-    assert_eq!(scan_base(None, &with_base, &in_pr).as_deref(), Some("origin/release"), "the policy wins");
-    assert_eq!(scan_base(Some("HEAD~3"), &with_base, &in_pr).as_deref(), Some("HEAD~3"), "--base wins");
-}
-
-#[test]
 fn colour_follows_the_terminal_conventions_and_no_color_wins() {
     let dir = with_policy(PASSING_POLICY);
     let run = |vars: &[(&str, &str)]| {

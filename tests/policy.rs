@@ -4,7 +4,7 @@ use std::path::Path;
 
 use mongo_preflight::error::AppError;
 use mongo_preflight::model::{ClusterReport, Diagnosis, Finding, HostReport, Severity};
-use mongo_preflight::policy::{self, ClientCert, Policy};
+use mongo_preflight::policy::{self, ClientCert, ParseContext, Policy};
 use mongo_preflight::probe::TlsVersion;
 use time::macros::date;
 
@@ -21,8 +21,15 @@ fn env(name: &str) -> Option<String> {
     }
 }
 
+/// The day these tests run on, whatever the clock says: waiver expiry is judged against it.
+const TODAY: time::Date = date!(2026 - 11 - 23);
+
+fn context(secrets_withheld: bool) -> ParseContext<'static> {
+    ParseContext { base_dir: Path::new("."), env: &env, today: TODAY, secrets_withheld }
+}
+
 fn parse(text: &str) -> Result<Policy, String> {
-    Policy::parse(text, "mongo-preflight.yml", Path::new("."), &env).map_err(|e| {
+    Policy::parse_with(text, "mongo-preflight.yml", &context(false)).map_err(|e| {
         assert!(matches!(e, AppError::Policy(_)), "policy errors are AppError::Policy: {e:?}");
         assert_eq!(e.exit_code(), 2);
         e.to_string()
@@ -57,7 +64,7 @@ fn unknown_top_level_key() {
     assert_eq!(
         headline("version: 1\nclusers: []\n"),
         "mongo-preflight.yml:2:1: unknown key `clusers`; did you mean `clusters`? (expected one of `version`, \
-         `timeout`, `clusters`, `scan`, `allow`, `severity`)"
+         `timeout`, `clusters`, `scan`, `allow`, `severity`, `max_waiver_days`)"
     );
 }
 
@@ -177,7 +184,7 @@ fn severity_overrides_are_checked() {
     );
     assert_eq!(
         headline("version: 1\nseverity:\n  cert-expired: warnin\n"),
-        "mongo-preflight.yml:3:17: unknown value `warnin`; did you mean `warning`? (expected one of `info`, \
+        "mongo-preflight.yml:3:3: unknown value `warnin`; did you mean `warning`? (expected one of `info`, \
          `warning`, `error`)"
     );
 }
@@ -279,9 +286,10 @@ allow:
     reason: local docker mongo
     expires: 2027-01-31
 severity:
-  ocsp-check-disabled: warning
+  ocsp-check-disabled: {level: warning, reason: OCSP responder unreachable from CI, expires: 2027-01-15}
 ";
-    let p = Policy::parse(text, "mongo-preflight.yml", dir.path(), &env).expect("valid");
+    let p = Policy::parse_with(text, "mongo-preflight.yml", &ParseContext { base_dir: dir.path(), ..context(false) })
+        .expect("valid");
     assert_eq!(p.timeout, Some(std::time::Duration::from_millis(4500)));
     assert_eq!(p.clusters.len(), 2);
     let orders = &p.clusters[0];
@@ -298,9 +306,12 @@ severity:
     assert!(!format!("{:?}", reporting.client_cert).contains("BEGIN"), "the PEM never prints");
     assert_eq!(p.scan.exclude, vec!["vendor/**".to_string()]);
     assert_eq!(p.scan.base.as_deref(), Some("origin/main"));
-    assert_eq!(p.waivers.len(), 1);
+    // The lowering override is a waiver too, with its own origin.
+    assert_eq!(p.waivers.len(), 2);
     assert_eq!(p.waivers[0].origin, "mongo-preflight.yml:21");
-    assert_eq!(p.overrides.get("ocsp-check-disabled"), Some(&Severity::Warning));
+    assert_eq!(p.waivers[1].origin, "mongo-preflight.yml:26");
+    assert_eq!(p.waivers[1].effect, policy::WaiverEffect::Lower(Severity::Warning));
+    assert!(p.overrides.is_empty(), "nothing raised or kept");
 }
 
 #[test]
@@ -400,6 +411,7 @@ allow:
   - rule: tls-insecure
     reason: nothing has it
     expires: 2027-06-30
+max_waiver_days: 365
 ";
 
 #[test]
@@ -411,7 +423,7 @@ fn live_waivers_waive_only_what_they_cover() {
         finding("allow-invalid-hostnames", "scripts/dev/seed.py", true),
     ];
     let mut clusters = vec![cluster("orders", "cert-expiring-soon"), cluster("billing", "cert-expiring-soon")];
-    let notes = policy::waivers::apply(&p, &mut clusters, &mut findings, date!(2026 - 11 - 23));
+    let notes = policy::apply(&p, &mut clusters, &mut findings, date!(2026 - 11 - 23)).notes;
     assert_eq!(findings.iter().map(|f| f.waived).collect::<Vec<_>>(), [true, false, false]);
     assert!(clusters[0].hosts[0].diagnoses[0].waived);
     assert!(!clusters[1].hosts[0].diagnoses[0].waived, "the waiver names another cluster");
@@ -428,7 +440,7 @@ fn live_waivers_waive_only_what_they_cover() {
 fn the_expiry_day_itself_is_still_live() {
     let p = parse(WAIVERS).expect("valid");
     let mut clusters = vec![cluster("orders", "cert-expiring-soon")];
-    let notes = policy::waivers::apply(&p, &mut clusters, &mut [], date!(2026 - 12 - 01));
+    let notes = policy::apply(&p, &mut clusters, &mut [], date!(2026 - 12 - 01)).notes;
     assert!(clusters[0].hosts[0].diagnoses[0].waived);
     assert!(notes.iter().all(|n| n.severity != Severity::Error), "{notes:?}");
 }
@@ -437,7 +449,7 @@ fn the_expiry_day_itself_is_still_live() {
 fn an_expired_waiver_is_an_error_that_names_it_and_waives_nothing() {
     let p = parse(WAIVERS).expect("valid");
     let mut clusters = vec![cluster("orders", "cert-expiring-soon")];
-    let notes = policy::waivers::apply(&p, &mut clusters, &mut [], date!(2026 - 12 - 02));
+    let notes = policy::apply(&p, &mut clusters, &mut [], date!(2026 - 12 - 02)).notes;
     assert!(!clusters[0].hosts[0].diagnoses[0].waived);
     let expired: Vec<_> = notes.iter().filter(|n| n.severity == Severity::Error).collect();
     assert_eq!(expired.len(), 1, "{notes:?}");
@@ -454,7 +466,7 @@ fn an_expired_waiver_is_an_error_that_names_it_and_waives_nothing() {
 fn a_waived_error_does_not_fail_the_run() {
     let p = parse(WAIVERS).expect("valid");
     let mut findings = vec![finding("allow-invalid-certificates", "scripts/x.sh", true)];
-    let notes = policy::waivers::apply(&p, &mut [], &mut findings, date!(2026 - 11 - 23));
+    let notes = policy::apply(&p, &mut [], &mut findings, date!(2026 - 11 - 23)).notes;
     let notes: Vec<_> = notes.into_iter().filter(|n| n.severity == Severity::Error).collect();
     let report = mongo_preflight::model::RunReport::new(Vec::new(), findings, notes);
     assert_eq!(report.verdict, mongo_preflight::model::Verdict::Pass);
@@ -463,17 +475,21 @@ fn a_waived_error_does_not_fail_the_run() {
 #[test]
 fn path_globs_keep_star_within_a_directory() {
     let text =
-        "version: 1\nallow:\n  - rule: tls-insecure\n    path: \"*.py\"\n    reason: r\n    expires: 2099-01-01\n";
+        "version: 1\nallow:\n  - rule: tls-insecure\n    path: \"*.py\"\n    reason: r\n    expires: 2027-01-01\n";
     let p = parse(text).expect("valid");
     let mut findings = vec![finding("tls-insecure", "top.py", true), finding("tls-insecure", "deep/er.py", true)];
-    policy::waivers::apply(&p, &mut [], &mut findings, date!(2026 - 11 - 23));
+    policy::apply(&p, &mut [], &mut findings, date!(2026 - 11 - 23));
     assert_eq!(findings.iter().map(|f| f.waived).collect::<Vec<_>>(), [true, false]);
 }
 
 #[test]
 fn severity_overrides_apply_before_the_verdict() {
-    let text =
-        "version: 1\nseverity:\n  allow-invalid-hostnames: warning\n  tls-insecure: error\n  cert-expired: info\n";
+    let text = "version: 1
+severity:
+  allow-invalid-hostnames: {level: warning, reason: test hosts, expires: 2027-01-31}
+  tls-insecure: error
+  cert-expired: {level: info, reason: staging only, expires: 2026-12-31}
+";
     let p = parse(text).expect("valid");
     let mut findings = vec![
         finding("allow-invalid-hostnames", "a.py", true),
@@ -481,7 +497,7 @@ fn severity_overrides_apply_before_the_verdict() {
         finding("tls-insecure", "c.py", true),
     ];
     let mut clusters = vec![cluster("orders", "cert-expired")];
-    let notes = policy::waivers::apply(&p, &mut clusters, &mut findings, date!(2026 - 11 - 23));
+    let notes = policy::apply(&p, &mut clusters, &mut findings, date!(2026 - 11 - 23)).notes;
     assert!(notes.is_empty());
     assert_eq!(
         findings.iter().map(|f| f.severity).collect::<Vec<_>>(),
@@ -520,9 +536,120 @@ fn an_unreachable_optional_cluster_only_warns() {
         waived: false,
     });
     let mut clusters = vec![optional, cluster("orders", "tcp-connection-refused")];
-    policy::waivers::apply(&p, &mut clusters, &mut [], date!(2026 - 11 - 23));
+    policy::apply(&p, &mut clusters, &mut [], date!(2026 - 11 - 23));
     let severities = |c: &ClusterReport| c.hosts[0].diagnoses.iter().map(|d| d.severity).collect::<Vec<_>>();
     // Unreachable: a warning; reachable but broken: still an error.
     assert_eq!(severities(&clusters[0]), [Severity::Warning, Severity::Error]);
     assert_eq!(severities(&clusters[1]), [Severity::Error], "a required cluster keeps its errors");
+}
+
+// --- loosening needs a reason and an end -------------------------------------------------------
+
+#[test]
+fn lowering_a_severity_without_reason_and_expiry_is_an_error_with_its_location() {
+    assert_eq!(
+        headline("version: 1\nseverity:\n  tls-insecure: info\n"),
+        "mongo-preflight.yml:3:17: `severity: {tls-insecure: info}` lowers scan rule `tls-insecure` from error, \
+         which waives it: write it as `tls-insecure: {level: info, reason: \"…\", expires: YYYY-MM-DD}` so that it \
+         says why and until when"
+    );
+    assert_eq!(
+        headline("version: 1\nseverity:\n  cert-expired: {level: warning, expires: 2027-01-01}\n"),
+        "mongo-preflight.yml:3:17: lowering `cert-expired` to warning is a waiver: it needs a `reason`"
+    );
+    assert_eq!(
+        headline("version: 1\nseverity:\n  cert-expired: {level: warning, reason: r}\n"),
+        "mongo-preflight.yml:3:17: lowering `cert-expired` to warning is a waiver: it needs `expires` (YYYY-MM-DD)"
+    );
+    // Raising or keeping needs neither.
+    assert!(parse("version: 1\nseverity:\n  cert-expiring-soon: error\n  tls-insecure: error\n").is_ok());
+}
+
+#[test]
+fn a_waiver_ends_within_max_waiver_days() {
+    let waiver = |expires: &str, extra: &str| {
+        format!("version: 1\n{extra}allow:\n  - rule: tls-insecure\n    reason: r\n    expires: {expires}\n")
+    };
+    // 2026-11-23 + 90 days = 2027-02-21: that day is allowed, the next is not.
+    assert!(parse(&waiver("2027-02-21", "")).is_ok());
+    assert_eq!(
+        headline(&waiver("2027-02-22", "")),
+        "mongo-preflight.yml:5:14: `expires: 2027-02-22` is more than 90 days away; a waiver must end by 2027-02-21 \
+         (`max_waiver_days` is 90), so that someone looks at it again"
+    );
+    assert_eq!(
+        headline(&waiver("9999-12-31", "")),
+        "mongo-preflight.yml:5:14: `expires: 9999-12-31` is more than 90 days away; a waiver must end by 2027-02-21 \
+         (`max_waiver_days` is 90), so that someone looks at it again"
+    );
+    assert!(parse(&waiver("2027-05-01", "max_waiver_days: 180\n")).is_ok());
+    assert_eq!(
+        headline(&waiver("2027-01-01", "max_waiver_days: 0\n")),
+        "mongo-preflight.yml:2:18: `max_waiver_days` must be a number of days between 1 and 3650"
+    );
+    // A lowering override is held to the same end.
+    assert!(
+        headline("version: 1\nseverity:\n  tls-insecure: {level: info, reason: r, expires: 2030-01-01}\n")
+            .contains("a waiver must end by 2027-02-21")
+    );
+}
+
+#[test]
+fn without_secrets_a_cluster_with_an_empty_uri_env_is_skipped_with_a_warning() {
+    let text = "version: 1\nclusters:\n  - name: orders\n    uri_env: ORDERS_URI\n  - name: billing\n    uri_env: BILLING_URI\nallow:\n  - code: cert-expired\n    cluster: billing\n    reason: r\n    expires: 2027-01-01\n";
+    // With secrets expected, the missing one stops the run.
+    assert!(headline(text).contains("`BILLING_URI` (its `uri_env`) is not set or is empty"));
+    let p = Policy::parse_with(text, "mongo-preflight.yml", &context(true)).expect("valid without secrets");
+    assert_eq!(p.clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["orders"]);
+    assert_eq!(p.skipped_clusters, ["billing"]);
+    assert_eq!(p.notes.len(), 1);
+    assert_eq!(p.notes[0].severity, Severity::Warning);
+    assert!(
+        p.notes[0].message.starts_with("cluster `billing` was not probed: `BILLING_URI`"),
+        "{}",
+        p.notes[0].message
+    );
+}
+
+#[test]
+fn the_pass_lists_every_waiver_with_what_it_covered() {
+    let text = "version: 1
+allow:
+  - rule: allow-invalid-certificates
+    path: \"scripts/**\"
+    reason: local docker
+    expires: 2027-01-31
+severity:
+  tls-insecure: {level: warning, reason: migration, expires: 2027-01-15}
+";
+    let p = parse(text).expect("valid");
+    let mut findings = vec![
+        finding("allow-invalid-certificates", "scripts/a.py", true),
+        finding("tls-insecure", "b.py", true),
+        finding("tls-insecure", "c.py", true),
+    ];
+    let judged = policy::apply(&p, &mut [], &mut findings, TODAY);
+    assert!(judged.notes.is_empty(), "{:?}", judged.notes);
+    assert_eq!(
+        findings.iter().map(|f| (f.severity, f.waived)).collect::<Vec<_>>(),
+        [(Severity::Error, true), (Severity::Warning, false), (Severity::Warning, false)]
+    );
+    let listed: Vec<_> = judged
+        .waivers
+        .iter()
+        .map(|w| (w.kind.as_str(), w.target.as_str(), w.scope.as_deref(), w.expires.as_str(), w.covered))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("severity", "tls-insecure", None, "2027-01-15", 2),
+            ("waiver", "allow-invalid-certificates", Some("scripts/**"), "2027-01-31", 1)
+        ]
+    );
+    // Past its end, the lowering no longer applies and fails the run.
+    let mut findings = vec![finding("tls-insecure", "b.py", true)];
+    let judged = policy::apply(&p, &mut [], &mut findings, date!(2027 - 01 - 16));
+    assert_eq!(findings[0].severity, Severity::Error);
+    assert!(judged.notes.iter().any(|n| n.severity == Severity::Error
+        && n.message.contains("the waiver for rule `tls-insecure` lowered to warning expired on 2027-01-15")));
 }

@@ -1,10 +1,11 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::cli::{NetworkArgs, OutputArgs};
 use crate::error::AppError;
-use crate::model::RunReport;
+use crate::github::event::ChangeEvent;
+use crate::model::{Note, PolicyReport, RunReport, Severity};
 use crate::policy::{self, ClientCert, Policy};
 use crate::probe::{ProbeSettings, ProbeTarget};
 use crate::report::{Format, RenderContext};
@@ -26,8 +27,9 @@ pub struct CheckArgs {
     /// In a pull request, create or update one comment with the report.
     #[arg(long)]
     pub comment: bool,
-    /// Only findings that REF lacks fail (default: the policy's `scan.base`, or
-    /// origin/$GITHUB_BASE_REF in a pull request).
+    /// Outside pull requests: only findings that REF lacks fail (default: the policy's
+    /// `scan.base`). In a pull request or merge queue the merge base with the event's base
+    /// commit is used instead.
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
     #[command(flatten)]
@@ -37,33 +39,40 @@ pub struct CheckArgs {
 pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     let root = policy::repository_root();
     let env = |name: &str| std::env::var(name).ok();
+    let actions = crate::github::ActionsEnv::from_process();
+    let change = actions.change.as_ref();
+    let today = policy::today_utc();
+    let repo = crate::git::Repo::new(&root, crate::git::deadline_for(args.network.timeout_given()));
+    let contents_api = crate::github::contents::ContentsApi::from_env(&actions);
 
     // Everything that can make the run unjudgeable is checked before anything runs or is written.
-    let policy = match &args.policy {
-        Some(path) => {
-            if !path.is_file() {
-                return Err(AppError::Policy(format!("the policy file {} does not exist", path.display())));
-            }
-            Policy::load(path, &shown_path(path, &root))?
-        }
-        None => {
-            let path = root.join(policy::DEFAULT_FILE_NAME);
-            if path.is_file() {
-                Policy::load(&path, policy::DEFAULT_FILE_NAME)?
-            } else {
-                Policy::default_for_env(&env)?
-            }
-        }
-    };
+    let judging = policy::source::resolve(
+        &policy::source::Request {
+            root: &root,
+            explicit: args.policy.as_deref(),
+            change,
+            env: &env,
+            today,
+            fallback: contents_api.as_ref().map(|api| api as &dyn policy::source::BaseFileSource),
+        },
+        &repo,
+    )
+    .await?;
+    let policy = &judging.policy;
+    let mut notes = judging.notes.clone();
+    notes.extend(policy.notes.iter().cloned());
+
+    let (base, base_note) = scan_base(args.base.as_deref(), policy, change, &repo).await;
+    notes.extend(base_note);
     let scan_options = ScanOptions {
         root: root.clone(),
         paths: policy.scan.paths.clone(),
         exclude: policy.scan.exclude.clone(),
-        base: scan_base(args.base.as_deref(), &policy, &env),
+        base,
         ..ScanOptions::default()
     };
     let timeout = args.network.timeout_given().or(policy.timeout).unwrap_or(crate::cli::DEFAULT_TIMEOUT);
-    let client_certs = ClientCertFiles::materialize(&policy)?;
+    let client_certs = ClientCertFiles::materialize(policy)?;
     let targets: Vec<ProbeTarget> = policy
         .clusters
         .iter()
@@ -98,16 +107,20 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     let scan = scanned.map_err(|e| AppError::Other(format!("the scanner stopped unexpectedly: {e}")))??;
 
     let mut findings = scan.findings;
-    let today = time::OffsetDateTime::now_utc().date();
-    let mut notes = policy.notes.clone();
     notes.extend(scan.notes);
-    notes.extend(policy::waivers::apply(&policy, &mut clusters, &mut findings, today));
-    let report = RunReport::new(clusters, findings, notes);
+    let judged = policy::apply(policy, &mut clusters, &mut findings, today);
+    notes.extend(judged.notes);
+    let report = RunReport::new(clusters, findings, notes).with_policy(PolicyReport {
+        path: judging.path.clone(),
+        source: judging.source,
+        changes: judging.changes.clone(),
+        waivers: judged.waivers,
+    });
 
     let ctx = RenderContext {
         color: args.output.color(),
         policy_path: policy.file.clone(),
-        run_url: run_url(),
+        run_url: actions.run_url(),
         max_chars: None,
         timestamp: time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)
@@ -126,32 +139,54 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     Ok(report.verdict.exit_code())
 }
 
-/// The ref whose findings only warn: `--base`, else the policy's `scan.base`, else in a pull
-/// request the branch it targets (`origin/$GITHUB_BASE_REF`).
-pub fn scan_base(cli: Option<&str>, policy: &Policy, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    cli.map(str::to_string)
-        .or_else(|| policy.scan.base.clone())
-        .or_else(|| env("GITHUB_BASE_REF").filter(|b| !b.trim().is_empty()).map(|b| format!("origin/{}", b.trim())))
-}
-
-/// How a policy path is shown: relative to the repository root when inside it, so SARIF and
-/// annotations locate it.
-fn shown_path(path: &Path, root: &Path) -> String {
-    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    match absolute.strip_prefix(&root) {
-        Ok(relative) => relative.to_string_lossy().replace('\\', "/"),
-        Err(_) => path.display().to_string(),
+/// The commit whose findings only warn, and a note when there is something to say about it.
+///
+/// In a pull request or merge queue: the merge base of HEAD and the event's base commit,
+/// fetched as needed. When it cannot be had, every finding counts as new and a note says why:
+/// a base the user never named never makes the run unjudgeable. Outside them: `--base`, else
+/// the policy's `scan.base`; an unknown ref there is the user's own mistake (exit 2).
+async fn scan_base(
+    cli: Option<&str>,
+    policy: &Policy,
+    change: Option<&ChangeEvent>,
+    repo: &crate::git::Repo,
+) -> (Option<String>, Option<Note>) {
+    let Some(change) = change else {
+        return (cli.map(str::to_string).or_else(|| policy.scan.base.clone()), None);
+    };
+    let note = |severity, message: String| Some(Note { severity, message });
+    let ignored = match (cli, &policy.scan.base) {
+        (Some(given), _) => format!("; `--base {given}` is for runs outside pull requests and was not used"),
+        (None, Some(given)) => format!("; `scan.base: {given}` is for runs outside pull requests and was not used"),
+        (None, None) => String::new(),
+    };
+    let Some(base_sha) = change.base_sha.as_deref() else {
+        let why =
+            format!("the event payload names no base commit, so every finding in {} counts as new", change.describe());
+        return (None, note(Severity::Info, why + &ignored));
+    };
+    match repo.merge_base_with(base_sha).await {
+        Ok(merge_base) => {
+            let note = (!ignored.is_empty()).then(|| Note {
+                severity: Severity::Info,
+                message: format!(
+                    "findings were compared with the merge base {}{ignored}",
+                    crate::git::short(&merge_base)
+                ),
+            });
+            (Some(merge_base), note)
+        }
+        Err(why) => (
+            None,
+            note(
+                Severity::Info,
+                format!(
+                    "every finding counts as new: the merge base with the base commit {} could not be found ({why}){ignored}",
+                    crate::git::short(base_sha)
+                ),
+            ),
+        ),
     }
-}
-
-/// `--timeout` has a default, so only the command line tells whether the user chose it; when
-/// they did, it wins over the policy's `timeout`.
-fn run_url() -> Option<String> {
-    let server = std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".to_string());
-    let repo = std::env::var("GITHUB_REPOSITORY").ok().filter(|s| !s.is_empty())?;
-    let run = std::env::var("GITHUB_RUN_ID").ok().filter(|s| !s.is_empty())?;
-    Some(format!("{server}/{repo}/actions/runs/{run}"))
 }
 
 /// Client certificates given as PEM text in environment variables are written to private

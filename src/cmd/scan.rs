@@ -51,7 +51,12 @@ pub async fn run(args: ScanArgs) -> Result<i32, AppError> {
     let outcome = tokio::task::spawn_blocking(move || scan_tree(&options))
         .await
         .map_err(|e| AppError::Other(format!("the scan stopped unexpectedly: {e}")))??;
-    let report = RunReport::new(Vec::new(), outcome.findings, outcome.notes);
+    let mut findings = outcome.findings;
+    let mut notes = outcome.notes;
+    // No policy here, but the same pass decides what an existing finding weighs.
+    let no_policy = crate::policy::Policy::default();
+    notes.extend(crate::policy::apply(&no_policy, &mut [], &mut findings, crate::policy::today_utc()).notes);
+    let report = RunReport::new(Vec::new(), findings, notes);
     let color =
         args.output.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let rendered = render(&report, args.output.format, &RenderContext { color, ..Default::default() });

@@ -49,6 +49,8 @@ pub struct ActionsEnv {
     pub pr_number: Option<u64>,
     /// Why the event payload gave no pull request number, for a useful note.
     pub pr_number_problem: Option<String>,
+    /// The pull request or merge-queue entry this run judges, from the event payload.
+    pub change: Option<super::event::ChangeEvent>,
     pub step_summary: Option<PathBuf>,
     pub output: Option<PathBuf>,
 }
@@ -83,15 +85,23 @@ impl ActionsEnv {
             .trim_end_matches('/')
             .to_string();
         let event_name = get("GITHUB_EVENT_NAME");
-        let (pr_number, pr_number_problem) = match get("GITHUB_EVENT_PATH") {
+        let payload = match get("GITHUB_EVENT_PATH") {
             Some(path) => match std::fs::read(&path) {
-                Ok(bytes) => match pr_number_from_event(&bytes) {
-                    Ok(n) => (n, None),
-                    Err(e) => (None, Some(format!("the event payload at {path} is not valid JSON: {e}"))),
-                },
-                Err(e) => (None, Some(format!("cannot read the event payload at {path}: {e}"))),
+                Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .map_err(|e| format!("the event payload at {path} is not valid JSON: {e}")),
+                Err(e) => Err(format!("cannot read the event payload at {path}: {e}")),
             },
-            None => (None, Some("GITHUB_EVENT_PATH is not set".to_string())),
+            None => Err("GITHUB_EVENT_PATH is not set".to_string()),
+        };
+        let (pr_number, pr_number_problem, change) = match &payload {
+            Ok(value) => (
+                pr_number_in(value),
+                None,
+                event_name.as_deref().and_then(|name| {
+                    super::event::ChangeEvent::from_payload(name, value, get("GITHUB_ACTOR").as_deref())
+                }),
+            ),
+            Err(problem) => (None, Some(problem.clone()), None),
         };
         ActionsEnv {
             in_actions,
@@ -103,6 +113,7 @@ impl ActionsEnv {
             event_name,
             pr_number,
             pr_number_problem,
+            change,
             step_summary: get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: get("GITHUB_OUTPUT").map(PathBuf::from),
         }
@@ -127,10 +138,12 @@ fn parse_repository(value: &str) -> Option<Repository> {
 /// Other events (push, schedule) have none: `Ok(None)`.
 pub fn pr_number_from_event(payload: &[u8]) -> Result<Option<u64>, serde_json::Error> {
     let event: serde_json::Value = serde_json::from_slice(payload)?;
-    let Some(pull_request) = event.get("pull_request") else {
-        return Ok(None);
-    };
-    Ok(pull_request.get("number").and_then(|n| n.as_u64()).or_else(|| event.get("number").and_then(|n| n.as_u64())))
+    Ok(pr_number_in(&event))
+}
+
+fn pr_number_in(event: &serde_json::Value) -> Option<u64> {
+    let pull_request = event.get("pull_request")?;
+    pull_request.get("number").and_then(|n| n.as_u64()).or_else(|| event.get("number").and_then(|n| n.as_u64()))
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! change either: a failure becomes a warning [`Note`] for the caller to show.
 
 pub mod comment;
+pub mod contents;
 pub mod context;
+pub mod event;
 pub mod outputs;
 pub mod summary;
 

@@ -41,10 +41,71 @@ pub struct PolicyFile {
     #[schemars(with = "Vec<WaiverFile>")]
     pub allow: Vec<Spanned<WaiverFile>>,
     /// Severity overrides, keyed by diagnosis code or scan rule (see `mongo-preflight explain`).
-    /// `info` and `warning` never fail the run; `error` does.
+    /// `info` and `warning` never fail the run; `error` does. Raising or keeping a severity is
+    /// written `ID: LEVEL`; lowering one is a waiver and is written
+    /// `ID: {level: LEVEL, reason: "…", expires: YYYY-MM-DD}`.
     #[serde(default)]
     #[schemars(with = "SeverityOverrides")]
-    pub severity: BTreeMap<String, Spanned<Severity>>,
+    pub severity: BTreeMap<String, Spanned<SeverityOverrideFile>>,
+    /// The furthest a waiver's `expires` may lie after the day of the run, in days. Default 90.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 3650))]
+    pub max_waiver_days: Option<Spanned<u32>>,
+}
+
+/// One severity override: a bare level, or a level with the reason and expiry that lowering a
+/// severity needs.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum SeverityOverrideFile {
+    Level(Severity),
+    Waiver(SeverityWaiverFile),
+}
+
+/// A severity lowered for a while, for a reason.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityWaiverFile {
+    pub level: Severity,
+    /// Why the lower severity is acceptable, for the next reader.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The last day (UTC, `YYYY-MM-DD`) the lower severity applies.
+    #[serde(default)]
+    #[schemars(extend("format" = "date"))]
+    pub expires: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for SeverityOverrideFile {
+    // Written out rather than `#[serde(untagged)]`: untagged enums report "did not match any
+    // variant", while this keeps the precise error of whichever form was written.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SeverityOverrideFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a severity (info, warning, error) or a mapping with `level`, `reason` and `expires`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SeverityOverrideFile, E> {
+                use serde::de::IntoDeserializer;
+                Severity::deserialize(v.into_deserializer()).map(SeverityOverrideFile::Level)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<SeverityOverrideFile, A::Error> {
+                SeverityWaiverFile::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(SeverityOverrideFile::Waiver)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl SeverityOverrideFile {
+    pub fn level(&self) -> Severity {
+        match self {
+            SeverityOverrideFile::Level(level) => *level,
+            SeverityOverrideFile::Waiver(w) => w.level,
+        }
+    }
 }
 
 /// Only version 1 exists.
@@ -174,8 +235,9 @@ pub struct ScanFile {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub exclude: Vec<Spanned<String>>,
-    /// A git ref: findings already present there are kept as warnings (`new: false`); only new
-    /// ones fail. Default in a pull request: `origin/$GITHUB_BASE_REF`.
+    /// A git ref, for runs outside pull requests: findings already present there are kept as
+    /// warnings (`new: false`); only new ones fail. In a pull request the merge base with the
+    /// pull request's base commit is used instead.
     #[serde(default)]
     pub base: Option<String>,
 }
@@ -247,7 +309,7 @@ impl JsonSchema for SeverityOverrides {
     }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         let ids: Vec<&str> = code_ids().into_iter().chain(rule_ids()).collect();
-        let severity = generator.subschema_for::<Severity>();
+        let severity = generator.subschema_for::<SeverityOverrideFile>();
         schemars::json_schema!({
             "type": "object",
             "propertyNames": { "enum": ids },

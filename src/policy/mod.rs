@@ -1,11 +1,14 @@
 //! The `mongo-preflight.yml` policy: read, validated completely before anything runs, and
-//! applied to the results (severity overrides, then waivers).
+//! applied to the results in one ordered pass ([`judge`]).
 //!
 //! Every mistake in the file is an [`AppError::Policy`] (exit 2) that names the file, line and
 //! column; nothing is probed, scanned or written before the whole policy is valid.
 
+pub mod changes;
 pub mod diagnostic;
 pub mod file;
+pub mod judge;
+pub mod source;
 pub mod waivers;
 
 use std::collections::{BTreeMap, HashSet};
@@ -20,7 +23,8 @@ use crate::model::{Note, Severity};
 use crate::probe::TlsVersion;
 use crate::uri::ConnectionString;
 use diagnostic::{Source, did_you_mean};
-pub use waivers::{Waiver, WaiverTarget};
+pub use judge::apply;
+pub use waivers::{Waiver, WaiverEffect, WaiverTarget};
 
 /// The file name looked up at the repository root.
 pub const DEFAULT_FILE_NAME: &str = "mongo-preflight.yml";
@@ -39,10 +43,16 @@ pub struct Policy {
     pub file: Option<String>,
     pub clusters: Vec<ClusterPolicy>,
     pub scan: ScanPolicy,
+    /// Waivers, and severity overrides that lower a severity (those are waivers too).
     pub waivers: Vec<Waiver>,
-    /// Severity by diagnosis code or scan rule id.
+    /// Severity by diagnosis code or scan rule id, where the policy raises or keeps it.
     pub overrides: BTreeMap<String, Severity>,
     pub timeout: Option<Duration>,
+    /// How far after the run's day a waiver may end.
+    pub max_waiver_days: u32,
+    /// Clusters not probed in this run because it gets no secrets (fork and Dependabot pull
+    /// requests).
+    pub skipped_clusters: Vec<String>,
     /// Remarks about the policy itself (e.g. the default policy skipped the probe).
     pub notes: Vec<Note>,
 }
@@ -88,37 +98,76 @@ pub struct ScanPolicy {
     pub base: Option<String>,
 }
 
+/// What validating a policy depends on besides its text.
+pub struct ParseContext<'a> {
+    /// Relative paths inside the file are taken from here (the file's directory).
+    pub base_dir: &'a Path,
+    /// Looks up environment variables, so that tests never touch the process environment.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// The run's day (UTC): waivers may end at most `max_waiver_days` after it.
+    pub today: time::Date,
+    /// The run gets no secrets (a pull request from a fork or from Dependabot): a cluster whose
+    /// `uri_env` is empty is skipped with a warning instead of failing the policy.
+    pub secrets_withheld: bool,
+}
+
+impl ParseContext<'_> {
+    /// Today (UTC) in the real process environment, secrets expected.
+    pub fn process(base_dir: &Path) -> ParseContext<'_> {
+        ParseContext { base_dir, env: &process_env, today: today_utc(), secrets_withheld: false }
+    }
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The run's day, UTC: what waiver expiry is judged against.
+pub fn today_utc() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 impl Policy {
     /// Reads and validates a policy file. `shown_as` is how the file is named in messages and
     /// reports (repository-relative when possible). Relative paths inside the file are taken
     /// from the file's directory.
     pub fn load(path: &Path, shown_as: &str) -> Result<Policy, AppError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| AppError::Policy(format!("cannot read the policy file {shown_as}: {e}")))?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Policy::parse(&text, shown_as, &base_dir, &|name| std::env::var(name).ok())
+        Policy::load_with(path, shown_as, &ParseContext::process(&base_dir))
     }
 
-    /// Parses and validates policy text. `env` looks up environment variables, so that tests
-    /// can run without touching the process environment.
+    /// [`Policy::load`] with an explicit context.
+    pub fn load_with(path: &Path, shown_as: &str, context: &ParseContext<'_>) -> Result<Policy, AppError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::Policy(format!("cannot read the policy file {shown_as}: {e}")))?;
+        Policy::parse_with(&text, shown_as, context)
+    }
+
+    /// Parses and validates policy text, today, with secrets expected. `env` looks up
+    /// environment variables, so that tests can run without touching the process environment.
     pub fn parse(
         text: &str,
         shown_as: &str,
         base_dir: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Policy, AppError> {
+        Policy::parse_with(text, shown_as, &ParseContext { base_dir, env, today: today_utc(), secrets_withheld: false })
+    }
+
+    /// Parses and validates policy text in `context`.
+    pub fn parse_with(text: &str, shown_as: &str, context: &ParseContext<'_>) -> Result<Policy, AppError> {
         let source = Source { name: shown_as, text };
         if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
             return Err(source.error_at_line_col(1, 1, "the policy is empty; it needs at least `version: 1`"));
         }
         let raw: file::PolicyFile = serde_saphyr::from_str(text).map_err(|e| diagnostic::from_yaml(&source, &e))?;
-        Validator { source: &source, base_dir, env }.validate(raw)
+        Validator { source: &source, context, notes: std::cell::RefCell::new(Vec::new()) }.validate(raw)
     }
 
     /// The embedded policy used when the repository has no policy file: scan the whole
     /// repository, and probe `$MONGODB_URI` when it is set.
     pub fn default_for_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Policy, AppError> {
-        let mut policy = Policy::default();
+        let mut policy = Policy { max_waiver_days: DEFAULT_MAX_WAIVER_DAYS, ..Policy::default() };
         match env(DEFAULT_URI_ENV).filter(|v| !v.trim().is_empty()) {
             Some(raw) => {
                 let uri = ConnectionString::parse(&raw).map_err(|e| {
@@ -168,6 +217,8 @@ pub fn repository_root() -> PathBuf {
 
 pub const DEFAULT_WARN_DAYS: u32 = 30;
 pub const DEFAULT_FAIL_DAYS: u32 = 7;
+/// Waivers end at most this many days after the run, unless the policy says otherwise.
+pub const DEFAULT_MAX_WAIVER_DAYS: u32 = 90;
 
 /// The policy's JSON Schema, for `mongo-preflight schema` and editors. Draft-07, because it
 /// is the draft every YAML editor integration (yaml-language-server among them) understands.
@@ -183,8 +234,9 @@ fn line_of(location: serde_saphyr::Location) -> Option<u32> {
 
 struct Validator<'a> {
     source: &'a Source<'a>,
-    base_dir: &'a Path,
-    env: &'a dyn Fn(&str) -> Option<String>,
+    context: &'a ParseContext<'a>,
+    /// Warnings about the policy that do not stop it (clusters skipped for lack of secrets).
+    notes: std::cell::RefCell<Vec<Note>>,
 }
 
 impl Validator<'_> {
@@ -207,38 +259,59 @@ impl Validator<'_> {
             None => None,
         };
 
+        let max_waiver_days = match &raw.max_waiver_days {
+            Some(days) if !(1..=3650).contains(&days.value) => {
+                return Err(self.at(days, "`max_waiver_days` must be a number of days between 1 and 3650"));
+            }
+            Some(days) => days.value,
+            None => DEFAULT_MAX_WAIVER_DAYS,
+        };
+        let expiry = waivers::ExpiryLimit { today: self.context.today, max_days: max_waiver_days };
+
         let mut clusters = Vec::new();
         let mut names = HashSet::new();
+        // Every name counts, skipped clusters too: a waiver naming one stays valid.
+        let mut cluster_names = Vec::new();
+        let mut skipped_clusters = Vec::new();
         for entry in &raw.clusters {
-            let cluster = self.cluster(entry)?;
-            if !names.insert(cluster.name.clone()) {
-                return Err(self.at(&entry.value.name, format!("duplicate cluster name `{}`", cluster.name)));
+            let name = entry.value.name.value.trim().to_string();
+            if !names.insert(name.clone()) {
+                return Err(self.at(&entry.value.name, format!("duplicate cluster name `{name}`")));
             }
-            clusters.push(cluster);
+            match self.cluster(entry)? {
+                Some(cluster) => clusters.push(cluster),
+                None => skipped_clusters.push(name.clone()),
+            }
+            cluster_names.push(name);
         }
 
         let scan = self.scan(raw.scan.unwrap_or_default())?;
 
+        let cluster_names: Vec<&str> = cluster_names.iter().map(String::as_str).collect();
+        let mut waivers = raw
+            .allow
+            .iter()
+            .map(|w| waivers::Waiver::from_file(w, self.source, &cluster_names, &expiry))
+            .collect::<Result<Vec<_>, _>>()?;
+
         let mut overrides = BTreeMap::new();
-        for (id, severity) in &raw.severity {
+        for (id, value) in &raw.severity {
             let Some(entry) = catalog::lookup(id) else {
                 return Err(self.at(
-                    severity,
+                    value,
                     format!(
                         "`severity` names `{id}`, which is neither a diagnosis code nor a scan rule{}",
                         did_you_mean(id, catalog::all_ids())
                     ),
                 ));
             };
-            overrides.insert(entry.documented().id().to_string(), severity.value);
+            match waivers::Waiver::from_severity_override(entry, value, self.source, &expiry)? {
+                Some(lowering) => waivers.push(lowering),
+                None => {
+                    overrides.insert(entry.documented().id().to_string(), value.value.level());
+                }
+            }
         }
-
-        let cluster_names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
-        let waivers = raw
-            .allow
-            .iter()
-            .map(|w| waivers::Waiver::from_file(w, self.source, &cluster_names))
-            .collect::<Result<Vec<_>, _>>()?;
 
         Ok(Policy {
             file: Some(self.source.name.to_string()),
@@ -247,11 +320,14 @@ impl Validator<'_> {
             waivers,
             overrides,
             timeout,
-            notes: Vec::new(),
+            max_waiver_days,
+            skipped_clusters,
+            notes: self.notes.take(),
         })
     }
 
-    fn cluster(&self, entry: &Spanned<file::ClusterFile>) -> Result<ClusterPolicy, AppError> {
+    /// The validated cluster; `None` when it is skipped because the run gets no secrets.
+    fn cluster(&self, entry: &Spanned<file::ClusterFile>) -> Result<Option<ClusterPolicy>, AppError> {
         let c = &entry.value;
         let name = c.name.value.trim().to_string();
         if name.is_empty() {
@@ -282,7 +358,18 @@ impl Validator<'_> {
                 parsed
             }
             (None, Some(var)) => {
-                let Some(value) = (self.env)(&var.value).filter(|v| !v.trim().is_empty()) else {
+                let Some(value) = (self.context.env)(&var.value).filter(|v| !v.trim().is_empty()) else {
+                    if self.context.secrets_withheld {
+                        self.notes.borrow_mut().push(Note {
+                            severity: Severity::Warning,
+                            message: format!(
+                                "cluster `{name}` was not probed: `{}` (its `uri_env`) is empty in a pull request \
+                                 from a fork or from Dependabot, which GitHub runs without secrets; the scan still ran",
+                                var.value
+                            ),
+                        });
+                        return Ok(None);
+                    }
                     return Err(self.at(
                         var,
                         format!(
@@ -321,7 +408,7 @@ impl Validator<'_> {
             ));
         }
 
-        Ok(ClusterPolicy {
+        Ok(Some(ClusterPolicy {
             name,
             uri,
             ca_file,
@@ -331,11 +418,11 @@ impl Validator<'_> {
             fail_days,
             required: c.required,
             line: line_of(entry.referenced).or_else(|| line_of(c.name.referenced)),
-        })
+        }))
     }
 
     fn existing_file(&self, path: &Spanned<String>, cluster: &str, key: &str) -> Result<PathBuf, AppError> {
-        let resolved = self.base_dir.join(&path.value);
+        let resolved = self.context.base_dir.join(&path.value);
         if !resolved.is_file() {
             return Err(self.at(path, format!("cluster `{cluster}`: `{key}` file `{}` does not exist", path.value)));
         }
@@ -343,7 +430,7 @@ impl Validator<'_> {
     }
 
     fn client_cert_from_env(&self, var: &Spanned<String>, cluster: &str) -> Result<ClientCert, AppError> {
-        let Some(value) = (self.env)(&var.value).filter(|v| !v.trim().is_empty()) else {
+        let Some(value) = (self.context.env)(&var.value).filter(|v| !v.trim().is_empty()) else {
             return Err(self.at(
                 var,
                 format!(
@@ -355,7 +442,7 @@ impl Validator<'_> {
         if value.contains("-----BEGIN") {
             return Ok(ClientCert::Pem { var: var.value.clone(), pem: value });
         }
-        let path = self.base_dir.join(value.trim());
+        let path = self.context.base_dir.join(value.trim());
         if path.is_file() {
             return Ok(ClientCert::File(path));
         }

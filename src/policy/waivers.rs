@@ -1,19 +1,17 @@
-//! Waivers (`allow[]`) and severity overrides, applied to the results before the verdict.
+//! Waivers: `allow[]` entries, and severity overrides that lower a severity.
 //!
-//! A live waiver marks what it covers `waived: true`, which never counts toward the verdict.
-//! An expired waiver covers nothing and is itself an error that names it; a live waiver that
-//! covered nothing is a warning, so stale waivers do not pile up.
+//! Both loosen the gate, so both need a reason and an end no further than `max_waiver_days`
+//! after the run. [`super::judge`] applies them.
 
 use serde_saphyr::Spanned;
 use time::Date;
 
-use super::Policy;
 use super::diagnostic::{Source, did_you_mean};
-use super::file::WaiverFile;
-use crate::catalog::Documented;
+use super::file::{SeverityOverrideFile, WaiverFile};
+use crate::catalog::{Documented, Entry};
 use crate::diagnose::codes::DiagnosisCode;
 use crate::error::AppError;
-use crate::model::{ClusterReport, Finding, Note, Severity};
+use crate::model::{Finding, Severity};
 use crate::scan::rules::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +20,32 @@ pub enum WaiverTarget {
     Code(DiagnosisCode),
 }
 
+/// What a live waiver does to what it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WaiverEffect {
+    /// `allow[]`: marked `waived`, never counted toward the verdict.
+    Waive,
+    /// A severity override below the default: counted at this level.
+    Lower(Severity),
+}
+
+/// The latest day a waiver may end: `max_days` after `today`.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpiryLimit {
+    pub today: Date,
+    pub max_days: u32,
+}
+
+impl ExpiryLimit {
+    pub fn latest(&self) -> Date {
+        self.today.saturating_add(time::Duration::days(i64::from(self.max_days)))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Waiver {
     pub target: WaiverTarget,
+    pub effect: WaiverEffect,
     /// With a rule: which paths (a glob as written, and its matcher).
     pub path: Option<(String, globset::GlobMatcher)>,
     /// With a code: which cluster.
@@ -44,6 +65,7 @@ impl Waiver {
         entry: &Spanned<WaiverFile>,
         source: &Source<'_>,
         cluster_names: &[&str],
+        limit: &ExpiryLimit,
     ) -> Result<Waiver, AppError> {
         let w = &entry.value;
         let at = |s: &Spanned<String>, m: String| source.error_at(s.referenced, m);
@@ -125,16 +147,90 @@ impl Waiver {
         if reason.is_empty() {
             return Err(at(&w.reason, "a waiver's `reason` cannot be empty: say why this is acceptable".to_string()));
         }
-        let expires = Date::parse(w.expires.value.trim(), DATE_FORMAT).map_err(|_| {
-            at(&w.expires, format!("`expires` must be a date written YYYY-MM-DD, not `{}`", w.expires.value))
-        })?;
+        let expires =
+            parse_expiry(&w.expires.value, limit).map_err(|message| source.error_at(w.expires.referenced, message))?;
 
         let line = entry.referenced.line();
-        Ok(Waiver { target, path, cluster, reason, expires, origin: format!("{}:{line}", source.name) })
+        Ok(Waiver {
+            target,
+            effect: WaiverEffect::Waive,
+            path,
+            cluster,
+            reason,
+            expires,
+            origin: format!("{}:{line}", source.name),
+        })
+    }
+
+    /// A `severity:` entry that lowers its rule or code below the default: a waiver, which needs
+    /// a reason and an expiry like any other. `Ok(None)` when the entry raises or keeps the
+    /// severity: then it is a plain override.
+    pub(super) fn from_severity_override(
+        entry: Entry,
+        value: &Spanned<SeverityOverrideFile>,
+        source: &Source<'_>,
+        limit: &ExpiryLimit,
+    ) -> Result<Option<Waiver>, AppError> {
+        let documented = entry.documented();
+        let (id, default) = (documented.id(), documented.default_severity());
+        let level = value.value.level();
+        if level >= default {
+            return Ok(None);
+        }
+        let at = |message: String| source.error_at(value.referenced, message);
+        let SeverityOverrideFile::Waiver(terms) = &value.value else {
+            return Err(at(format!(
+                "`severity: {{{id}: {level}}}` lowers {kind} `{id}` from {default}, which waives it: write it as \
+                 `{id}: {{level: {level}, reason: \"…\", expires: YYYY-MM-DD}}` so that it says why and until when",
+                kind = entry.kind()
+            )));
+        };
+        let reason = terms.reason.as_deref().map(str::trim).unwrap_or_default().to_string();
+        if reason.is_empty() {
+            return Err(at(format!("lowering `{id}` to {level} is a waiver: it needs a `reason`")));
+        }
+        let Some(expires) = &terms.expires else {
+            return Err(at(format!("lowering `{id}` to {level} is a waiver: it needs `expires` (YYYY-MM-DD)")));
+        };
+        let expires = parse_expiry(expires, limit).map_err(at)?;
+        let target = match entry {
+            Entry::Code(code) => WaiverTarget::Code(code),
+            Entry::Rule(rule) => WaiverTarget::Rule(rule),
+        };
+        Ok(Some(Waiver {
+            target,
+            effect: WaiverEffect::Lower(level),
+            path: None,
+            cluster: None,
+            reason,
+            expires,
+            origin: format!("{}:{}", source.name, value.referenced.line()),
+        }))
     }
 
     /// `rule `x` on `glob`` / `code `y` on cluster `z``, to name the waiver in notes.
     pub fn describe(&self) -> String {
+        let what = self.describe_target();
+        match self.effect {
+            WaiverEffect::Waive => what,
+            WaiverEffect::Lower(level) => format!("{what} lowered to {level}"),
+        }
+    }
+
+    /// The rule or code id.
+    pub fn target_id(&self) -> &'static str {
+        match &self.target {
+            WaiverTarget::Rule(r) => r.id(),
+            WaiverTarget::Code(c) => c.id(),
+        }
+    }
+
+    /// The path glob or cluster the waiver is narrowed to.
+    pub fn scope(&self) -> Option<&str> {
+        self.path.as_ref().map(|(glob, _)| glob.as_str()).or(self.cluster.as_deref())
+    }
+
+    fn describe_target(&self) -> String {
         match &self.target {
             WaiverTarget::Rule(r) => match &self.path {
                 Some((glob, _)) => format!("rule `{}` on `{glob}`", r.id()),
@@ -151,7 +247,7 @@ impl Waiver {
         today > self.expires
     }
 
-    fn covers_finding(&self, finding: &Finding) -> bool {
+    pub(super) fn covers_finding(&self, finding: &Finding) -> bool {
         match &self.target {
             WaiverTarget::Rule(rule) => {
                 rule.id() == finding.rule && self.path.as_ref().is_none_or(|(_, glob)| glob.is_match(&finding.path))
@@ -160,7 +256,7 @@ impl Waiver {
         }
     }
 
-    fn covers_diagnosis(&self, cluster: &str, code: &str) -> bool {
+    pub(super) fn covers_diagnosis(&self, cluster: &str, code: &str) -> bool {
         match &self.target {
             WaiverTarget::Code(c) => c.id() == code && self.cluster.as_deref().is_none_or(|name| name == cluster),
             WaiverTarget::Rule(_) => false,
@@ -168,95 +264,17 @@ impl Waiver {
     }
 }
 
-/// Codes that mean "this runner cannot reach the cluster" rather than "the cluster is
-/// misconfigured": on an optional cluster (`required: false`) they only warn.
-pub const UNREACHABLE_CODES: &[DiagnosisCode] = &[
-    DiagnosisCode::DnsSrvNotFound,
-    DiagnosisCode::DnsHostNotFound,
-    DiagnosisCode::DnsLookupFailed,
-    DiagnosisCode::TcpConnectionRefused,
-    DiagnosisCode::TcpConnectTimeout,
-    DiagnosisCode::TlsHandshakeTimeout,
-    DiagnosisCode::IpAccessListRejected,
-];
-
-/// Applies the policy to the results, in this order: an optional cluster's unreachability
-/// becomes a warning, severity overrides (the user's explicit word wins), then waivers.
-/// Returns the notes about the waivers themselves. `today` is the UTC date that decides expiry.
-pub fn apply(policy: &Policy, clusters: &mut [ClusterReport], findings: &mut [Finding], today: Date) -> Vec<Note> {
-    soften_optional_unreachable(clusters);
-    apply_overrides(policy, clusters, findings);
-
-    let mut notes = Vec::new();
-    for waiver in &policy.waivers {
-        if waiver.is_expired(today) {
-            notes.push(Note {
-                severity: Severity::Error,
-                message: format!(
-                    "{}: the waiver for {} expired on {} (reason given: {}); renew `expires` with a reason that \
-                     still holds, or fix what it covered",
-                    waiver.origin,
-                    waiver.describe(),
-                    waiver.expires,
-                    waiver.reason
-                ),
-            });
-            continue;
-        }
-        let mut covered = 0usize;
-        for finding in findings.iter_mut().filter(|f| waiver.covers_finding(f)) {
-            finding.waived = true;
-            covered += 1;
-        }
-        for cluster in clusters.iter_mut() {
-            let name = cluster.name.clone();
-            let diagnoses =
-                cluster.diagnoses.iter_mut().chain(cluster.hosts.iter_mut().flat_map(|h| h.diagnoses.iter_mut()));
-            for d in diagnoses.filter(|d| waiver.covers_diagnosis(&name, &d.code)) {
-                d.waived = true;
-                covered += 1;
-            }
-        }
-        if covered == 0 {
-            notes.push(Note {
-                severity: Severity::Warning,
-                message: format!("{}: the waiver for {} matched nothing; remove it", waiver.origin, waiver.describe()),
-            });
-        }
+/// A waiver's end date: `YYYY-MM-DD`, no later than the limit allows.
+fn parse_expiry(text: &str, limit: &ExpiryLimit) -> Result<Date, String> {
+    let expires = Date::parse(text.trim(), DATE_FORMAT)
+        .map_err(|_| format!("`expires` must be a date written YYYY-MM-DD, not `{text}`"))?;
+    let latest = limit.latest();
+    if expires > latest {
+        return Err(format!(
+            "`expires: {expires}` is more than {} days away; a waiver must end by {latest} \
+             (`max_waiver_days` is {}), so that someone looks at it again",
+            limit.max_days, limit.max_days
+        ));
     }
-    notes
-}
-
-fn soften_optional_unreachable(clusters: &mut [ClusterReport]) {
-    for cluster in clusters.iter_mut().filter(|c| !c.required) {
-        let diagnoses =
-            cluster.diagnoses.iter_mut().chain(cluster.hosts.iter_mut().flat_map(|h| h.diagnoses.iter_mut()));
-        for d in diagnoses {
-            if d.severity == Severity::Error && UNREACHABLE_CODES.iter().any(|c| c.id() == d.code) {
-                d.severity = Severity::Warning;
-            }
-        }
-    }
-}
-
-fn apply_overrides(policy: &Policy, clusters: &mut [ClusterReport], findings: &mut [Finding]) {
-    if policy.overrides.is_empty() {
-        return;
-    }
-    for finding in findings.iter_mut() {
-        if let Some(severity) = policy.overrides.get(&finding.rule) {
-            // A finding that already exists at the base ref stays a warning at most: only new
-            // findings may fail a pull request.
-            finding.severity = if finding.new { *severity } else { (*severity).min(Severity::Warning) };
-        }
-    }
-    for cluster in clusters.iter_mut() {
-        let diagnoses =
-            cluster.diagnoses.iter_mut().chain(cluster.hosts.iter_mut().flat_map(|h| h.diagnoses.iter_mut()));
-        for d in diagnoses {
-            if let Some(severity) = policy.overrides.get(&d.code) {
-                d.severity = *severity;
-            }
-        }
-    }
+    Ok(expires)
 }
