@@ -200,7 +200,13 @@ fn text_shows_each_stage_with_mark_and_time() {
     let out = render(&fixture(), Format::Text, &ctx());
     assert!(out.contains("✓ TCP                 12 ms"), "{out}");
     assert!(out.contains("✗ TLS strict          31 ms  received fatal alert: InternalError"), "{out}");
-    assert!(out.trim_end().ends_with("mongo-preflight FAIL: 4 errors, 3 warnings, 2 waived"), "{out}");
+    // The verdict, then one line per cause: the change's own findings first.
+    let verdict_and_causes = out.split_once("mongo-preflight FAIL: 4 errors, 3 warnings, 2 waived\n").map(|(_, c)| c);
+    assert_eq!(
+        verdict_and_causes.and_then(|c| c.lines().next()),
+        Some("  src/db.py:12 adds `allow-invalid-certificates`"),
+        "{out}"
+    );
 }
 
 #[test]

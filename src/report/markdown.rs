@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use super::escape::{html, markdown as md};
 use super::{RenderContext, host_port, ordered_findings, stage_label, totals_line};
 use crate::catalog;
-use crate::model::{ClusterReport, Diagnosis, Finding, HostReport, RunReport, Severity, Verdict, stage};
+use crate::model::{
+    ClusterReport, Diagnosis, Finding, HostReport, PolicyReport, PolicySource, RunReport, Severity, Verdict, stage,
+};
 
 /// The hidden marker that identifies our PR comment.
 pub const MARKER: &str = "<!-- mongo-preflight -->";
@@ -63,6 +65,7 @@ fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_find
         Verdict::Fail => ("❌", "fail"),
     };
     let _ = writeln!(out, "## {icon} mongo-preflight: {word}\n");
+    write_causes(&mut out, report);
     let _ = writeln!(
         out,
         "**{}** · {} probed · {}\n",
@@ -71,13 +74,17 @@ fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_find
         super::plural(report.findings.len(), "finding")
     );
 
+    // What the change itself does comes first: its new findings, then how it would loosen the
+    // gate, then what the gate already lets through; cluster health after that.
+    write_findings(&mut out, report, detail, max_findings, ctx, FindingGroup::New);
+    if let Some(policy) = &report.policy {
+        write_policy_changes(&mut out, policy);
+        write_waivers(&mut out, policy);
+    }
     for cluster in &report.clusters {
         write_cluster(&mut out, cluster, detail);
     }
-
-    if !report.findings.is_empty() {
-        write_findings(&mut out, report, detail, max_findings, ctx);
-    }
+    write_findings(&mut out, report, detail, max_findings, ctx, FindingGroup::Existing);
 
     if !report.notes.is_empty() {
         out.push_str("### Notes\n\n");
@@ -89,6 +96,64 @@ fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_find
 
     write_footer(&mut out, report, ctx);
     out
+}
+
+/// One sentence per cause of a failing verdict.
+fn write_causes(out: &mut String, report: &RunReport) {
+    let causes = super::verdict_causes(report);
+    if causes.is_empty() {
+        return;
+    }
+    out.push_str("**Why it fails:**\n\n");
+    for cause in causes {
+        let _ = writeln!(out, "- {}", md(&cause));
+    }
+    out.push('\n');
+}
+
+fn write_policy_changes(out: &mut String, policy: &PolicyReport) {
+    let judged_by = match (policy.source, &policy.path) {
+        (PolicySource::Base, Some(path)) => format!("the base commit's <code>{}</code>", html(path)),
+        (PolicySource::Base, None) | (PolicySource::Default, _) => "the embedded default policy".to_string(),
+        (PolicySource::WorkingTree, Some(path)) => format!("<code>{}</code> as checked out", html(path)),
+        (PolicySource::WorkingTree, None) => "the checked-out policy".to_string(),
+    };
+    if policy.changes.is_empty() {
+        if policy.source == PolicySource::Base {
+            let _ = writeln!(out, "Judged by {judged_by}. This pull request does not loosen the policy.\n");
+        }
+        return;
+    }
+    let _ = writeln!(out, "### ⚠️ This pull request loosens the gate ({})\n", policy.changes.len());
+    let _ = writeln!(
+        out,
+        "Judged by {judged_by}: these changes take effect only once merged. Review them as you would a \
+         change to the gate itself.\n"
+    );
+    out.push_str("| change | what |\n| --- | --- |\n");
+    for change in &policy.changes {
+        let _ = writeln!(out, "| <code>{}</code> | {} |", change.kind.as_str(), md(&change.detail));
+    }
+    out.push('\n');
+}
+
+fn write_waivers(out: &mut String, policy: &PolicyReport) {
+    if policy.waivers.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### Waivers applied ({})\n", policy.waivers.len());
+    out.push_str("| waives | where | reason | expires | covered |\n| --- | --- | --- | --- | --- |\n");
+    for w in &policy.waivers {
+        let what = match w.level {
+            Some(level) => format!("<code>{}</code> → {level}", html(&w.target)),
+            None => format!("<code>{}</code>", html(&w.target)),
+        };
+        let scope =
+            w.scope.as_deref().map_or_else(|| "everywhere".to_string(), |s| format!("<code>{}</code>", html(s)));
+        let expires = if w.expired { format!("{} (expired)", html(&w.expires)) } else { html(&w.expires) };
+        let _ = writeln!(out, "| {what} | {scope} | {} | {expires} | {} |", md(&w.reason), w.covered);
+    }
+    out.push('\n');
 }
 
 fn write_cluster(out: &mut String, cluster: &ClusterReport, detail: Detail) {
@@ -195,15 +260,43 @@ fn write_diagnosis_details(out: &mut String, host: Option<&HostReport>, d: &Diag
     let _ = writeln!(out, "More: `mongo-preflight explain {}`\n\n</details>\n", html(&d.code));
 }
 
-fn write_findings(out: &mut String, report: &RunReport, detail: Detail, max_rows: usize, ctx: &RenderContext) {
-    let findings = ordered_findings(report);
-    let new = findings.iter().filter(|f| f.new && !f.waived).count();
-    let _ = writeln!(out, "### Findings ({new} new)\n");
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FindingGroup {
+    /// Unwaived findings the change adds (or every finding, without a base).
+    New,
+    /// Findings already at the base, and waived ones.
+    Existing,
+}
+
+fn write_findings(
+    out: &mut String,
+    report: &RunReport,
+    detail: Detail,
+    max_rows: usize,
+    ctx: &RenderContext,
+    group: FindingGroup,
+) {
+    let findings: Vec<&Finding> =
+        ordered_findings(report).into_iter().filter(|f| (group == FindingGroup::New) == (f.new && !f.waived)).collect();
+    if findings.is_empty() {
+        return;
+    }
+    let title = match group {
+        FindingGroup::New => "New findings",
+        FindingGroup::Existing => "Existing and waived findings",
+    };
+    let _ = writeln!(out, "### {title} ({})\n", findings.len());
     out.push_str("| | rule | location | snippet |\n| --- | --- | --- | --- |\n");
-    for f in findings.iter().take(max_rows) {
+    // New findings get the rows first; existing ones share what is left of the budget.
+    let new_count = report.findings.iter().filter(|f| f.new && !f.waived).count();
+    let rows = match group {
+        FindingGroup::New => max_rows,
+        FindingGroup::Existing => max_rows.saturating_sub(new_count),
+    };
+    for f in findings.iter().take(rows) {
         write_finding_row(out, f);
     }
-    let hidden = findings.len().saturating_sub(max_rows);
+    let hidden = findings.len().saturating_sub(rows);
     if hidden > 0 {
         let _ = writeln!(
             out,
@@ -214,8 +307,8 @@ fn write_findings(out: &mut String, report: &RunReport, detail: Detail, max_rows
     }
     out.push('\n');
 
-    if detail == Detail::Full {
-        let rules: BTreeSet<&str> = findings.iter().filter(|f| !f.waived).map(|f| f.rule.as_str()).collect();
+    if detail == Detail::Full && group == FindingGroup::New {
+        let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
         for rule in rules {
             let Some(entry) = catalog::lookup(rule) else { continue };
             let e = entry.documented().explanation();

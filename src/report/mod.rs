@@ -7,7 +7,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
-use crate::model::{ClusterReport, Diagnosis, Finding, HostReport, RunReport, stage};
+use crate::model::{ClusterReport, Diagnosis, Finding, HostReport, RunReport, Severity, stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -149,4 +149,41 @@ pub fn totals_line(report: &RunReport) -> String {
 
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+/// The causes of the verdict, one sentence each, the pull request's own changes first:
+/// `app/db.py:2 adds `tlsAllowInvalidCertificates``, `orders-prod: <summary>`, then any
+/// error about the policy itself (an expired waiver). Empty when nothing fails.
+pub fn verdict_causes(report: &RunReport) -> Vec<String> {
+    let mut causes: Vec<String> = ordered_findings(report)
+        .into_iter()
+        .filter(|f| !f.waived && f.severity == Severity::Error)
+        .map(|f| format!("{}:{} adds {}", f.path, f.line, finding_subject(f)))
+        .collect();
+    for cluster in &report.clusters {
+        let mut seen = std::collections::BTreeSet::new();
+        let failing = cluster
+            .diagnoses
+            .iter()
+            .chain(cluster.hosts.iter().flat_map(|h| h.diagnoses.iter()))
+            .filter(|d| !d.waived && d.severity == Severity::Error);
+        for d in failing {
+            // One sentence per cause, however many hosts share it.
+            if seen.insert(d.code.as_str()) {
+                causes.push(format!("{}: {}", cluster.name, d.summary.trim_end_matches('.')));
+            }
+        }
+    }
+    causes.extend(report.notes.iter().filter(|n| n.severity == Severity::Error).map(|n| n.message.clone()));
+    causes
+}
+
+/// What a finding adds: the option its message names (`` `tlsInsecure` set to ... ``), else
+/// its rule.
+pub fn finding_subject(f: &Finding) -> String {
+    let named = f.message.strip_prefix('`').and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
+    match named {
+        Some(name) if !name.is_empty() && name.len() <= 80 => format!("`{name}`"),
+        _ => format!("`{}`", f.rule),
+    }
 }

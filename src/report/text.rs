@@ -116,6 +116,20 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
         out.push('\n');
     }
 
+    if let Some(policy) = &report.policy
+        && !policy.changes.is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.warn("This pull request loosens the gate (judged by the base's policy; effective once merged)")
+        );
+        for change in &policy.changes {
+            let _ = writeln!(out, "  {} {}", p.bold(change.kind.as_str()), indent(&change.detail, "    "));
+        }
+        out.push('\n');
+    }
+
     if !report.notes.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Notes"));
         for note in &report.notes {
@@ -133,6 +147,9 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
         Verdict::Fail => p.bad("FAIL"),
     };
     let _ = writeln!(out, "{} {verdict}: {}", p.bold("mongo-preflight"), totals_line(report));
+    for cause in super::verdict_causes(report) {
+        let _ = writeln!(out, "  {}", indent(&cause, "    "));
+    }
     out
 }
 
