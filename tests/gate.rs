@@ -23,9 +23,6 @@ struct Lab {
 }
 
 impl Lab {
-    fn origin(&self) -> PathBuf {
-        self.dir.path().join("origin")
-    }
     fn work(&self) -> PathBuf {
         self.dir.path().join("work")
     }
@@ -86,7 +83,6 @@ fn pull_request(base: &[(&str, &str)], head: &[(&str, &str)], remove: &[&str]) -
     write(&origin, &[("README.md", "base\n")]);
     git(&origin, &home, &["add", "-A"]);
     git(&origin, &home, &["commit", "-qm", "base"]);
-    let base_sha = git(&origin, &home, &["rev-parse", "HEAD"]);
     git(&origin, &home, &["checkout", "-qb", "pr"]);
     write(&origin, head);
     for path in remove {
@@ -104,8 +100,7 @@ fn pull_request(base: &[(&str, &str)], head: &[(&str, &str)], remove: &[&str]) -
     let url = format!("file://{}", origin.display());
     git(dir.path(), &home, &["clone", "-q", "--depth", "1", "--branch", "pr", &url, "work"]);
     let lab = Lab { dir, base_sha: base_sha_now };
-    write_event(&lab, "pull_request", &lab.base_sha.clone(), "octo/app");
-    let _ = base_sha;
+    write_event(&lab, "pull_request", &lab.base_sha, "octo/app");
     lab
 }
 

@@ -14,7 +14,7 @@ macro_rules! diagnosis_codes {
             avoid: $avoid:literal $(,)?
         }
     ),+ $(,)?) => {
-        /// A stable diagnosis code (see CONTRACT.md). The id is the public name.
+        /// A stable diagnosis code (see docs/codes.md). The id is the public name.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum DiagnosisCode { $($(#[$meta])* $variant),+ }
 

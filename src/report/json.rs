@@ -1,4 +1,4 @@
-//! The JSON contract (CONTRACT.md, schema_version 1): the result model as it is.
+//! The JSON format (docs/formats.md, schema_version 1): the result model as it is.
 
 use crate::model::RunReport;
 
