@@ -413,3 +413,52 @@ fn the_comment_leads_with_the_change() {
     ];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?} in {markdown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_git_access_to_the_base_the_contents_api_supplies_its_policy() {
+    use wiremock::matchers::{header, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let lab = pull_request(
+        &[("mongo-preflight.yml", BASE_POLICY), ("app/db.py", SAFE_PY)],
+        &[("app/db.py", INSECURE_PY), ("mongo-preflight.yml", "version: 1\nscan: {exclude: [\"app/**\"]}\n")],
+        &[],
+    );
+    // No remote to fetch the base commit from: only the API is left.
+    git(&lab.work(), lab.dir.path(), &["remote", "remove", "origin"]);
+    let sha = lab.base_sha.clone();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/octo/app/git/trees/{sha}")))
+        .and(query_param("recursive", "1"))
+        .and(header("authorization", "Bearer ghs_test_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "sha": sha, "url": "https://api.github.com/x", "truncated": false,
+            "tree": [
+                {"path": "README.md", "mode": "100644", "type": "blob", "sha": "a", "size": 5},
+                {"path": "app", "mode": "040000", "type": "tree", "sha": "b"},
+                {"path": "app/db.py", "mode": "100644", "type": "blob", "sha": "c", "size": 80},
+                {"path": "mongo-preflight.yml", "mode": "100644", "type": "blob", "sha": "d", "size": 11}
+            ]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octo/app/contents/mongo-preflight.yml"))
+        .and(query_param("ref", sha.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_string(BASE_POLICY))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let env = [("GITHUB_API_URL", uri.as_str()), ("GITHUB_REPOSITORY", "octo/app"), ("GITHUB_TOKEN", "ghs_test_token")];
+    // The binary runs while the stand-in keeps answering on the other worker.
+    let (out, json) = tokio::task::block_in_place(|| check(&lab, Some("pull_request"), &env));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(json["policy"]["source"], "base");
+    assert_eq!(failing(&json).len(), 1, "the PR's exclude does not hide its own finding");
+    assert!(changes(&json).iter().any(|(k, d)| k == "scan-narrowed" && d.contains("app/**")));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!all.contains("ghs_test_token"), "the token never shows");
+}

@@ -108,10 +108,28 @@ impl BaseFileSource for ContentsApi {
     }
 }
 
+/// What a URL path segment cannot hold as itself (RFC 3986), `%` and `/` included.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 /// A repository path as a URL path: each segment percent-encoded, `/` kept.
 fn encode_path(path: &str) -> String {
     path.split('/')
-        .map(|segment| percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string())
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string())
         .collect::<Vec<_>>()
         .join("/")
 }
