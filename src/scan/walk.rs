@@ -8,7 +8,7 @@
 //! Symlinks are followed while they stay inside the repository, and every real file is read
 //! once.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -343,8 +343,19 @@ fn collect(
     // Everything git lists under the root, followed or not: a file under the root that is not
     // here is ignored by git, and reaching it through a symlink does not make it part of the
     // repository.
-    let listed: HashSet<PathBuf> =
-        if source.from_git { source.entries.iter().map(|rel| source.base.join(rel)).collect() } else { HashSet::new() };
+    // The directories holding them are here too, so that a link to a directory that git
+    // ignores whole (`target/`, `node_modules/`) is not walked for nothing.
+    let mut listed: HashSet<PathBuf> = HashSet::new();
+    if source.from_git {
+        for rel in &source.entries {
+            let mut path = source.base.join(rel);
+            while path.starts_with(&source.base) && listed.insert(path.clone()) {
+                if !path.pop() {
+                    break;
+                }
+            }
+        }
+    }
 
     let mut links = Vec::new();
     for rel in &source.entries {
@@ -374,12 +385,17 @@ fn collect(
         listed: &listed,
         leaves_out: &leaves_out,
         visited_dirs: HashSet::new(),
+        queue: VecDeque::new(),
         seen,
         candidates,
         skipped,
     };
     for rel in links {
         follower.link(&rel);
+    }
+    // Breadth first: a file reachable through several links is reported under the shortest.
+    while let Some((rel, real)) = follower.queue.pop_front() {
+        follower.dir(&rel, real);
     }
     Ok(())
 }
@@ -392,6 +408,8 @@ struct Follower<'a> {
     listed: &'a HashSet<PathBuf>,
     leaves_out: &'a dyn Fn(&str) -> bool,
     visited_dirs: HashSet<PathBuf>,
+    /// Directories to enter, with the path they are reported under.
+    queue: VecDeque<(String, PathBuf)>,
     seen: &'a mut HashSet<PathBuf>,
     candidates: &'a mut Vec<Candidate>,
     skipped: &'a mut Vec<(SkipReason, String)>,
@@ -414,7 +432,7 @@ impl Follower<'_> {
         if target.is_file() {
             self.file(rel, target);
         } else if target.is_dir() {
-            self.dir(rel, target);
+            self.queue.push_back((rel.to_string(), target));
         }
     }
 
@@ -432,7 +450,9 @@ impl Follower<'_> {
 
     /// `real` is canonical.
     fn dir(&mut self, rel: &str, real: PathBuf) {
-        if !self.visited_dirs.insert(real.clone()) {
+        let source = self.source;
+        let ignored_by_git = source.from_git && real.starts_with(&source.base) && !self.listed.contains(&real);
+        if ignored_by_git || !self.visited_dirs.insert(real.clone()) {
             return;
         }
         let Ok(read) = std::fs::read_dir(&real) else {
@@ -455,7 +475,7 @@ impl Follower<'_> {
             match std::fs::symlink_metadata(&path) {
                 Ok(meta) if meta.file_type().is_symlink() => self.link(&child),
                 Ok(meta) if meta.is_file() => self.file(&child, path),
-                Ok(meta) if meta.is_dir() => self.dir(&child, path),
+                Ok(meta) if meta.is_dir() => self.queue.push_back((child, path)),
                 _ => {}
             }
         }
