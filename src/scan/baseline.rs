@@ -10,6 +10,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::git::git;
+
 use crate::error::AppError;
 
 /// A resolved base commit in the repository that holds the scan root.
@@ -22,16 +24,8 @@ pub struct Baseline {
     shown: String,
 }
 
-fn git(root: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C").arg(root).env("GIT_TERMINAL_PROMPT", "0").env_remove("GIT_DIR").env_remove("GIT_WORK_TREE");
-    cmd
-}
-
 fn output(cmd: &mut Command, what: &str) -> Result<std::process::Output, AppError> {
-    cmd.stdin(Stdio::null())
-        .output()
-        .map_err(|e| AppError::Other(format!("--base needs git, which could not run ({what}): {e}")))
+    cmd.output().map_err(|e| AppError::Other(format!("--base needs git, which could not run ({what}): {e}")))
 }
 
 impl Baseline {
@@ -79,7 +73,9 @@ impl Baseline {
         let contents = self.read_blobs(paths)?;
         for (path, content) in paths.iter().zip(contents) {
             let Some(content) = content else { continue };
-            let text = String::from_utf8_lossy(&content);
+            // Decoded as the working tree's files are, or a UTF-16 file's findings would all
+            // look new.
+            let text = super::decode::decode(&content);
             for hit in super::scan_text(path, &text) {
                 *counts.entry(hit.fingerprint).or_insert(0) += 1;
             }

@@ -95,11 +95,6 @@ impl Lang {
                 | Lang::CCpp
         )
     }
-
-    /// Bundles are only looked for among scripts and stylesheets.
-    pub fn can_be_minified(self) -> bool {
-        matches!(self, Lang::JavaScript)
-    }
 }
 
 const FAMILIES: &[(Lang, &[&str])] = &[

@@ -8,9 +8,12 @@
 pub mod baseline;
 pub mod c_cpp;
 pub mod config;
+pub mod decode;
 pub mod dotnet;
 pub mod engine;
+mod git;
 pub mod go;
+pub mod ignore_files;
 pub mod javascript;
 pub mod jvm;
 pub mod lang;
@@ -35,6 +38,9 @@ use engine::{FileCtx, Hit};
 use lang::Lang;
 use rules::Rule;
 
+pub use decode::decode;
+pub use ignore_files::{IgnoreFile, IgnoreFiles, ignore_entries};
+
 /// What to scan.
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -42,20 +48,25 @@ pub struct ScanOptions {
     pub root: PathBuf,
     /// Files or directories to scan, relative to `root` or absolute; empty means `root`.
     pub paths: Vec<PathBuf>,
-    /// Glob patterns (relative to `root`) to leave out.
+    /// Glob patterns (relative to `root`) to leave out: `*` stays within one directory, `**`
+    /// crosses directories, and a pattern matching a directory leaves out all below it.
     pub exclude: Vec<String>,
+    /// Where `.mongo-preflight-ignore` files come from; in a pull request, pass the base
+    /// commit's so that the change cannot hide its own lines.
+    pub ignore_files: IgnoreFiles,
     /// A git ref: findings already present there are kept with `new: false` as warnings.
     pub base: Option<String>,
-    /// Files larger than this many bytes are skipped (and noted); default 4 MiB.
-    pub max_file_size: Option<u64>,
-    /// Walker threads; default: one per core.
+    /// Files over twice this many bytes are scanned as a stream of overlapping windows of this
+    /// size instead of being read whole; default 8 MiB. Small values are for tests.
+    pub stream_window: Option<usize>,
+    /// Worker threads; default: one per core.
     pub threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOutcome {
     pub findings: Vec<Finding>,
-    /// What was skipped (binaries, oversized files) and similar remarks.
+    /// What could not be scanned (unreadable paths, symlinks not followed).
     pub notes: Vec<Note>,
     pub files_scanned: usize,
 }
@@ -113,19 +124,21 @@ fn skip_notes(skipped: &[(walk::SkipReason, String)]) -> Vec<Note> {
         .into_iter()
         .map(|(reason, mut paths)| {
             paths.sort_unstable();
-            let (one, many) = match reason {
-                walk::SkipReason::Binary => ("binary file", "binary files"),
-                walk::SkipReason::Oversized => ("file over the size limit", "files over the size limit"),
-                walk::SkipReason::Minified => ("minified bundle", "minified bundles"),
-                walk::SkipReason::Unreadable => ("unreadable path", "unreadable paths"),
+            paths.dedup();
+            let n = paths.len();
+            let what = match (reason, n) {
+                (walk::SkipReason::Unreadable, 1) => "scan skipped 1 unreadable path".to_string(),
+                (walk::SkipReason::Unreadable, _) => format!("scan skipped {n} unreadable paths"),
+                (walk::SkipReason::SymlinkNotFollowed, 1) => {
+                    "scan did not follow 1 symlink (its target is missing or outside the repository)".to_string()
+                }
+                (walk::SkipReason::SymlinkNotFollowed, _) => {
+                    format!("scan did not follow {n} symlinks (their targets are missing or outside the repository)")
+                }
             };
-            let what = if paths.len() == 1 { one } else { many };
             let examples: Vec<String> = paths.iter().take(3).map(|p| format!("`{}`", uri::redact(p))).collect();
-            let more = if paths.len() > 3 { format!(", and {} more", paths.len() - 3) } else { String::new() };
-            Note {
-                severity: Severity::Info,
-                message: format!("scan skipped {} {what}: {}{more}", paths.len(), examples.join(", ")),
-            }
+            let more = if n > 3 { format!(", and {} more", n - 3) } else { String::new() };
+            Note { severity: Severity::Info, message: format!("{what}: {}{more}", examples.join(", ")) }
         })
         .collect()
 }
