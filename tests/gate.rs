@@ -462,3 +462,63 @@ async fn without_git_access_to_the_base_the_contents_api_supplies_its_policy() {
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert!(!all.contains("ghs_test_token"), "the token never shows");
 }
+
+/// A bypass through the files themselves: exit 1 and the insecure line reported at `path:line`.
+fn assert_file_bypass_fails(
+    base: &[(&str, &str)],
+    head: &[(&str, &str)],
+    path: &str,
+    line: u64,
+    prepare: impl Fn(&Path),
+) {
+    let mut base = base.to_vec();
+    base.push(("mongo-preflight.yml", BASE_POLICY));
+    let lab = pull_request(&base, head, &[]);
+    prepare(&lab.work());
+    let (out, json) = check(&lab, Some("pull_request"), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{json:#}", stderr(&out));
+    assert_eq!(failing(&json), [(path.to_string(), line, "allow-invalid-certificates".to_string(), true)]);
+}
+
+#[test]
+fn bypass_gitignore_or_ignore_entry_for_a_tracked_file_still_fails() {
+    // `git add -f` tracks a file that .gitignore names; .ignore is ripgrep's ignore file.
+    for ignore in [".gitignore", ".ignore"] {
+        let lab = pull_request(&[("mongo-preflight.yml", BASE_POLICY)], &[(ignore, "app/\n")], &[]);
+        write(&lab.work(), &[("app/db.py", INSECURE_PY)]);
+        git(&lab.work(), lab.dir.path(), &["add", "-f", "app/db.py"]);
+        let (out, json) = check(&lab, Some("pull_request"), &[]);
+        assert_eq!(out.status.code(), Some(1), "{ignore}: {}", stderr(&out));
+        assert_eq!(failing(&json), [("app/db.py".to_string(), 2, "allow-invalid-certificates".to_string(), true)]);
+    }
+}
+
+#[test]
+fn bypass_padding_past_4_mib_still_fails() {
+    let padded = format!("{}{INSECURE_PY}", "# padding\n".repeat(450_000));
+    assert_file_bypass_fails(&[], &[("app/db.py", &padded)], "app/db.py", 450_002, |_| {});
+}
+
+#[test]
+fn bypass_nul_byte_still_fails() {
+    let with_nul = format!("\0\n{INSECURE_PY}");
+    assert_file_bypass_fails(&[], &[("app/db.py", &with_nul)], "app/db.py", 3, |_| {});
+}
+
+#[cfg(unix)]
+#[test]
+fn bypass_symlink_into_an_excluded_directory_still_fails() {
+    // The base excludes vendor/; the pull request reaches a vendored file through a link.
+    let lab = pull_request(
+        &[("mongo-preflight.yml", "version: 1\nscan:\n  exclude: [\"vendor/**\"]\n"), ("vendor/x.py", INSECURE_PY)],
+        &[],
+        &[],
+    );
+    let work = lab.work();
+    std::fs::create_dir_all(work.join("app")).expect("mkdir");
+    std::os::unix::fs::symlink("../vendor/x.py", work.join("app/db.py")).expect("symlink");
+    git(&work, lab.dir.path(), &["add", "app/db.py"]);
+    let (out, json) = check(&lab, Some("pull_request"), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{json:#}", stderr(&out));
+    assert_eq!(failing(&json), [("app/db.py".to_string(), 2, "allow-invalid-certificates".to_string(), true)]);
+}

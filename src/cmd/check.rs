@@ -9,7 +9,7 @@ use crate::model::{Note, PolicyReport, RunReport, Severity};
 use crate::policy::{self, ClientCert, Policy};
 use crate::probe::{ProbeSettings, ProbeTarget};
 use crate::report::{Format, RenderContext};
-use crate::scan::ScanOptions;
+use crate::scan::{IgnoreFile, IgnoreFiles, ScanOptions};
 
 /// The CI gate: read the policy, run scan and probe, report, exit by the verdict.
 ///
@@ -68,6 +68,17 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
         root: root.clone(),
         paths: policy.scan.paths.clone(),
         exclude: policy.scan.exclude.clone(),
+        ignore_files: judging.ignore_files.as_deref().map_or(IgnoreFiles::WorkingTree, |files| {
+            IgnoreFiles::Given(
+                files
+                    .iter()
+                    .map(|f| IgnoreFile {
+                        dir: f.path.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_default(),
+                        content: f.content.clone(),
+                    })
+                    .collect(),
+            )
+        }),
         base,
         ..ScanOptions::default()
     };

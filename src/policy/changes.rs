@@ -10,6 +10,7 @@ use super::waivers::{Waiver, WaiverEffect};
 use super::{ClusterPolicy, Policy};
 use crate::catalog;
 use crate::model::{ChangeKind, PolicyChange, Severity};
+use crate::scan::ignore_entries;
 
 /// One `.mongo-preflight-ignore` file: its repository-relative path and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,19 +166,9 @@ fn scan_changes(base: &Policy, head: &Policy, add: &mut impl FnMut(ChangeKind, S
 fn ignore_changes(base: &[IgnoreFileText], head: &[IgnoreFileText], add: &mut impl FnMut(ChangeKind, String)) {
     for file in head {
         let before: BTreeSet<String> =
-            base.iter().filter(|b| b.path == file.path).flat_map(|b| ignore_patterns(&b.content)).collect();
-        for pattern in ignore_patterns(&file.content).into_iter().filter(|p| !before.contains(p)) {
+            base.iter().filter(|b| b.path == file.path).flat_map(|b| ignore_entries(&b.content)).collect();
+        for pattern in ignore_entries(&file.content).into_iter().filter(|p| !before.contains(p)) {
             add(ChangeKind::IgnoreAdded, format!("`{}` adds `{pattern}`", file.path));
         }
     }
-}
-
-/// The patterns of a gitignore-syntax file: no blank lines, no comments.
-pub fn ignore_patterns(content: &str) -> Vec<String> {
-    content
-        .lines()
-        .map(|l| l.trim_end_matches('\r').trim_end())
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect()
 }

@@ -18,8 +18,7 @@ use crate::git::Repo;
 use crate::github::event::ChangeEvent;
 use crate::model::{Note, PolicyChange, PolicySource, Severity};
 
-/// The scan-only ignore file, gitignore syntax.
-pub const IGNORE_FILE_NAME: &str = ".mongo-preflight-ignore";
+pub use crate::scan::ignore_files::IGNORE_FILE_NAME;
 
 /// What the run needs to find its policy.
 pub struct Request<'a> {
