@@ -40,8 +40,15 @@ fn repo_with_legacy_finding(dir: &Path) -> String {
     git(dir, &["rev-parse", "HEAD"])
 }
 
+/// The scan, then the policy pass that weighs what it found, as `scan` and `check` run them:
+/// the scanner only marks what the base already had.
 fn scan_at(dir: &Path, base: &str) -> scan::ScanOutcome {
-    scan::run(&ScanOptions { root: dir.to_path_buf(), base: Some(base.to_string()), ..Default::default() }).unwrap()
+    let mut outcome =
+        scan::run(&ScanOptions { root: dir.to_path_buf(), base: Some(base.to_string()), ..Default::default() })
+            .unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    mongo_preflight::policy::apply(&mongo_preflight::policy::Policy::default(), &mut [], &mut outcome.findings, today);
+    outcome
 }
 
 #[test]

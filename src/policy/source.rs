@@ -79,18 +79,18 @@ pub async fn resolve(request: &Request<'_>, repo: &Repo) -> Result<Judging, AppE
         Some(path) => Policy::load_with(path, &shown, &context)?,
         None => Policy::default_for_env(request.env)?,
     };
-    let working_source = if file.is_some() { PolicySource::WorkingTree } else { PolicySource::Default };
-    let working_path = file.is_some().then(|| shown.clone());
+    // The working tree judges outside pull requests, and when the base cannot be read.
+    let working_tree_judges = |notes: Vec<Note>| Judging {
+        source: if file.is_some() { PolicySource::WorkingTree } else { PolicySource::Default },
+        path: file.is_some().then(|| shown.clone()),
+        policy: working.clone(),
+        changes: Vec::new(),
+        ignore_files: None,
+        notes,
+    };
 
     let Some(change) = request.change else {
-        return Ok(Judging {
-            policy: working,
-            path: working_path,
-            source: working_source,
-            changes: Vec::new(),
-            ignore_files: None,
-            notes: Vec::new(),
-        });
+        return Ok(working_tree_judges(Vec::new()));
     };
 
     let base_files = match change.base_sha.as_deref() {
@@ -100,21 +100,14 @@ pub async fn resolve(request: &Request<'_>, repo: &Repo) -> Result<Judging, AppE
     let base_files = match base_files {
         Ok(files) => files,
         Err(why) => {
-            return Ok(Judging {
-                policy: working,
-                path: working_path,
-                source: working_source,
-                changes: Vec::new(),
-                ignore_files: None,
-                notes: vec![Note {
-                    severity: Severity::Warning,
-                    message: format!(
-                        "the base commit's policy could not be read ({why}), so the policy in {} judged it: \
-                         its own loosenings were not held back",
-                        change.describe()
-                    ),
-                }],
-            });
+            return Ok(working_tree_judges(vec![Note {
+                severity: Severity::Warning,
+                message: format!(
+                    "the base commit's policy could not be read ({why}), so the policy in {} judged it: \
+                     its own loosenings were not held back",
+                    change.describe()
+                ),
+            }]));
         }
     };
 
