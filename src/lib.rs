@@ -19,4 +19,5 @@ pub mod probe;
 pub mod redact;
 pub mod report;
 pub mod scan;
+pub mod secret_files;
 pub mod uri;

@@ -4,11 +4,17 @@ use clap::Parser;
 use mongo_preflight::{cli::Cli, error::EXIT_UNJUDGED, redact};
 
 fn main() {
+    // In GitHub Actions: secrets masked and the command fence opened before anything else.
+    let vars: Vec<(String, String)> =
+        std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
+    let fence = mongo_preflight::output::CommandFence::open(&|name| std::env::var(name).ok(), &vars);
+    drop(vars);
     let code = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => {
             let cli = Cli::parse();
             init_tracing();
             runtime.block_on(async {
+                mongo_preflight::secret_files::install_cleanup(close_output_on_signal);
                 match mongo_preflight::cmd::run(cli).await {
                     Ok(code) => code,
                     Err(err) => {
@@ -23,8 +29,15 @@ fn main() {
             EXIT_UNJUDGED
         }
     };
+    fence.close();
     // The MongoDB driver's monitor tasks can keep the process alive; the report is written.
     std::process::exit(code);
+}
+
+/// A run stopped by a signal still closes the workflow-command fence, so the runner reads the
+/// rest of the job's log normally.
+fn close_output_on_signal() {
+    mongo_preflight::output::close_fence_now();
 }
 
 fn init_tracing() {

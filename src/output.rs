@@ -1,7 +1,9 @@
-//! Writing results: to stdout, or atomically to a file so nothing is ever half-written.
+//! Writing results: to stdout, or atomically to a file so nothing is ever half-written; and,
+//! in GitHub Actions, the fence that keeps text from outside from acting as workflow commands.
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
 
 use crate::error::AppError;
 
@@ -66,4 +68,141 @@ impl Spinner {
             bar.finish_and_clear();
         }
     }
+}
+
+/// In GitHub Actions, everything this process prints is enclosed in `::stop-commands::TOKEN`
+/// … `::TOKEN::`, with a fresh random token, so that a file name, a snippet, a certificate or
+/// a server message can never act as a workflow command (`::add-mask::`, `::stop-commands::`,
+/// `##[set-output]`, …). The tool's own annotations are held back and written after the fence.
+pub struct CommandFence {
+    _private: (),
+}
+
+/// Our own workflow commands, written once the fence is closed.
+static HELD_COMMANDS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The open fence's token; `None` when no fence is open. Taken by whichever way out comes first
+/// (the end of `main`, or a signal).
+static FENCE_TOKEN: Mutex<Option<String>> = Mutex::new(None);
+
+impl CommandFence {
+    /// Outside Actions this does nothing. In Actions it first masks every secret the run can
+    /// read from the environment (before any other output, as masking only hides what comes
+    /// after it), then opens the fence.
+    pub fn open(env: &dyn Fn(&str) -> Option<String>, vars: &[(String, String)]) -> CommandFence {
+        if env("GITHUB_ACTIONS").as_deref().map(str::trim) != Some("true") {
+            return CommandFence { _private: () };
+        }
+        let mut out = String::new();
+        for secret in secrets_to_mask(vars) {
+            // Only `%` needs escaping: secrets are masked line by line, and any other character
+            // must reach the runner as itself or the mask would not match.
+            out.push_str(&format!("::add-mask::{}\n", secret.replace('%', "%25")));
+        }
+        let token = random_token();
+        out.push_str(&format!("::stop-commands::{token}\n"));
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
+        if let Ok(mut slot) = FENCE_TOKEN.lock() {
+            *slot = Some(token);
+        }
+        CommandFence { _private: () }
+    }
+
+    /// Closes the fence and writes the workflow commands held back.
+    pub fn close(self) {
+        close_fence_now();
+    }
+}
+
+/// Closes the fence, if one is open (stderr is flushed first, so nothing of ours lands after
+/// it), then writes the workflow commands held back.
+pub fn close_fence_now() {
+    let token = match FENCE_TOKEN.lock() {
+        Ok(mut slot) => slot.take(),
+        Err(poisoned) => poisoned.into_inner().take(),
+    };
+    let Some(token) = token else { return };
+    let _ = std::io::stderr().flush();
+    let held = HELD_COMMANDS.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
+    let mut text = format!("::{token}::\n");
+    for commands in held {
+        text.push_str(&commands);
+        if !commands.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
+}
+
+/// Writes workflow commands of our own (annotations): now, or after the fence when one is open.
+pub fn workflow_commands(text: &str, to_stderr: bool) {
+    let fenced = FENCE_TOKEN.lock().map(|slot| slot.is_some()).unwrap_or(false);
+    if fenced && let Ok(mut held) = HELD_COMMANDS.lock() {
+        held.push(text.to_string());
+        return;
+    }
+    let text = if text.ends_with('\n') { text.to_string() } else { format!("{text}\n") };
+    // A closed pipe must not turn into a panic or a changed exit code.
+    let _ = if to_stderr {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().lock().write_all(text.as_bytes())
+    };
+}
+
+/// Sends a rendered report where the user asked; a `--format github` report on stdout is our
+/// own workflow commands, so it goes after the fence.
+pub fn emit_report(content: &str, format: crate::report::Format, output: Option<&Path>) -> Result<(), AppError> {
+    match (format, output) {
+        (crate::report::Format::Github, None) => {
+            workflow_commands(content, false);
+            Ok(())
+        }
+        _ => emit(content, output),
+    }
+}
+
+/// The secrets found in the environment: each MongoDB connection string with user info, as a
+/// whole, with its password both as written and decoded (valid or not: an invalid one is still
+/// a secret); and each line of a private key given as PEM text (a `client_cert_env`). Masking
+/// more than the run reads costs nothing.
+pub fn secrets_to_mask(vars: &[(String, String)]) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for (_, value) in vars {
+        let value = value.trim();
+        let lower = value.get(..14).unwrap_or(value).to_ascii_lowercase();
+        if lower.starts_with("mongodb://") || lower.starts_with("mongodb+srv://") {
+            let after_scheme = value.split_once("://").map_or("", |(_, rest)| rest);
+            let Some(at) = crate::redact::userinfo_end(after_scheme) else { continue };
+            secrets.push(value.to_string());
+            if let Some((_, password)) = after_scheme[..at].split_once(':')
+                && !password.is_empty()
+            {
+                secrets.push(password.to_string());
+                secrets.push(percent_encoding::percent_decode_str(password).decode_utf8_lossy().into_owned());
+            }
+        } else if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
+            secrets.extend(
+                value.lines().map(str::trim).filter(|l| l.len() >= 16 && !l.starts_with("-----")).map(str::to_string),
+            );
+        }
+    }
+    secrets.sort();
+    secrets.dedup();
+    // A secret with a line break is masked line by line, as the runner matches lines.
+    secrets.iter().flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>()).filter(|s| !s.is_empty()).collect()
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Without randomness, a token from the clock and process is still unguessable for a
+        // file written before the run.
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let mixed = seed ^ (u128::from(std::process::id()) << 64);
+        bytes = mixed.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

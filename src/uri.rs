@@ -162,10 +162,10 @@ impl ConnectionString {
             return Err(fail(problem));
         };
 
-        // User info ends at the last `@` before the query, so that an unescaped `@` or `/` in
-        // a password is treated as part of the (secret) user info rather than leaking as a host.
-        let query_start = rest.find('?').unwrap_or(rest.len());
-        let (userinfo, after_user) = match rest[..query_start].rfind('@') {
+        // User info ends where the redactor says it does (the last `@` before the query), so
+        // an unescaped `@` or `/` in a password stays secret user info rather than leaking as a
+        // host, and every message about this string hides exactly what the parser calls secret.
+        let (userinfo, after_user) = match crate::redact::userinfo_end(rest) {
             Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
             None => (None, rest),
         };

@@ -133,7 +133,18 @@ fn check(lab: &Lab, event: Option<&str>, extra_env: &[(&str, &str)]) -> (Output,
         cmd.env(k, v);
     }
     let out = cmd.output().expect("run mongo-preflight");
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    // In Actions the report sits inside the workflow-command fence: read what is between.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let report = match lines.iter().position(|l| l.starts_with("::stop-commands::")) {
+        Some(open) => {
+            let token = lines[open].trim_start_matches("::stop-commands::");
+            let close = lines.iter().position(|l| *l == format!("::{token}::")).unwrap_or(lines.len());
+            lines[open + 1..close].join("\n")
+        }
+        None => stdout.to_string(),
+    };
+    let json = serde_json::from_str(&report).unwrap_or(serde_json::Value::Null);
     (out, json)
 }
 

@@ -139,7 +139,7 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
             .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
     };
     let format = args.output.format;
-    crate::output::emit(&crate::report::render(&report, format, &ctx), args.output.output.as_deref())?;
+    crate::output::emit_report(&crate::report::render(&report, format, &ctx), format, args.output.output.as_deref())?;
     if let Some(path) = &args.sarif {
         let sarif = crate::report::render(&report, Format::Sarif, &RenderContext { color: false, ..ctx.clone() });
         crate::output::write_atomic(path, sarif.as_bytes())?;
@@ -201,54 +201,30 @@ async fn scan_base(
 }
 
 /// Client certificates given as PEM text in environment variables are written to private
-/// temporary files for the probe, and removed when the probe is done.
+/// files for the probe (see [`crate::secret_files`]), and removed when the probe is done.
 struct ClientCertFiles {
     paths: Vec<Option<PathBuf>>,
-    temporary: Vec<PathBuf>,
+    _temporary: Vec<crate::secret_files::SecretFile>,
 }
 
 impl ClientCertFiles {
     fn materialize(policy: &Policy) -> Result<ClientCertFiles, AppError> {
-        let mut files = ClientCertFiles { paths: Vec::new(), temporary: Vec::new() };
+        let mut paths = Vec::new();
+        let mut temporary = Vec::new();
         for cluster in &policy.clusters {
             let path = match &cluster.client_cert {
                 None => None,
                 Some(ClientCert::File(p)) => Some(p.clone()),
                 Some(ClientCert::Pem { var, pem }) => {
-                    let path = private_temp_file(pem.as_bytes())
+                    let file = crate::secret_files::SecretFile::write("mongo-preflight-client", pem.as_bytes())
                         .map_err(|e| AppError::io(format!("cannot write the client certificate from ${var}"), e))?;
-                    files.temporary.push(path.clone());
+                    let path = file.path().to_path_buf();
+                    temporary.push(file);
                     Some(path)
                 }
             };
-            files.paths.push(path);
+            paths.push(path);
         }
-        Ok(files)
+        Ok(ClientCertFiles { paths, _temporary: temporary })
     }
-}
-
-impl Drop for ClientCertFiles {
-    fn drop(&mut self) {
-        for path in &self.temporary {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-fn private_temp_file(content: &[u8]) -> std::io::Result<PathBuf> {
-    use std::io::Write;
-    let mut suffix = [0u8; 8];
-    getrandom::fill(&mut suffix).map_err(std::io::Error::other)?;
-    let name: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    let path = std::env::temp_dir().join(format!("mongo-preflight-client-{name}.pem"));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&path)?;
-    file.write_all(content)?;
-    Ok(path)
 }

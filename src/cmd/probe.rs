@@ -73,6 +73,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32, AppError> {
     let clusters = clusters?;
     let report = RunReport::new(clusters, Vec::new(), Vec::new());
     let ctx = crate::report::RenderContext { color: args.output.color(), ..Default::default() };
-    crate::output::emit(&crate::report::render(&report, args.output.format, &ctx), args.output.output.as_deref())?;
+    let format = args.output.format;
+    crate::output::emit_report(&crate::report::render(&report, format, &ctx), format, args.output.output.as_deref())?;
     Ok(report.verdict.exit_code())
 }

@@ -60,6 +60,6 @@ pub async fn run(args: ScanArgs) -> Result<i32, AppError> {
     let color =
         args.output.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let rendered = render(&report, args.output.format, &RenderContext { color, ..Default::default() });
-    crate::output::emit(&rendered, args.output.output.as_deref())?;
+    crate::output::emit_report(&rendered, args.output.format, args.output.output.as_deref())?;
     Ok(report.verdict.exit_code())
 }

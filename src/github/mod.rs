@@ -136,13 +136,8 @@ pub fn annotations(report: &RunReport, ctx: &RenderContext, stdout_format: Forma
 }
 
 fn print_annotations(stream: Stream, text: &str) {
-    use std::io::Write;
-    let text = if text.ends_with('\n') { text.to_string() } else { format!("{text}\n") };
-    // A closed pipe must not turn into a panic or a changed exit code.
-    let _ = match stream {
-        Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
-        Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
-    };
+    // Ours, so written after the command fence when one is open.
+    crate::output::workflow_commands(text, stream == Stream::Stderr);
 }
 
 /// The full markdown report for the job summary. A report too big for 1 MiB even at four

@@ -151,9 +151,11 @@ fn describe_driver_error(e: &mongodb::error::Error) -> String {
     clean(&e.to_string())
 }
 
-/// Driver messages can quote the connection string; never let user info through.
+/// Driver messages quote the server's own error text and can quote the connection string:
+/// user info never gets through, and a hostile server's control characters are escaped here
+/// as they are for every other string a peer sends.
 fn clean(s: &str) -> String {
-    redact::text(s).into_owned()
+    redact::printable(&redact::text(s))
 }
 
 #[cfg(test)]

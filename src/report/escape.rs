@@ -1,9 +1,63 @@
-//! Escaping untrusted text (certificate subjects, server errors, file snippets) for the places
-//! it is shown: GitHub-flavoured Markdown and workflow commands.
+//! Escaping untrusted text (certificate subjects, server errors, file names and snippets) for
+//! the places it is shown: GitHub-flavoured Markdown, HTML, the terminal and workflow commands.
+//!
+//! Every escaper here shows invisible characters the same way, through [`hidden`]: control
+//! characters (Cc) and format characters (Cf: bidi overrides, zero-width spaces and joiners,
+//! the BOM) become a visible `\u{…}`, so text cannot reorder what a reviewer reads, hide a
+//! word, or break a line where it should not.
+
+/// Unicode format characters (general category Cf), from the Unicode Character Database.
+/// Kept as a table: the set is small and changes only with new scripts.
+const FORMAT_CHARACTERS: &[(u32, u32)] = &[
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+/// `\u{…}` for a control or format character, which must never reach a reader as itself.
+pub fn hidden(c: char) -> Option<String> {
+    let code = u32::from(c);
+    let format = FORMAT_CHARACTERS.iter().any(|(from, to)| (*from..=*to).contains(&code));
+    (c.is_control() || format).then(|| format!("\\u{{{code:x}}}"))
+}
+
+/// Text for a terminal or a log: line breaks kept, every other invisible character shown.
+pub fn terminal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match hidden(c) {
+            Some(shown) if c != '\n' => out.push_str(&shown),
+            _ => out.push(c),
+        }
+    }
+    out
+}
 
 /// Escapes text for Markdown prose and table cells: no HTML, no @mentions, no formatting, no
 /// code spans, no table breaks. Newlines become `<br>` so a cell stays one row.
 pub fn markdown(s: &str) -> String {
+    // Redacted before escaping: once `://` is split for GitHub, the final redaction pass over
+    // the whole report would no longer see a URI here.
+    let redacted = crate::redact::text(s);
+    let s = redacted.as_ref();
     let mut out = String::with_capacity(s.len() + 8);
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -28,18 +82,22 @@ pub fn markdown(s: &str) -> String {
                 }
             }
             '\n' => out.push_str("<br>"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
+            ':' => push_colon(&mut out, &mut chars),
+            c => push_visible(&mut out, c),
         }
     }
     out
 }
 
-/// Escapes text for raw HTML contexts such as `<summary>` and `<code>`, where Markdown
-/// backslash escapes would show literally.
+/// Escapes text for raw HTML contexts such as `<summary>` and `<code>`. GitHub still reads
+/// Markdown between HTML tags (`<code>[x](https://evil)</code>` is a live link), so Markdown's
+/// characters become entities too; backslash escapes would show literally here.
 pub fn html(s: &str) -> String {
+    let redacted = crate::redact::text(s);
+    let s = redacted.as_ref();
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -48,15 +106,42 @@ pub fn html(s: &str) -> String {
             '@' => out.push_str("@&#8203;"),
             '`' => out.push_str("&#96;"),
             '|' => out.push_str("&#124;"),
+            '[' => out.push_str("&#91;"),
+            ']' => out.push_str("&#93;"),
+            '(' => out.push_str("&#40;"),
+            ')' => out.push_str("&#41;"),
+            '*' => out.push_str("&#42;"),
+            '_' => out.push_str("&#95;"),
+            '~' => out.push_str("&#126;"),
+            '\\' => out.push_str("&#92;"),
+            '!' => out.push_str("&#33;"),
+            '#' => out.push_str("&#35;"),
             '\r' | '\n' => out.push(' '),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
+            ':' => push_colon(&mut out, &mut chars),
+            c => push_visible(&mut out, c),
         }
     }
     out
 }
 
-/// Escapes a workflow command's message: `%`, CR and LF.
+/// `://` gets a zero-width space after the colon so that GitHub does not turn a URL from a
+/// peer or a file into a live link; the text still reads the same.
+fn push_colon(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    out.push(':');
+    if chars.peek() == Some(&'/') {
+        out.push_str("&#8203;");
+    }
+}
+
+fn push_visible(out: &mut String, c: char) {
+    match hidden(c) {
+        Some(shown) => out.push_str(&shown),
+        None => out.push(c),
+    }
+}
+
+/// Escapes a workflow command's message: `%`, CR and LF as the runner expects, and every
+/// other invisible character shown.
 pub fn workflow_message(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -64,7 +149,7 @@ pub fn workflow_message(s: &str) -> String {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
-            c => out.push(c),
+            c => push_visible(&mut out, c),
         }
     }
     out
@@ -84,6 +169,32 @@ mod tests {
     fn workflow_escapes_follow_the_runner() {
         assert_eq!(workflow_message("100% done\r\nnext: a,b"), "100%25 done%0D%0Anext: a,b");
         assert_eq!(workflow_property("C:\\x,y%\n"), "C%3A\\x%2Cy%25%0A");
+    }
+
+    #[test]
+    fn invisible_characters_are_shown_in_every_escaper() {
+        let sneaky = "ok\u{202e}txt.exe\u{200b}\u{feff}\u{7}";
+        for escaped in [markdown(sneaky), html(sneaky), terminal(sneaky), workflow_message(sneaky)] {
+            assert!(escaped.contains("\\u{202e}") && escaped.contains("\\u{200b}"), "{escaped}");
+            assert!(escaped.contains("\\u{feff}") && escaped.contains("\\u{7}"), "{escaped}");
+            assert!(!escaped.contains(['\u{202e}', '\u{200b}', '\u{feff}', '\u{7}']), "{escaped}");
+        }
+    }
+
+    #[test]
+    fn user_info_is_hidden_before_escaping() {
+        for escaped in [markdown("mongodb://u:s3cret@h/"), html("mongodb://u:s3cret@h/")] {
+            assert!(!escaped.contains("s3cret"), "{escaped}");
+        }
+    }
+
+    #[test]
+    fn code_spans_carry_no_live_markdown_links() {
+        let uri = "mongodb://h/?appName=[Approve](https://evil.example/login)";
+        let got = html(uri);
+        assert!(!got.contains("[Approve]") && !got.contains("](") && !got.contains("https://"), "{got}");
+        assert!(got.contains("&#91;Approve&#93;&#40;https:&#8203;//evil.example/login&#41;"), "{got}");
+        assert!(!markdown(uri).contains("https://"), "no autolink in prose either");
     }
 
     #[test]

@@ -44,9 +44,10 @@ impl Painter {
     }
 }
 
-/// Control characters from servers or files must not drive the terminal.
+/// Control and format characters from servers or files must not drive the terminal or hide
+/// text; they are shown as escapes, the same way every format shows them.
 fn clean(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() && c != '\n' { '�' } else { c }).collect()
+    super::escape::terminal(s)
 }
 
 fn indent(text: &str, pad: &str) -> String {
