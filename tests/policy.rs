@@ -609,6 +609,18 @@ fn without_secrets_a_cluster_with_an_empty_uri_env_is_skipped_with_a_warning() {
         "{}",
         p.notes[0].message
     );
+
+    // A literal URI with its client certificate in a secret is skipped the same way.
+    let mtls = "version: 1\nclusters:\n  - name: mtls\n    uri: mongodb://db.example.com/?tls=true\n    client_cert_env: MTLS_PEM\n";
+    assert!(headline(mtls).contains("`MTLS_PEM` (its `client_cert_env`) is not set or is empty"));
+    let p = Policy::parse_with(mtls, "mongo-preflight.yml", &context(true)).expect("valid without secrets");
+    assert!(p.clusters.is_empty());
+    assert_eq!(p.skipped_clusters, ["mtls"]);
+    assert!(
+        p.notes[0].message.contains("`MTLS_PEM` (its `client_cert_env`) is empty in a pull request"),
+        "{:?}",
+        p.notes
+    );
 }
 
 #[test]

@@ -358,26 +358,7 @@ impl Validator<'_> {
                 parsed
             }
             (None, Some(var)) => {
-                let Some(value) = (self.context.env)(&var.value).filter(|v| !v.trim().is_empty()) else {
-                    if self.context.secrets_withheld {
-                        self.notes.borrow_mut().push(Note {
-                            severity: Severity::Warning,
-                            message: format!(
-                                "cluster `{name}` was not probed: `{}` (its `uri_env`) is empty in a pull request \
-                                 from a fork or from Dependabot, which GitHub runs without secrets; the scan still ran",
-                                var.value
-                            ),
-                        });
-                        return Ok(None);
-                    }
-                    return Err(self.at(
-                        var,
-                        format!(
-                            "cluster `{name}`: the environment variable `{}` (its `uri_env`) is not set or is empty",
-                            var.value
-                        ),
-                    ));
-                };
+                let Some(value) = self.secret_env(var, &name, "uri_env")? else { return Ok(None) };
                 ConnectionString::parse(&value)
                     .map_err(|e| self.at(var, format!("cluster `{name}`: ${}: {e}", var.value)))?
             }
@@ -394,7 +375,10 @@ impl Validator<'_> {
                 );
             }
             (Some(path), None) => Some(ClientCert::File(self.existing_file(path, &name, "client_cert")?)),
-            (None, Some(var)) => Some(self.client_cert_from_env(var, &name)?),
+            (None, Some(var)) => match self.client_cert_from_env(var, &name)? {
+                Some(cert) => Some(cert),
+                None => return Ok(None),
+            },
             (None, None) => None,
         };
 
@@ -429,22 +413,41 @@ impl Validator<'_> {
         Ok(resolved)
     }
 
-    fn client_cert_from_env(&self, var: &Spanned<String>, cluster: &str) -> Result<ClientCert, AppError> {
-        let Some(value) = (self.context.env)(&var.value).filter(|v| !v.trim().is_empty()) else {
-            return Err(self.at(
-                var,
-                format!(
-                    "cluster `{cluster}`: the environment variable `{}` (its `client_cert_env`) is not set or is empty",
+    /// The value of a secret named by `key` (`uri_env`, `client_cert_env`). `Ok(None)` when the
+    /// run gets no secrets and it is empty: the cluster is then skipped with a warning naming it.
+    fn secret_env(&self, var: &Spanned<String>, cluster: &str, key: &str) -> Result<Option<String>, AppError> {
+        if let Some(value) = (self.context.env)(&var.value).filter(|v| !v.trim().is_empty()) {
+            return Ok(Some(value));
+        }
+        if self.context.secrets_withheld {
+            self.notes.borrow_mut().push(Note {
+                severity: Severity::Warning,
+                message: format!(
+                    "cluster `{cluster}` was not probed: `{}` (its `{key}`) is empty in a pull request from a fork \
+                     or from Dependabot, which GitHub runs without secrets; the scan still ran",
                     var.value
                 ),
-            ));
-        };
+            });
+            return Ok(None);
+        }
+        Err(self.at(
+            var,
+            format!(
+                "cluster `{cluster}`: the environment variable `{}` (its `{key}`) is not set or is empty",
+                var.value
+            ),
+        ))
+    }
+
+    /// The client certificate a `client_cert_env` names; `Ok(None)`: skipped for lack of secrets.
+    fn client_cert_from_env(&self, var: &Spanned<String>, cluster: &str) -> Result<Option<ClientCert>, AppError> {
+        let Some(value) = self.secret_env(var, cluster, "client_cert_env")? else { return Ok(None) };
         if value.contains("-----BEGIN") {
-            return Ok(ClientCert::Pem { var: var.value.clone(), pem: value });
+            return Ok(Some(ClientCert::Pem { var: var.value.clone(), pem: value }));
         }
         let path = self.context.base_dir.join(value.trim());
         if path.is_file() {
-            return Ok(ClientCert::File(path));
+            return Ok(Some(ClientCert::File(path)));
         }
         Err(self.at(
             var,
