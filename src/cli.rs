@@ -39,6 +39,15 @@ pub enum Command {
     Explain(crate::cmd::explain::ExplainArgs),
 }
 
+impl Command {
+    /// Whether the command prints text from outside (servers, certificates, files, a policy):
+    /// in GitHub Actions such output is fenced off from the runner's command parser. `init`,
+    /// `schema` and `explain` print only our own text, often into a file.
+    pub fn prints_untrusted_text(&self) -> bool {
+        matches!(self, Command::Probe(_) | Command::Scan(_) | Command::Check(_))
+    }
+}
+
 /// Where and how results are written.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {

@@ -4,14 +4,16 @@ use clap::Parser;
 use mongo_preflight::{cli::Cli, error::EXIT_UNJUDGED, redact};
 
 fn main() {
-    // In GitHub Actions: secrets masked and the command fence opened before anything else.
-    let vars: Vec<(String, String)> =
-        std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
-    let fence = mongo_preflight::output::CommandFence::open(&|name| std::env::var(name).ok(), &vars);
-    drop(vars);
+    let cli = Cli::parse();
+    // In GitHub Actions: secrets masked and the command fence opened before anything else the
+    // command prints.
+    let fence = cli.command.prints_untrusted_text().then(|| {
+        let vars: Vec<(String, String)> =
+            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
+        mongo_preflight::output::CommandFence::open(&|name| std::env::var(name).ok(), &vars)
+    });
     let code = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => {
-            let cli = Cli::parse();
             init_tracing();
             runtime.block_on(async {
                 mongo_preflight::secret_files::install_cleanup(close_output_on_signal);
@@ -29,7 +31,9 @@ fn main() {
             EXIT_UNJUDGED
         }
     };
-    fence.close();
+    if let Some(fence) = fence {
+        fence.close();
+    }
     // The MongoDB driver's monitor tasks can keep the process alive; the report is written.
     std::process::exit(code);
 }

@@ -230,3 +230,11 @@ fn the_client_certificate_file_lives_in_runner_temp_and_goes_even_on_sigterm() {
     assert_eq!(listed(), 0, "removed on SIGTERM");
     holder.join().expect("the silent server stops");
 }
+
+#[test]
+fn commands_that_print_only_our_own_text_are_not_fenced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = command(dir.path()).args(["schema"]).env("GITHUB_ACTIONS", "true").output().expect("run");
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema > file stays valid JSON");
+    assert_eq!(schema["title"], "mongo-preflight policy");
+}
