@@ -85,7 +85,7 @@ pub struct NetworkArgs {
 }
 
 /// The stage deadline when neither the command line nor a policy sets one.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_TIMEOUT: Duration = crate::defaults::TIMEOUT;
 
 impl NetworkArgs {
     /// `--timeout` if given.

@@ -8,12 +8,14 @@
 pub mod catalog;
 pub mod cli;
 pub mod cmd;
+pub mod defaults;
 pub mod diagnose;
 pub mod error;
 pub mod git;
 pub mod github;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod policy;
 pub mod probe;
 pub mod redact;

@@ -3,7 +3,7 @@ use clap::Args;
 use crate::cli::{NetworkArgs, OutputArgs};
 use crate::error::AppError;
 use crate::model::RunReport;
-use crate::probe::{self, ProbeSettings, ProbeTarget, TlsVersion};
+use crate::probe::{self, ProbeTarget, TlsVersion};
 use crate::uri::ConnectionString;
 
 /// Probe clusters given as connection strings, no policy needed.
@@ -23,10 +23,10 @@ pub struct ProbeArgs {
     #[command(flatten)]
     pub network: NetworkArgs,
     /// Warn when a certificate expires in fewer than N days.
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    #[arg(long, value_name = "N", default_value_t = crate::defaults::WARN_DAYS)]
     pub warn_days: u32,
     /// Fail when a certificate expires in fewer than N days.
-    #[arg(long, value_name = "N", default_value_t = 7)]
+    #[arg(long, value_name = "N", default_value_t = crate::defaults::FAIL_DAYS)]
     pub fail_days: u32,
     /// Fail when the negotiated TLS version is below this.
     #[arg(long, value_name = "VERSION", value_parser = parse_tls_version)]
@@ -47,16 +47,12 @@ fn parse_tls_version(s: &str) -> Result<TlsVersion, String> {
 }
 
 pub async fn run(args: ProbeArgs) -> Result<i32, AppError> {
-    let settings = ProbeSettings {
-        timeout: args.network.timeout(),
-        ca_file: args.network.ca_file.clone(),
-        system_roots: args.network.system_roots,
-        dns_server: args.network.dns_server,
+    let thresholds = crate::plan::Thresholds {
         warn_days: args.warn_days,
         fail_days: args.fail_days,
         min_tls_version: args.min_tls_version,
-        client_cert: None,
     };
+    let settings = crate::plan::probe_settings(&args.network, args.network.timeout(), &thresholds, None, None);
     if settings.fail_days > settings.warn_days {
         return Err(AppError::Usage("--fail-days cannot be larger than --warn-days".to_string()));
     }

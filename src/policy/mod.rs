@@ -215,10 +215,9 @@ pub fn repository_root() -> PathBuf {
     from_git.or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."))
 }
 
-pub const DEFAULT_WARN_DAYS: u32 = 30;
-pub const DEFAULT_FAIL_DAYS: u32 = 7;
 /// Waivers end at most this many days after the run, unless the policy says otherwise.
-pub const DEFAULT_MAX_WAIVER_DAYS: u32 = 90;
+pub use crate::defaults::MAX_WAIVER_DAYS as DEFAULT_MAX_WAIVER_DAYS;
+pub use crate::defaults::{FAIL_DAYS as DEFAULT_FAIL_DAYS, WARN_DAYS as DEFAULT_WARN_DAYS};
 
 /// The policy's JSON Schema, for `mongo-preflight schema` and editors. Draft-07, because it
 /// is the draft every YAML editor integration (yaml-language-server among them) understands.

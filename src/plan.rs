@@ -1,0 +1,265 @@
+//! The validated plan of a run: the command line, the policy and the GitHub Actions
+//! environment turned into everything the run needs, before anything runs.
+//!
+//! As ripgrep separates its raw arguments from the validated ones, nothing after this layer
+//! sees an invalid combination or decides a precedence again: the CA file, the timeout, the
+//! scan's base, the ignore files and the client certificates are each settled here, once.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::NetworkArgs;
+use crate::cmd::check::CheckArgs;
+use crate::error::AppError;
+use crate::github::ActionsEnv;
+use crate::github::event::ChangeEvent;
+use crate::model::{Note, Severity};
+use crate::policy::{self, ClientCert, ClusterPolicy, Policy};
+use crate::probe::{ProbeSettings, ProbeTarget, TlsVersion};
+use crate::report::{Format, RenderContext};
+use crate::scan::{IgnoreFile, IgnoreFiles, ScanOptions};
+
+/// Everything `check` will do, decided.
+pub struct CheckPlan {
+    pub actions: ActionsEnv,
+    /// The policy that judges, where it came from, and the pull request's loosenings.
+    pub judging: policy::source::Judging,
+    /// What planning had to say (the policy's source, skipped clusters, the scan's base).
+    pub notes: Vec<Note>,
+    pub scan: ScanOptions,
+    pub probe: ProbePlan,
+    /// The day (UTC) waivers are judged against.
+    pub today: time::Date,
+    pub output: OutputPlan,
+}
+
+/// The clusters to probe, with the secret files they need for as long as the plan lives.
+pub struct ProbePlan {
+    pub targets: Vec<ProbeTarget>,
+    pub client_certs: ClientCertFiles,
+}
+
+/// Where and how the report goes.
+pub struct OutputPlan {
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub sarif: Option<PathBuf>,
+    pub comment: bool,
+    pub render: RenderContext,
+    /// The effective network deadline, for the GitHub API too.
+    pub timeout: Duration,
+}
+
+impl CheckPlan {
+    /// Everything that can make the run unjudgeable is checked here, before anything runs or
+    /// is written.
+    pub async fn build(args: CheckArgs) -> Result<CheckPlan, AppError> {
+        let root = policy::repository_root();
+        let env = |name: &str| std::env::var(name).ok();
+        let actions = ActionsEnv::from_process();
+        let change = actions.change.as_ref();
+        let today = policy::today_utc();
+        let repo = crate::git::Repo::new(&root, crate::git::deadline_for(args.network.timeout_given()));
+        let contents_api = crate::github::contents::ContentsApi::from_env(&actions);
+
+        let judging = policy::source::resolve(
+            &policy::source::Request {
+                root: &root,
+                explicit: args.policy.as_deref(),
+                change,
+                env: &env,
+                today,
+                fallback: contents_api.as_ref().map(|api| api as &dyn policy::source::BaseFileSource),
+            },
+            &repo,
+        )
+        .await?;
+        let policy = &judging.policy;
+        let mut notes = judging.notes.clone();
+        notes.extend(policy.notes.iter().cloned());
+
+        let (base, base_note) = scan_base(args.base.as_deref(), policy, change, &repo).await;
+        notes.extend(base_note);
+        let scan = ScanOptions {
+            root: root.clone(),
+            paths: policy.scan.paths.clone(),
+            exclude: policy.scan.exclude.clone(),
+            ignore_files: ignore_files(&judging),
+            base,
+            ..ScanOptions::default()
+        };
+
+        let timeout = args.network.timeout_given().or(policy.timeout).unwrap_or(crate::defaults::TIMEOUT);
+        let client_certs = ClientCertFiles::materialize(policy)?;
+        let targets = policy
+            .clusters
+            .iter()
+            .zip(client_certs.paths.iter())
+            .map(|(cluster, cert)| ProbeTarget {
+                name: cluster.name.clone(),
+                uri: cluster.uri.clone(),
+                settings: probe_settings(
+                    &args.network,
+                    timeout,
+                    &Thresholds::of(cluster),
+                    cluster.ca_file.clone(),
+                    cert.clone(),
+                ),
+                required: cluster.required,
+                policy_line: cluster.line,
+            })
+            .collect();
+
+        let render = RenderContext {
+            color: args.output.color(),
+            policy_path: policy.file.clone(),
+            run_url: actions.run_url(),
+            max_chars: None,
+            timestamp: time::OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+        };
+        let output = OutputPlan {
+            format: args.output.format,
+            output: args.output.output.clone(),
+            sarif: args.sarif.clone(),
+            comment: args.comment,
+            render,
+            timeout,
+        };
+        Ok(CheckPlan { actions, judging, notes, scan, probe: ProbePlan { targets, client_certs }, today, output })
+    }
+}
+
+/// The certificate and TLS thresholds a cluster is judged by.
+pub struct Thresholds {
+    pub warn_days: u32,
+    pub fail_days: u32,
+    pub min_tls_version: Option<TlsVersion>,
+}
+
+impl Thresholds {
+    fn of(cluster: &ClusterPolicy) -> Thresholds {
+        Thresholds {
+            warn_days: cluster.warn_days,
+            fail_days: cluster.fail_days,
+            min_tls_version: cluster.min_tls_version,
+        }
+    }
+}
+
+/// How one cluster is probed. The trust anchors: the cluster's own `ca_file` wins over
+/// `--ca-file` (and the URI's `tlsCAFile` over both, inside the probe).
+pub fn probe_settings(
+    network: &NetworkArgs,
+    timeout: Duration,
+    thresholds: &Thresholds,
+    cluster_ca_file: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
+) -> ProbeSettings {
+    ProbeSettings {
+        timeout,
+        ca_file: cluster_ca_file.or_else(|| network.ca_file.clone()),
+        system_roots: network.system_roots,
+        dns_server: network.dns_server,
+        warn_days: thresholds.warn_days,
+        fail_days: thresholds.fail_days,
+        min_tls_version: thresholds.min_tls_version,
+        client_cert,
+    }
+}
+
+/// The base's ignore files in a pull request; otherwise the working tree's.
+fn ignore_files(judging: &policy::source::Judging) -> IgnoreFiles {
+    judging.ignore_files.as_deref().map_or(IgnoreFiles::WorkingTree, |files| {
+        IgnoreFiles::Given(
+            files
+                .iter()
+                .map(|f| IgnoreFile {
+                    dir: f.path.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_default(),
+                    content: f.content.clone(),
+                })
+                .collect(),
+        )
+    })
+}
+
+/// The commit whose findings only warn, and a note when there is something to say about it.
+///
+/// In a pull request or merge queue: the merge base of HEAD and the event's base commit,
+/// fetched as needed. When it cannot be had, every finding counts as new and a note says why:
+/// a base the user never named never makes the run unjudgeable. Outside them: `--base`, else
+/// the policy's `scan.base`; an unknown ref there is the user's own mistake (exit 2).
+async fn scan_base(
+    cli: Option<&str>,
+    policy: &Policy,
+    change: Option<&ChangeEvent>,
+    repo: &crate::git::Repo,
+) -> (Option<String>, Option<Note>) {
+    let Some(change) = change else {
+        return (cli.map(str::to_string).or_else(|| policy.scan.base.clone()), None);
+    };
+    let note = |severity, message: String| Some(Note { severity, message });
+    let ignored = match (cli, &policy.scan.base) {
+        (Some(given), _) => format!("; `--base {given}` is for runs outside pull requests and was not used"),
+        (None, Some(given)) => format!("; `scan.base: {given}` is for runs outside pull requests and was not used"),
+        (None, None) => String::new(),
+    };
+    let Some(base_sha) = change.base_sha.as_deref() else {
+        let why =
+            format!("the event payload names no base commit, so every finding in {} counts as new", change.describe());
+        return (None, note(Severity::Info, why + &ignored));
+    };
+    match repo.merge_base_with(base_sha).await {
+        Ok(merge_base) => {
+            let note = (!ignored.is_empty()).then(|| Note {
+                severity: Severity::Info,
+                message: format!(
+                    "findings were compared with the merge base {}{ignored}",
+                    crate::git::short(&merge_base)
+                ),
+            });
+            (Some(merge_base), note)
+        }
+        Err(why) => (
+            None,
+            note(
+                Severity::Info,
+                format!(
+                    "every finding counts as new: the merge base with the base commit {} could not be found ({why}){ignored}",
+                    crate::git::short(base_sha)
+                ),
+            ),
+        ),
+    }
+}
+
+/// Client certificates given as PEM text in environment variables are written to private
+/// files for the probe (see [`crate::secret_files`]), and removed when the probe is done.
+pub struct ClientCertFiles {
+    pub paths: Vec<Option<PathBuf>>,
+    _temporary: Vec<crate::secret_files::SecretFile>,
+}
+
+impl ClientCertFiles {
+    fn materialize(policy: &Policy) -> Result<ClientCertFiles, AppError> {
+        let mut paths = Vec::new();
+        let mut temporary = Vec::new();
+        for cluster in &policy.clusters {
+            let path = match &cluster.client_cert {
+                None => None,
+                Some(ClientCert::File(p)) => Some(p.clone()),
+                Some(ClientCert::Pem { var, pem }) => {
+                    let file = crate::secret_files::SecretFile::write("mongo-preflight-client", pem.as_bytes())
+                        .map_err(|e| AppError::io(format!("cannot write the client certificate from ${var}"), e))?;
+                    let path = file.path().to_path_buf();
+                    temporary.push(file);
+                    Some(path)
+                }
+            };
+            paths.push(path);
+        }
+        Ok(ClientCertFiles { paths, _temporary: temporary })
+    }
+}
