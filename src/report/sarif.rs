@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{RenderContext, diagnosis_fingerprint, finding_fingerprint, host_port};
 use crate::catalog::Documented;
 use crate::diagnose::codes::DiagnosisCode;
-use crate::model::{RunReport, Severity};
+use crate::model::{ClusterReport, Diagnosis, HostReport, RunReport, Severity};
 use crate::scan::rules::Rule;
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -51,76 +51,17 @@ fn rule_descriptor(doc: &dyn Documented, kind: &str) -> Value {
 }
 
 pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
-    let mut ids: Vec<&'static str> = Vec::new();
-    let mut rules = Vec::new();
-    for code in DiagnosisCode::ALL {
-        ids.push(code.id());
-        rules.push(rule_descriptor(code, "diagnosis"));
-    }
-    for rule in Rule::ALL {
-        ids.push(rule.id());
-        rules.push(rule_descriptor(rule, "scan"));
-    }
-    let index_of = |id: &str| ids.iter().position(|i| *i == id);
-
-    let mut results = Vec::new();
-    for f in &report.findings {
-        let mut result = json!({
-            "ruleId": f.rule,
-            "level": level(f.severity),
-            "message": { "text": finding_message(f) },
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
-                    "region": { "startLine": f.line.max(1), "startColumn": f.column.max(1) },
-                }
-            }],
-            "partialFingerprints": { FINGERPRINT_KEY: finding_fingerprint(f) },
-            "baselineState": if f.new { "new" } else { "unchanged" },
-        });
-        decorate(&mut result, index_of(&f.rule), f.waived);
-        results.push(result);
-    }
+    let catalogue = Catalogue::new();
+    let mut results: Vec<Value> = report.findings.iter().map(|f| finding_result(f, &catalogue)).collect();
     // Without a policy file a diagnosis has no line to point at, and code scanning rejects
     // results without a location: those diagnoses become notifications tied to their rule.
     let mut unlocated = Vec::new();
     for (cluster, host, d) in report.diagnoses() {
-        let place = match host {
-            Some(h) => format!("cluster `{}`, host {}", cluster.name, host_port(h)),
-            None => format!("cluster `{}`", cluster.name),
-        };
-        let mut text = format!("{} ({place})", d.summary);
-        if !d.evidence.is_empty() {
-            text.push_str(&format!("\nEvidence: {}", d.evidence));
+        match diagnosis_result(cluster, host, d, ctx.policy_path.as_deref(), &catalogue) {
+            Located::Result(result) => results.push(result),
+            Located::Notification(notification) => unlocated.push(notification),
         }
-        if !d.remedy.is_empty() {
-            text.push_str(&format!("\nRemedy: {}", d.remedy));
-        }
-        let Some(policy) = &ctx.policy_path else {
-            let mut notification = json!({ "level": level(d.severity), "message": { "text": text } });
-            if let Some(i) = index_of(&d.code) {
-                notification["associatedRule"] = json!({ "id": d.code, "index": i });
-            }
-            unlocated.push(notification);
-            continue;
-        };
-        let mut result = json!({
-            "ruleId": d.code,
-            "level": level(d.severity),
-            "message": { "text": text },
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": { "uri": policy, "uriBaseId": "%SRCROOT%" },
-                    "region": { "startLine": cluster.policy_line.unwrap_or(1).max(1) },
-                },
-                "logicalLocations": [{ "name": cluster.name, "kind": "resource" }],
-            }],
-            "partialFingerprints": { FINGERPRINT_KEY: diagnosis_fingerprint(cluster, host, d) },
-        });
-        decorate(&mut result, index_of(&d.code), d.waived);
-        results.push(result);
     }
-
     let notifications: Vec<Value> = report
         .notes
         .iter()
@@ -138,7 +79,7 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
                     "version": report.tool.version,
                     "semanticVersion": report.tool.version,
                     "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                    "rules": rules,
+                    "rules": catalogue.rules,
                 }
             },
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The repository root." } } },
@@ -153,6 +94,92 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
     let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// Every diagnosis code and scan rule as SARIF rule descriptors, and where each id sits.
+struct Catalogue {
+    ids: Vec<&'static str>,
+    rules: Vec<Value>,
+}
+
+impl Catalogue {
+    fn new() -> Catalogue {
+        let codes = DiagnosisCode::ALL.iter().map(|c| (c.id(), rule_descriptor(c, "diagnosis")));
+        let scan_rules = Rule::ALL.iter().map(|r| (r.id(), rule_descriptor(r, "scan")));
+        let (ids, rules) = codes.chain(scan_rules).unzip();
+        Catalogue { ids, rules }
+    }
+
+    fn index_of(&self, id: &str) -> Option<usize> {
+        self.ids.iter().position(|i| *i == id)
+    }
+}
+
+fn finding_result(f: &crate::model::Finding, catalogue: &Catalogue) -> Value {
+    let mut result = json!({
+        "ruleId": f.rule,
+        "level": level(f.severity),
+        "message": { "text": finding_message(f) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
+                "region": { "startLine": f.line.max(1), "startColumn": f.column.max(1) },
+            }
+        }],
+        "partialFingerprints": { FINGERPRINT_KEY: finding_fingerprint(f) },
+        "baselineState": if f.new { "new" } else { "unchanged" },
+    });
+    decorate(&mut result, catalogue.index_of(&f.rule), f.waived);
+    result
+}
+
+/// A diagnosis as a result located at its cluster's line in the policy file, or, without a
+/// policy file, as a notification.
+enum Located {
+    Result(Value),
+    Notification(Value),
+}
+
+fn diagnosis_result(
+    cluster: &ClusterReport,
+    host: Option<&HostReport>,
+    d: &Diagnosis,
+    policy_path: Option<&str>,
+    catalogue: &Catalogue,
+) -> Located {
+    let place = match host {
+        Some(h) => format!("cluster `{}`, host {}", cluster.name, host_port(h)),
+        None => format!("cluster `{}`", cluster.name),
+    };
+    let mut text = format!("{} ({place})", d.summary);
+    if !d.evidence.is_empty() {
+        text.push_str(&format!("\nEvidence: {}", d.evidence));
+    }
+    if !d.remedy.is_empty() {
+        text.push_str(&format!("\nRemedy: {}", d.remedy));
+    }
+    let Some(policy) = policy_path else {
+        let mut notification = json!({ "level": level(d.severity), "message": { "text": text } });
+        if let Some(i) = catalogue.index_of(&d.code) {
+            notification["associatedRule"] = json!({ "id": d.code, "index": i });
+        }
+        return Located::Notification(notification);
+    };
+    let mut result = json!({
+        "ruleId": d.code,
+        "level": level(d.severity),
+        "message": { "text": text },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": policy, "uriBaseId": "%SRCROOT%" },
+                "region": { "startLine": cluster.policy_line.unwrap_or(1).max(1) },
+            },
+            "logicalLocations": [{ "name": cluster.name, "kind": "resource" }],
+        }],
+        "partialFingerprints": { FINGERPRINT_KEY: diagnosis_fingerprint(cluster, host, d) },
+    });
+    decorate(&mut result, catalogue.index_of(&d.code), d.waived);
+    Located::Result(result)
 }
 
 fn finding_message(f: &crate::model::Finding) -> String {
