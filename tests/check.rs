@@ -90,7 +90,17 @@ fn output_and_sarif_files_are_written_and_the_verdict_still_fails() {
     assert_eq!(json["schema_version"], 1);
     let sarif: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.sarif")).expect("sarif")).expect("json");
-    assert_eq!(sarif["version"], "2.1.0");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/sarif-schema-2.1.0.json"))
+            .expect("SARIF schema"),
+    )
+    .expect("schema json");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert!(validator.is_valid(&sarif), "valid SARIF 2.1.0");
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["properties"]["verdict"], "fail");
+    let notes = invocation["toolExecutionNotifications"].to_string();
+    assert!(notes.contains("mongo-preflight.yml:3: the waiver for rule `allow-invalid-certificates`"), "{notes}");
 }
 
 #[test]
