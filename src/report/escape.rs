@@ -200,11 +200,6 @@ mod tests {
     #[test]
     fn markdown_neutralises_mentions_html_and_tables() {
         let got = markdown("CN=@octocat <img src=x onerror=alert(1)> `rm` a|b\nline2");
-        assert!(!got.contains("@octocat"), "{got}");
-        assert!(!got.contains('<') || got.contains("<br>"), "{got}");
-        assert!(!got.contains("<img"), "{got}");
-        assert!(got.contains("\\`rm\\`"), "{got}");
-        assert!(got.contains("a\\|b"), "{got}");
-        assert!(got.ends_with("<br>line2"), "{got}");
+        assert_eq!(got, "CN=@&#8203;octocat &lt;img src=x onerror=alert(1)&gt; \\`rm\\` a\\|b<br>line2");
     }
 }
