@@ -238,3 +238,18 @@ fn commands_that_print_only_our_own_text_are_not_fenced() {
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema > file stays valid JSON");
     assert_eq!(schema["title"], "mongo-preflight policy");
 }
+
+#[test]
+fn a_policy_uri_cannot_put_a_live_link_in_the_comment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("mongo-preflight.yml"),
+        "version: 1\nclusters:\n  - name: orders\n    uri: \"mongodb://127.0.0.1:1/?appName=[Approve](https://evil.example/login)\"\n",
+    )
+    .expect("policy");
+    let out = command(dir.path()).args(["check", "--format", "markdown", "--timeout", "2"]).output().expect("run");
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(markdown.contains("Approve"), "the URI is shown: {markdown}");
+    assert!(!markdown.contains("](") && !markdown.contains("https://evil"), "{markdown}");
+    assert!(!markdown.contains("[Approve]"), "{markdown}");
+}

@@ -163,6 +163,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_hostile_server_error_cannot_start_a_line_or_leak_a_password() {
+        let from_server = "Authentication failed.\n::stop-commands::x\r\n##[add-mask]y \u{1b}[2J mongodb://u:s3cret@h/";
+        let shown = clean(from_server);
+        assert!(!shown.contains(['\n', '\r', '\u{1b}']), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert_eq!(
+            shown,
+            "Authentication failed.\\n::stop-commands::x\\r\\n##[add-mask]y \\u{1b}[2J mongodb://****@h/"
+        );
+    }
+
+    #[test]
     fn driver_uri_is_direct_strict_and_keeps_auth_options() {
         // Built at run time so that this repository's own scan does not flag its test input.
         let insecure = ["tlsAllow", "InvalidCertificates=true"].concat();
