@@ -226,7 +226,7 @@ fn run_steps_take_inputs_only_through_env() {
     }
     let inputs = action["inputs"].as_mapping().expect("inputs");
     let names: Vec<&str> = inputs.keys().filter_map(|k| k.as_str()).collect();
-    assert_eq!(names, ["policy", "version", "github-token", "comment", "sarif-file", "format", "args"]);
+    assert_eq!(names, ["policy", "version", "build-from-source", "github-token", "comment", "sarif-file", "format", "args"]);
     for name in names {
         assert!(env_text.contains(&format!("inputs.{name} ")), "input {name} reaches a step through env");
     }
@@ -363,8 +363,25 @@ fn a_bad_comment_input_is_refused() {
 }
 
 #[test]
-fn without_a_pinned_checksum_the_action_builds_from_its_source() {
+fn without_a_pinned_checksum_nothing_compiles_unasked() {
     let mut h = Harness::new();
+    // A cargo that would record being run: it must not be.
+    let tools = h.dir.path().join("tools");
+    std::fs::create_dir_all(&tools).expect("mkdir");
+    let cargo_log = h.dir.path().join("cargo.log");
+    write_executable(&tools.join("cargo"), &format!("#!/usr/bin/env bash\ntouch \"{}\"\n", cargo_log.display()));
+    h.extra_path = Some(tools);
+    let run = h.run_step("install");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("names no release binary"), "{}", run.stdout);
+    assert!(run.stdout.contains("'build-from-source: true'"), "the message names the input: {}", run.stdout);
+    assert!(!cargo_log.exists(), "cargo never ran");
+    assert!(!h.step_outputs["install"].contains_key("bin"));
+}
+
+#[test]
+fn with_build_from_source_and_no_pinned_checksum_the_action_builds_from_its_source() {
+    let mut h = Harness::new().input("build-from-source", "true");
     // A stand-in cargo: records how it was called and "builds" a binary where --root says.
     let tools = h.dir.path().join("tools");
     std::fs::create_dir_all(&tools).expect("mkdir");

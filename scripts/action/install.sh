@@ -3,10 +3,11 @@
 #
 # A release asset is used only when checksums/sha256.sum in the action itself names its
 # sha256: pinning the action (to a tag or, better, a commit) therefore pins the exact binary,
-# and a replaced release asset is refused. When this action's version has no published
-# checksum (the action used from a branch), the binary is built from the action's source.
+# and a replaced release asset is refused. When this action's commit names no binary for the
+# runner (the action used from a branch), the step fails, unless INPUT_BUILD_FROM_SOURCE is
+# true: then the binary is built from the action's source. Nothing compiles unasked.
 #
-# Inputs (environment): INPUT_VERSION, ACTION_REPOSITORY, GITHUB_ACTION_PATH, RUNNER_OS,
+# Inputs (environment): INPUT_VERSION, INPUT_BUILD_FROM_SOURCE, ACTION_REPOSITORY, GITHUB_ACTION_PATH, RUNNER_OS,
 # RUNNER_ARCH, RUNNER_TEMP, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_OUTPUT.
 # MONGO_PREFLIGHT_DOWNLOAD_BASE replaces `SERVER/REPO/releases/download` (mirrors, tests).
 # Output: `bin` (the binary's path) and `version` in GITHUB_OUTPUT.
@@ -97,7 +98,15 @@ else
   if [ -n "$requested" ] && [ "$requested" != "$source_version" ]; then
     fail "version $requested has no checksum in this action's checksums/sha256.sum${asset:+ for $asset}. Use the action at that release's tag (uses: OWNER/mongo-preflight@v$requested) or leave 'version' empty."
   fi
-  echo "::notice title=mongo-preflight install::No published binary for v$version${target:+ on $target} is pinned in checksums/sha256.sum: building from the action's source with cargo."
+  case "${INPUT_BUILD_FROM_SOURCE:-false}" in
+    true | True | TRUE | yes | 1) ;;
+    false | False | FALSE | no | 0 | '')
+      pinned=$(awk '$1 !~ /^#/ && NF >= 2 { name = $2; sub(/^\*/, "", name); print name }' "$sums_file" 2>/dev/null | sed -n 's/^mongo-preflight-v\([^-]*\)-.*/v\1/p' | sort -u | tr '\n' ' ')
+      fail "this commit of the action names no release binary for v$version${target:+ on $target} in checksums/sha256.sum, and nothing is compiled unasked. Use a release tag of the action (uses: mongo-preflight/mongo-preflight@<tag>, or its commit)${pinned:+; this commit pins binaries for: $pinned}, or set the input 'build-from-source: true' to build it here with cargo."
+      ;;
+    *) fail "input 'build-from-source' must be true or false, not '${INPUT_BUILD_FROM_SOURCE}'" ;;
+  esac
+  echo "::notice title=mongo-preflight install::No published binary for v$version${target:+ on $target} is pinned in checksums/sha256.sum: building from the action's source with cargo, as build-from-source asks."
   command -v cargo >/dev/null 2>&1 || fail "cargo is not installed: install a Rust toolchain before this step, or use a released version of the action"
   cargo install --locked --path "$action_path" --root "$work/cargo"
   bin="$work/cargo/bin/mongo-preflight$exe"
