@@ -226,7 +226,10 @@ fn run_steps_take_inputs_only_through_env() {
     }
     let inputs = action["inputs"].as_mapping().expect("inputs");
     let names: Vec<&str> = inputs.keys().filter_map(|k| k.as_str()).collect();
-    assert_eq!(names, ["policy", "version", "build-from-source", "github-token", "comment", "sarif-file", "format", "args"]);
+    assert_eq!(
+        names,
+        ["policy", "version", "build-from-source", "github-token", "comment", "sarif-file", "format", "args"]
+    );
     for name in names {
         assert!(env_text.contains(&format!("inputs.{name} ")), "input {name} reaches a step through env");
     }
