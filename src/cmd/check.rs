@@ -144,7 +144,7 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
         let sarif = crate::report::render(&report, Format::Sarif, &RenderContext { color: false, ..ctx.clone() });
         crate::output::write_atomic(path, sarif.as_bytes())?;
     }
-    for note in crate::github::publish(&report, &ctx, format, args.sarif.as_deref(), args.comment).await {
+    for note in crate::github::publish(&report, &ctx, format, args.sarif.as_deref(), args.comment, timeout).await {
         eprintln!("warning: {}", crate::redact::text(&note.message));
     }
     Ok(report.verdict.exit_code())
