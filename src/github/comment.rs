@@ -455,9 +455,13 @@ fn classify(reply: Reply) -> Failure {
     let status = reply.status;
     let message = github_message(&reply.body).unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
     let wait = retry_after(&reply.headers);
+    // GitHub sends a secondary rate limit's 403 without `retry-after` at times; only its message
+    // then tells it from a missing permission, whose advice would send the user the wrong way.
     let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
         || (status == StatusCode::FORBIDDEN
-            && (wait.is_some() || header(&reply.headers, "x-ratelimit-remaining").as_deref() == Some("0")));
+            && (wait.is_some()
+                || header(&reply.headers, "x-ratelimit-remaining").as_deref() == Some("0")
+                || message.to_ascii_lowercase().contains("rate limit")));
     if rate_limited || status.is_server_error() {
         let wait = wait.or_else(|| rate_limit_reset(&reply.headers));
         return Failure::Transient { message: format!("GitHub answered {}: {message}", status.as_u16()), wait };
@@ -570,6 +574,9 @@ mod tests {
         let body = r#"{"message":"Resource not accessible by integration"}"#.to_string();
         let denied = Reply { status: StatusCode::FORBIDDEN, headers: HeaderMap::new(), body };
         assert!(matches!(classify(denied), Failure::Fatal(CommentError::Forbidden { .. })));
+        let body = r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes."}"#.to_string();
+        let bare = Reply { status: StatusCode::FORBIDDEN, headers: HeaderMap::new(), body };
+        assert!(matches!(classify(bare), Failure::Transient { wait: None, .. }), "no header, still a rate limit");
     }
 
     /// An error that wraps another, as hyper-util's and octocrab's do.
