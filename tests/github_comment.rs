@@ -6,12 +6,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mongo_preflight::github::comment::{CommentError, Outcome, RetryPolicy, SHORT_COMMENT_BUDGET, Target};
+use mongo_preflight::github::comment::{CommentError, Outcome, RetryPolicy, SHORT_COMMENT_BUDGET, Target, Waits};
 use mongo_preflight::github::context::{Repository, Token};
 use mongo_preflight::github::{self, ActionsEnv, MARKER, PublishOptions};
 use mongo_preflight::model::{Finding, RunReport, Severity, Verdict};
 use mongo_preflight::report::{Format, RenderContext};
 use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -88,6 +89,8 @@ struct State {
     script: VecDeque<Scripted>,
     /// Bodies longer than this are refused with GitHub's 422.
     max_body_chars: Option<usize>,
+    /// Who the token is: `None` is the Actions token, for which `GET /user` answers 403.
+    user: Option<(&'static str, u64, &'static str)>,
 }
 
 /// An in-memory GitHub issue-comments API.
@@ -126,6 +129,17 @@ impl Respond for FakeGitHub {
         if auth != format!("Bearer {TOKEN}") {
             return ResponseTemplate::new(401)
                 .set_body_json(github_error("Bad credentials", "https://docs.github.com/rest"));
+        }
+
+        // Who the token is: answered before any script, which is about the comment routes.
+        if path == format!("{}/user", self.base_path) {
+            return match state.user {
+                Some(who) => ResponseTemplate::new(200).set_body_json(user(who)),
+                None => ResponseTemplate::new(403).set_body_json(github_error(
+                    "Resource not accessible by integration",
+                    "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+                )),
+            };
         }
 
         let scripted = match state.script.front() {
@@ -180,7 +194,7 @@ impl Respond for FakeGitHub {
                     validation_failed()
                 } else {
                     state.next_id += 1;
-                    let created = comment_json(state.next_id, BOT, &body);
+                    let created = comment_json(state.next_id, state.user.unwrap_or(BOT), &body);
                     state.comments.push(created.clone());
                     ResponseTemplate::new(201).set_body_json(created)
                 }
@@ -217,6 +231,7 @@ struct Lab {
     fake: FakeGitHub,
     dir: tempfile::TempDir,
     api_url: String,
+    policy: RetryPolicy,
 }
 
 async fn lab(base_path: &str, comments: Vec<Value>) -> Lab {
@@ -224,28 +239,33 @@ async fn lab(base_path: &str, comments: Vec<Value>) -> Lab {
     let fake = FakeGitHub::new(base_path, comments);
     Mock::given(any()).respond_with(fake.clone()).mount(&server).await;
     let api_url = format!("{}{base_path}", server.uri());
-    Lab { server, fake, dir: tempfile::tempdir().expect("tempdir"), api_url }
+    Lab { server, fake, dir: tempfile::tempdir().expect("tempdir"), api_url, policy: fast_retries() }
+}
+
+/// The environment of a `pull_request` run against `api_url`, with its files in `dir`.
+fn actions_env(dir: &Path, api_url: &str, token: &str) -> ActionsEnv {
+    let event = dir.join("event.json");
+    let payload =
+        json!({"action": "synchronize", "number": PR, "pull_request": {"number": PR, "head": {"sha": "0a1b2c"}}});
+    std::fs::write(&event, payload.to_string()).expect("event");
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("GITHUB_ACTIONS", "true".to_string()),
+        ("GITHUB_API_URL", api_url.to_string()),
+        ("GITHUB_SERVER_URL", "https://github.com".to_string()),
+        ("GITHUB_REPOSITORY", format!("{OWNER}/{REPO}")),
+        ("GITHUB_RUN_ID", "987654321".to_string()),
+        ("GITHUB_TOKEN", token.to_string()),
+        ("GITHUB_EVENT_NAME", "pull_request".to_string()),
+        ("GITHUB_EVENT_PATH", event.display().to_string()),
+        ("GITHUB_STEP_SUMMARY", dir.join("summary.md").display().to_string()),
+        ("GITHUB_OUTPUT", dir.join("output.txt").display().to_string()),
+    ]);
+    ActionsEnv::from_lookup(|k| vars.get(k).cloned())
 }
 
 impl Lab {
     fn env(&self) -> ActionsEnv {
-        let event = self.dir.path().join("event.json");
-        let payload =
-            json!({"action": "synchronize", "number": PR, "pull_request": {"number": PR, "head": {"sha": "0a1b2c"}}});
-        std::fs::write(&event, payload.to_string()).expect("event");
-        let vars: HashMap<&str, String> = HashMap::from([
-            ("GITHUB_ACTIONS", "true".to_string()),
-            ("GITHUB_API_URL", self.api_url.clone()),
-            ("GITHUB_SERVER_URL", "https://github.com".to_string()),
-            ("GITHUB_REPOSITORY", format!("{OWNER}/{REPO}")),
-            ("GITHUB_RUN_ID", "987654321".to_string()),
-            ("GITHUB_TOKEN", TOKEN.to_string()),
-            ("GITHUB_EVENT_NAME", "pull_request".to_string()),
-            ("GITHUB_EVENT_PATH", event.display().to_string()),
-            ("GITHUB_STEP_SUMMARY", self.dir.path().join("summary.md").display().to_string()),
-            ("GITHUB_OUTPUT", self.dir.path().join("output.txt").display().to_string()),
-        ]);
-        ActionsEnv::from_lookup(|k| vars.get(k).cloned())
+        actions_env(self.dir.path(), &self.api_url, TOKEN)
     }
 
     fn target(&self) -> Target {
@@ -254,6 +274,7 @@ impl Lab {
             repository: Repository { owner: OWNER.into(), name: REPO.into() },
             pr_number: PR,
             token: Token::new(TOKEN),
+            author: None,
         }
     }
 
@@ -262,11 +283,37 @@ impl Lab {
         received.iter().map(|r| (r.method.to_string(), r.url.path().to_string())).collect()
     }
 
+    /// The requests made, named by what they do: `user`, `list`, `create`, `edit`.
+    async fn calls(&self) -> Vec<String> {
+        self.requests().await.iter().map(|(m, p)| call(m, p)).collect()
+    }
+
     async fn count(&self, method: &str) -> usize {
         self.requests().await.iter().filter(|(m, _)| m == method).count()
     }
+
+    /// The pauses between tries, as asked for (`retry-after`) or chosen (backoff).
+    fn waits(&self) -> Vec<Duration> {
+        waits(&self.policy)
+    }
 }
 
+/// What a request does, from its method and path (with or without a GHES prefix or a query).
+fn call(method: &str, path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    let list = format!("/repos/{OWNER}/{REPO}/issues/{PR}/comments");
+    let edit = format!("/repos/{OWNER}/{REPO}/issues/comments/");
+    match method {
+        "GET" if path.ends_with("/user") => "user".into(),
+        "GET" if path.ends_with(&list) => "list".into(),
+        "POST" if path.ends_with(&list) => "create".into(),
+        "PATCH" if path.contains(&edit) => "edit".into(),
+        _ => format!("{method} {path}"),
+    }
+}
+
+/// Fast, and with the waits recorded instead of slept: wiremock answers from its own thread, so
+/// a paused tokio clock would fire the request timeout before the answer arrives.
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         attempts: 4,
@@ -274,7 +321,54 @@ fn fast_retries() -> RetryPolicy {
         max_delay: Duration::from_millis(200),
         request_timeout: Duration::from_secs(10),
         deadline: Duration::from_secs(30),
+        waits: Waits::Record(Arc::default()),
     }
+}
+
+fn waits(policy: &RetryPolicy) -> Vec<Duration> {
+    match &policy.waits {
+        Waits::Record(log) => log.lock().expect("waits").clone(),
+        Waits::Sleep => vec![],
+    }
+}
+
+fn ms(values: &[u64]) -> Vec<Duration> {
+    values.iter().map(|v| Duration::from_millis(*v)).collect()
+}
+
+/// The warning for a comment that failed with `why`, when no more specific advice applies.
+fn plain_warning(why: &str) -> String {
+    format!("cannot comment on pull request #{PR}: {why}. The job summary has the report; the verdict is unaffected.")
+}
+
+fn warnings(published: &github::Published) -> Vec<String> {
+    published.notes.iter().filter(|n| n.severity == Severity::Warning).map(|n| n.message.clone()).collect()
+}
+
+/// The comment's failure changed nothing else: the job summary and step outputs are exactly
+/// those of a run without a comment, and the verdict (hence the exit code) is the one decided
+/// before publishing.
+async fn assert_unaffected(env_dir: &Path, api_url: &str, report: &RunReport, exit_code_before: i32) {
+    let quiet = tempfile::tempdir().expect("tempdir");
+    let options = PublishOptions {
+        stdout_format: Format::Text,
+        sarif_file: None,
+        comment: false,
+        retry: fast_retries(),
+        comment_author: None,
+    };
+    let baseline =
+        github::publish_in(&actions_env(quiet.path(), api_url, TOKEN), report, &RenderContext::default(), &options)
+            .await;
+    assert!(baseline.notes.is_empty(), "{:?}", baseline.notes);
+    for file in ["summary.md", "output.txt"] {
+        let got = std::fs::read_to_string(env_dir.join(file)).expect("written despite the comment");
+        let want = std::fs::read_to_string(quiet.path().join(file)).expect("baseline");
+        assert_eq!(got, want, "{file}");
+    }
+    let outputs = std::fs::read_to_string(env_dir.join("output.txt")).expect("outputs");
+    assert!(outputs.contains(&format!("verdict={}\n", report.verdict.as_str())), "{outputs}");
+    assert_eq!(report.verdict.exit_code(), exit_code_before);
 }
 
 fn report(findings: usize) -> RunReport {
@@ -296,9 +390,29 @@ fn report(findings: usize) -> RunReport {
 }
 
 async fn publish(lab: &Lab, report: &RunReport) -> github::Published {
-    let options =
-        PublishOptions { stdout_format: Format::Text, sarif_file: None, comment: true, retry: fast_retries() };
+    publish_as(lab, report, None).await
+}
+
+async fn publish_as(lab: &Lab, report: &RunReport, comment_author: Option<&str>) -> github::Published {
+    let options = PublishOptions {
+        stdout_format: Format::Text,
+        sarif_file: None,
+        comment: true,
+        retry: lab.policy.clone(),
+        comment_author: comment_author.map(str::to_string),
+    };
     github::publish_in(&lab.env(), report, &RenderContext::default(), &options).await
+}
+
+/// Publishes a failing report through a comment that fails, and checks that nothing else did.
+async fn publish_failing(lab: &Lab) -> github::Published {
+    let report = report(1);
+    assert_eq!(report.verdict, Verdict::Fail);
+    let exit_code = report.verdict.exit_code();
+    let published = publish(lab, &report).await;
+    assert_eq!(published.comment, None, "{published:?}");
+    assert_unaffected(lab.dir.path(), &lab.api_url, &report, exit_code).await;
+    published
 }
 
 fn bodies(comments: &[Value]) -> Vec<String> {
@@ -356,12 +470,11 @@ async fn pagination_is_followed_past_100_and_only_the_bot_comment_is_edited() {
     assert!(after[130].contains(r"database\_0000"), "ours now holds the new report");
 
     let requests = lab.requests().await;
-    let pages: Vec<_> = requests.iter().filter(|(m, _)| m == "GET").collect();
-    assert_eq!(pages.len(), 2, "two pages of 100: {requests:?}");
+    assert_eq!(lab.calls().await, ["user", "list", "list", "edit"], "two pages of 100: {requests:?}");
     assert_eq!(lab.count("POST").await, 0);
     let received = lab.server.received_requests().await.unwrap_or_default();
     assert!(
-        received.iter().filter(|r| r.method.as_str() == "GET").all(|r| r
+        received.iter().filter(|r| call(r.method.as_str(), r.url.path()) == "list").all(|r| r
             .url
             .query()
             .unwrap_or("")
@@ -426,11 +539,15 @@ async fn a_body_refused_as_too_long_is_sent_once_more_shorter() {
 async fn a_body_refused_twice_gives_a_warning_not_a_loop() {
     let lab = lab("", vec![]).await;
     lab.fake.state.lock().expect("state").max_body_chars = Some(10);
-    let published = publish(&lab, &report(3)).await;
-    assert_eq!(published.comment, None);
-    assert_eq!(lab.count("POST").await, 2);
-    let warning = published.notes.iter().find(|n| n.severity == Severity::Warning).expect("a warning");
-    assert!(warning.message.contains("422"), "{}", warning.message);
+    let published = publish_failing(&lab).await;
+    assert_eq!(lab.calls().await, ["user", "list", "create", "list", "create"]);
+    assert_eq!(
+        warnings(&published),
+        [plain_warning(
+            "GitHub answered 422: Validation Failed (https://docs.github.com/rest/issues/comments#create-an-issue-comment)"
+        )]
+    );
+    assert!(lab.waits().is_empty(), "a refused body is not waited on");
 }
 
 #[tokio::test]
@@ -470,13 +587,12 @@ async fn rate_limits_honour_retry_after() {
         body: json!({"message": "API rate limit exceeded"}),
         lands: false,
     });
-    let started = std::time::Instant::now();
     let outcome =
-        mongo_preflight::github::comment::upsert(&lab.target(), &fast_retries(), |_| format!("{MARKER}\nhi")).await;
+        mongo_preflight::github::comment::upsert(&lab.target(), &lab.policy, |_| format!("{MARKER}\nhi")).await;
     assert!(matches!(outcome, Ok(Outcome::Created { .. })), "{outcome:?}");
-    // The policy's own backoff is 20 ms: only `retry-after` explains waiting a second.
-    assert!(started.elapsed() >= Duration::from_secs(1));
-    assert_eq!(lab.count("GET").await, 2);
+    // The policy's own backoff is 20 ms: the wait is GitHub's.
+    assert_eq!(lab.waits(), [Duration::from_secs(1)]);
+    assert_eq!(lab.calls().await, ["user", "list", "list", "create"]);
 }
 
 #[tokio::test]
@@ -491,11 +607,13 @@ async fn persistent_server_errors_give_up_with_a_warning() {
             lands: false,
         });
     }
-    let published = publish(&lab, &report(1)).await;
-    assert_eq!(published.comment, None);
-    assert_eq!(lab.count("GET").await, fast_retries().attempts as usize);
-    assert_eq!(lab.count("POST").await, 0, "never create without a successful listing");
-    assert!(published.notes.iter().any(|n| n.severity == Severity::Warning && n.message.contains("503")));
+    let published = publish_failing(&lab).await;
+    assert_eq!(lab.calls().await, ["user", "list", "list", "list", "list"], "never create without a listing");
+    assert_eq!(lab.waits(), ms(&[20, 40, 80]));
+    assert_eq!(
+        warnings(&published),
+        [plain_warning("listing the comments failed 4 times (last: GitHub answered 503: Unavailable)")]
+    );
 }
 
 #[tokio::test]
@@ -531,8 +649,13 @@ async fn no_comment_outside_a_pull_request_event() {
     env.pr_number = None;
     env.event_name = Some("push".into());
     env.pr_number_problem = None;
-    let options =
-        PublishOptions { stdout_format: Format::Text, sarif_file: None, comment: true, retry: fast_retries() };
+    let options = PublishOptions {
+        stdout_format: Format::Text,
+        sarif_file: None,
+        comment: true,
+        retry: fast_retries(),
+        comment_author: None,
+    };
     let published = github::publish_in(&env, &report(1), &RenderContext::default(), &options).await;
     assert_eq!(published.comment, None);
     assert!(lab.requests().await.is_empty());
@@ -540,26 +663,338 @@ async fn no_comment_outside_a_pull_request_event() {
     assert!(Path::new(&lab.dir.path().join("summary.md")).exists(), "the summary is written anyway");
 }
 
+fn scripted(method: &'static str, status: u16, headers: Vec<(&'static str, &'static str)>, body: Value) -> Scripted {
+    Scripted { method, status, headers, body, lands: false }
+}
+
+fn secondary_rate_limit() -> Value {
+    github_error(
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+        "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+    )
+}
+
+// --- The fault matrix: one fault each, with the exact warning and the requests it cost. ---
+
 #[tokio::test]
-async fn every_request_has_a_deadline() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])).set_delay(Duration::from_secs(5)))
-        .mount(&server)
-        .await;
-    let target = Target {
-        api_url: server.uri(),
-        repository: Repository { owner: OWNER.into(), name: REPO.into() },
-        pr_number: PR,
-        token: Token::new(TOKEN),
-    };
-    let policy = RetryPolicy { attempts: 2, request_timeout: Duration::from_millis(300), ..fast_retries() };
-    let outcome = mongo_preflight::github::comment::upsert(&target, &policy, |_| MARKER.to_string()).await;
-    match outcome {
-        Err(CommentError::GaveUp { message }) => assert!(message.contains("no answer within"), "{message}"),
-        other => panic!("expected to give up: {other:?}"),
+async fn fault_500_once_is_retried_and_the_comment_written() {
+    let lab = lab("", vec![]).await;
+    lab.fake.script(scripted("GET", 500, vec![], json!({"message": "Server Error"})));
+    let published = publish(&lab, &report(1)).await;
+    assert!(matches!(published.comment, Some(Outcome::Created { .. })), "{published:?}");
+    assert!(warnings(&published).is_empty(), "{:?}", published.notes);
+    assert_eq!(lab.calls().await, ["user", "list", "list", "create"]);
+    assert_eq!(lab.waits(), ms(&[20]));
+    assert_eq!(lab.fake.comments().len(), 1);
+}
+
+#[tokio::test]
+async fn fault_502_on_every_call_gives_up_after_the_attempts_with_one_warning() {
+    let lab = lab("", vec![]).await;
+    for _ in 0..10 {
+        lab.fake.script(scripted("GET", 502, vec![], json!({"message": "Server Error"})));
     }
-    let requests = server.received_requests().await.unwrap_or_default();
-    assert_eq!(requests.len(), 2, "one try and one retry");
-    assert!(requests.iter().all(|r| r.method.as_str() == "GET"), "nothing is created blind");
+    let published = publish_failing(&lab).await;
+    assert_eq!(
+        warnings(&published),
+        [plain_warning("listing the comments failed 4 times (last: GitHub answered 502: Server Error)")]
+    );
+    assert_eq!(lab.calls().await, ["user", "list", "list", "list", "list"]);
+    assert_eq!(lab.waits(), ms(&[20, 40, 80]));
+}
+
+#[tokio::test]
+async fn fault_secondary_rate_limit_waits_as_asked_then_succeeds() {
+    let lab = lab("", vec![]).await;
+    lab.fake.script(scripted("POST", 403, vec![("retry-after", "3")], secondary_rate_limit()));
+    let published = publish(&lab, &report(1)).await;
+    assert!(matches!(published.comment, Some(Outcome::Created { .. })), "{published:?}");
+    assert!(warnings(&published).is_empty(), "{:?}", published.notes);
+    // Listed again before the second POST, in case the first one landed after all.
+    assert_eq!(lab.calls().await, ["user", "list", "create", "list", "create"]);
+    assert_eq!(lab.waits(), [Duration::from_secs(3)]);
+    assert_eq!(lab.fake.comments().len(), 1);
+}
+
+#[tokio::test]
+async fn fault_429_waits_as_asked_then_succeeds() {
+    let lab = lab("", vec![]).await;
+    lab.fake.script(scripted("GET", 429, vec![("retry-after", "2")], json!({"message": "API rate limit exceeded"})));
+    let published = publish(&lab, &report(1)).await;
+    assert!(matches!(published.comment, Some(Outcome::Created { .. })), "{published:?}");
+    assert_eq!(lab.calls().await, ["user", "list", "list", "create"]);
+    assert_eq!(lab.waits(), [Duration::from_secs(2)]);
+}
+
+#[tokio::test]
+async fn fault_primary_rate_limit_waits_until_the_reset() {
+    let lab = lab("", vec![]).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let reset: &'static str = Box::leak((now + 5).to_string().into_boxed_str());
+    lab.fake.script(scripted(
+        "GET",
+        403,
+        vec![("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
+        json!({"message": "API rate limit exceeded for installation ID 1."}),
+    ));
+    let published = publish(&lab, &report(1)).await;
+    assert!(matches!(published.comment, Some(Outcome::Created { .. })), "{published:?}");
+    assert_eq!(lab.calls().await, ["user", "list", "list", "create"]);
+    // Seconds until the reset, counted from a clock that moved on a little since.
+    let waited = lab.waits();
+    assert!(waited.len() == 1 && (4..=5).contains(&waited[0].as_secs()), "{waited:?}");
+}
+
+#[tokio::test]
+async fn fault_retry_after_past_the_deadline_gives_up_at_once() {
+    let lab = lab("", vec![]).await;
+    lab.fake.script(scripted("POST", 403, vec![("retry-after", "600")], secondary_rate_limit()));
+    let published = publish_failing(&lab).await;
+    assert_eq!(
+        warnings(&published),
+        [plain_warning(
+            "creating the comment: GitHub answered 403: You have exceeded a secondary rate limit. Please wait a few \
+             minutes before you try again. (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits), \
+             and GitHub asks to wait 600s, which would pass the 30s deadline"
+        )]
+    );
+    assert_eq!(lab.calls().await, ["user", "list", "create"]);
+    assert!(lab.waits().is_empty(), "no wait that cannot end in a try");
+}
+
+#[tokio::test]
+async fn fault_401_is_not_retried_and_says_the_token_was_refused() {
+    let lab = lab("", vec![]).await;
+    let report = report(1);
+    let exit_code = report.verdict.exit_code();
+    let env = actions_env(lab.dir.path(), &lab.api_url, "ghs_RevokedToken0000000000000000000000");
+    let options = PublishOptions {
+        stdout_format: Format::Text,
+        sarif_file: None,
+        comment: true,
+        retry: lab.policy.clone(),
+        comment_author: None,
+    };
+    let published = github::publish_in(&env, &report, &RenderContext::default(), &options).await;
+    assert_eq!(published.comment, None);
+    assert_eq!(
+        warnings(&published),
+        [format!(
+            "cannot comment on pull request #{PR}: GitHub refused the token (401 Unauthorized: Bad credentials \
+             (https://docs.github.com/rest)). Check the action's `github-token` input: the token may be invalid, \
+             expired or revoked. The job summary has the report; the verdict is unaffected."
+        )]
+    );
+    assert_eq!(lab.calls().await, ["user"]);
+    assert!(lab.waits().is_empty());
+    assert_unaffected(lab.dir.path(), &lab.api_url, &report, exit_code).await;
+}
+
+#[tokio::test]
+async fn fault_404_on_the_comments_means_the_pull_request_is_gone_and_is_not_retried() {
+    let lab = lab("", vec![]).await;
+    lab.fake.script(scripted(
+        "GET",
+        404,
+        vec![],
+        github_error("Not Found", "https://docs.github.com/rest/issues/comments#list-issue-comments"),
+    ));
+    let published = publish_failing(&lab).await;
+    assert_eq!(
+        warnings(&published),
+        [format!(
+            "cannot comment on pull request #{PR}: GitHub answered 404 Not Found: Not Found \
+             (https://docs.github.com/rest/issues/comments#list-issue-comments). The pull request may be gone, or \
+             the token cannot see the repository. The job summary has the report; the verdict is unaffected."
+        )]
+    );
+    assert_eq!(lab.calls().await, ["user", "list"]);
+    assert!(lab.waits().is_empty());
+}
+
+/// What a raw test server does with each connection once it has read the request head.
+#[derive(Clone, Copy)]
+enum Misbehaviour {
+    /// Close with SO_LINGER 0: the client gets a TCP reset.
+    Reset,
+    /// Close cleanly, without a word.
+    Close,
+    /// Keep the connection open and never answer.
+    Silent,
+}
+
+/// A server that wiremock cannot be: it breaks the connection. It records each request line,
+/// listens on 127.0.0.1 only, and stops by itself after a few connections or a minute.
+struct RawServer {
+    url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+    dir: tempfile::TempDir,
+}
+
+async fn raw_server(misbehaviour: Misbehaviour) -> RawServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let log = requests.clone();
+    tokio::spawn(tokio::time::timeout(Duration::from_secs(60), async move {
+        let mut held = Vec::new();
+        for _ in 0..10 {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let head = read_head(&mut stream).await;
+            log.lock().expect("log").push(head.lines().next().unwrap_or_default().to_string());
+            match misbehaviour {
+                Misbehaviour::Reset => {
+                    let _ = stream.set_zero_linger();
+                    drop(stream);
+                }
+                Misbehaviour::Close => drop(stream),
+                Misbehaviour::Silent => held.push(stream),
+            }
+        }
+    }));
+    RawServer { url, requests, dir: tempfile::tempdir().expect("tempdir") }
+}
+
+/// The request head (a GET has no body), bounded in size and time.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65_536 {
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+impl RawServer {
+    fn calls(&self) -> Vec<String> {
+        let lines = self.requests.lock().expect("requests").clone();
+        lines
+            .iter()
+            .map(|line| {
+                let mut parts = line.split(' ');
+                call(parts.next().unwrap_or(""), parts.next().unwrap_or(""))
+            })
+            .collect()
+    }
+
+    /// Publishes a failing report as `github-actions[bot]` (so the listing is the first request).
+    async fn publish_failing(&self, policy: &RetryPolicy) -> github::Published {
+        let report = report(1);
+        let exit_code = report.verdict.exit_code();
+        let options = PublishOptions {
+            stdout_format: Format::Text,
+            sarif_file: None,
+            comment: true,
+            retry: policy.clone(),
+            comment_author: Some(BOT.0.to_string()),
+        };
+        let env = actions_env(self.dir.path(), &self.url, TOKEN);
+        let published = github::publish_in(&env, &report, &RenderContext::default(), &options).await;
+        assert_eq!(published.comment, None, "{published:?}");
+        assert_unaffected(self.dir.path(), &self.url, &report, exit_code).await;
+        published
+    }
+}
+
+#[tokio::test]
+async fn fault_connection_reset_names_the_reset() {
+    let server = raw_server(Misbehaviour::Reset).await;
+    let policy = fast_retries();
+    let published = server.publish_failing(&policy).await;
+    assert_eq!(
+        warnings(&published),
+        [plain_warning("listing the comments failed 4 times (last: connection reset by peer)")]
+    );
+    assert_eq!(server.calls(), ["list", "list", "list", "list"]);
+    assert_eq!(waits(&policy), ms(&[20, 40, 80]));
+}
+
+#[tokio::test]
+async fn fault_connection_closed_without_an_answer_says_so() {
+    let server = raw_server(Misbehaviour::Close).await;
+    let policy = fast_retries();
+    let published = server.publish_failing(&policy).await;
+    assert_eq!(
+        warnings(&published),
+        [plain_warning("listing the comments failed 4 times (last: connection closed before message completed)")]
+    );
+    assert_eq!(server.calls(), ["list", "list", "list", "list"]);
+}
+
+#[tokio::test]
+async fn fault_a_server_that_never_answers_is_bounded_by_the_timeout() {
+    let server = raw_server(Misbehaviour::Silent).await;
+    let policy = RetryPolicy { attempts: 2, request_timeout: Duration::from_millis(300), ..fast_retries() };
+    let published = server.publish_failing(&policy).await;
+    assert_eq!(
+        warnings(&published),
+        [plain_warning("listing the comments failed 2 times (last: timed out after 0.3s)")]
+    );
+    assert_eq!(server.calls(), ["list", "list"], "nothing is created blind");
+    assert_eq!(waits(&policy), ms(&[20]));
+}
+
+#[tokio::test]
+async fn the_token_never_appears_in_a_transport_warning() {
+    let server = raw_server(Misbehaviour::Reset).await;
+    let published = server.publish_failing(&fast_retries()).await;
+    assert!(!format!("{published:?}").contains(TOKEN));
+}
+
+// --- Whose comment is ours. ---
+
+#[tokio::test]
+async fn a_marker_planted_by_another_bot_is_left_alone_and_a_new_comment_created() {
+    let planted = format!("{MARKER}\nplanted by another app");
+    let lab = lab("", vec![comment_json(500, ("helpful-app[bot]", 7_000_001, "Bot"), &planted)]).await;
+    let published = publish(&lab, &report(1)).await;
+    assert!(matches!(published.comment, Some(Outcome::Created { .. })), "{published:?}");
+    assert_eq!(lab.calls().await, ["user", "list", "create"]);
+    let comments = lab.fake.comments();
+    assert_eq!(bodies(&comments)[0], planted, "the other bot's comment is untouched");
+    assert_eq!(comments[1]["user"]["login"], json!(BOT.0));
+}
+
+#[tokio::test]
+async fn the_actions_bots_marked_comment_is_edited() {
+    let lab = lab("", vec![comment_json(501, BOT, &format!("{MARKER}\nold report"))]).await;
+    let published = publish(&lab, &report(1)).await;
+    assert_eq!(published.comment, Some(Outcome::Updated { id: 501 }));
+    assert_eq!(lab.calls().await, ["user", "list", "edit"]);
+}
+
+#[tokio::test]
+async fn a_personal_token_edits_its_own_users_comment_not_the_bots() {
+    let lab = lab(
+        "",
+        vec![
+            comment_json(600, BOT, &format!("{MARKER}\nfrom another workflow")),
+            comment_json(601, HUMAN, &format!("{MARKER}\nours, written with a PAT")),
+        ],
+    )
+    .await;
+    lab.fake.state.lock().expect("state").user = Some(HUMAN);
+    let published = publish(&lab, &report(1)).await;
+    assert_eq!(published.comment, Some(Outcome::Updated { id: 601 }));
+    assert_eq!(lab.calls().await, ["user", "list", "edit"]);
+    assert!(bodies(&lab.fake.comments())[0].contains("from another workflow"));
+}
+
+#[tokio::test]
+async fn an_explicit_author_is_used_without_asking_github() {
+    let app = ("preflight-app[bot]", 7_000_002, "Bot");
+    let lab = lab(
+        "",
+        vec![
+            comment_json(700, BOT, &format!("{MARKER}\nnot ours")),
+            comment_json(701, app, &format!("{MARKER}\nours, written by the app")),
+        ],
+    )
+    .await;
+    let published = publish_as(&lab, &report(1), Some(app.0)).await;
+    assert_eq!(published.comment, Some(Outcome::Updated { id: 701 }));
+    assert_eq!(lab.calls().await, ["list", "edit"]);
 }

@@ -67,7 +67,13 @@ fn env_in(dir: &Path, in_actions: bool) -> ActionsEnv {
 }
 
 fn options(sarif: Option<&Path>) -> PublishOptions<'_> {
-    PublishOptions { stdout_format: Format::Text, sarif_file: sarif, comment: false, retry: RetryPolicy::default() }
+    PublishOptions {
+        stdout_format: Format::Text,
+        sarif_file: sarif,
+        comment: false,
+        retry: RetryPolicy::default(),
+        comment_author: None,
+    }
 }
 
 #[tokio::test]

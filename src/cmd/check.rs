@@ -68,7 +68,7 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
         let sarif = crate::report::render(&report, Format::Sarif, &RenderContext { color: false, ..ctx.clone() });
         crate::output::write_atomic(path, sarif.as_bytes())?;
     }
-    for note in crate::github::publish(&report, ctx, format, out.sarif.as_deref(), out.comment).await {
+    for note in crate::github::publish(&report, ctx, format, out.sarif.as_deref(), out.comment, out.timeout).await {
         eprintln!("warning: {}", crate::redact::text(&note.message));
     }
     Ok(report.verdict.exit_code())

@@ -23,16 +23,26 @@ pub use crate::report::markdown::MARKER;
 /// Publishes a finished run to GitHub when running in Actions: the job summary and step
 /// outputs always, the sticky PR comment when `comment` is set, annotations when the chosen
 /// stdout format is not already `github`. Failures here never change the verdict: they come
-/// back as notes (warnings) for the caller to show.
+/// back as notes (warnings) for the caller to show. `timeout` is the run's `--timeout`: it
+/// bounds every GitHub request, and the comment as a whole (see [`comment::RetryPolicy::for_timeout`]).
 pub async fn publish(
     report: &RunReport,
     ctx: &RenderContext,
     stdout_format: Format,
     sarif_file: Option<&Path>,
     comment: bool,
+    timeout: std::time::Duration,
 ) -> Vec<Note> {
     let env = ActionsEnv::from_process();
-    let options = PublishOptions { stdout_format, sarif_file, comment, retry: comment::RetryPolicy::default() };
+    let comment_author =
+        std::env::var(comment::AUTHOR_ENV).ok().map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    let options = PublishOptions {
+        stdout_format,
+        sarif_file,
+        comment,
+        retry: comment::RetryPolicy::for_timeout(timeout),
+        comment_author,
+    };
     let published = publish_in(&env, report, ctx, &options).await;
     if let Some((stream, text)) = &published.annotations {
         print_annotations(*stream, text);
@@ -47,6 +57,9 @@ pub struct PublishOptions<'a> {
     pub sarif_file: Option<&'a Path>,
     pub comment: bool,
     pub retry: comment::RetryPolicy,
+    /// The login whose marked comment is ours (`MONGO_PREFLIGHT_COMMENT_AUTHOR`); when `None`
+    /// it is asked of GitHub.
+    pub comment_author: Option<String>,
 }
 
 /// Where annotations go.
@@ -96,7 +109,7 @@ pub async fn publish_in(
     published.annotations = annotations(report, &ctx, options.stdout_format);
 
     if options.comment {
-        match comment_target(env) {
+        match comment_target(env, options.comment_author.clone()) {
             Ok(target) => {
                 let result =
                     comment::upsert(&target, &options.retry, |budget| comment_body(report, &ctx, budget)).await;
@@ -229,7 +242,7 @@ fn warning(message: impl Into<String>) -> Note {
 }
 
 /// The comment's target, or why there is none.
-fn comment_target(env: &ActionsEnv) -> Result<comment::Target, Note> {
+fn comment_target(env: &ActionsEnv, author: Option<String>) -> Result<comment::Target, Note> {
     let Some(pr_number) = env.pr_number else {
         let why = env.pr_number_problem.clone().unwrap_or_else(|| {
             format!("the `{}` event is not about a pull request", env.event_name.as_deref().unwrap_or("unknown"))
@@ -250,7 +263,7 @@ fn comment_target(env: &ActionsEnv) -> Result<comment::Target, Note> {
              which defaults to the workflow's token)",
         ));
     };
-    Ok(comment::Target { api_url: env.api_url.clone(), repository, pr_number, token })
+    Ok(comment::Target { api_url: env.api_url.clone(), repository, pr_number, token, author })
 }
 
 fn comment_failure(error: &comment::CommentError, target: &comment::Target) -> Note {
@@ -261,6 +274,14 @@ fn comment_failure(error: &comment::CommentError, target: &comment::Target) -> N
              (add `permissions: pull-requests: write` to the job). On pull requests from forks the token is \
              read-only whatever the workflow asks: the job summary still has the report; see the fork section \
              of docs/github-action.md for commenting on fork PRs. The verdict is unaffected."
+        ),
+        comment::CommentError::Unauthorized { .. } => format!(
+            "cannot comment on pull request #{pr}: {error}. Check the action's `github-token` input: the token \
+             may be invalid, expired or revoked. The job summary has the report; the verdict is unaffected."
+        ),
+        comment::CommentError::NotFound { .. } => format!(
+            "cannot comment on pull request #{pr}: {error}. The pull request may be gone, or the token cannot \
+             see the repository. The job summary has the report; the verdict is unaffected."
         ),
         _ => format!(
             "cannot comment on pull request #{pr}: {error}. The job summary has the report; the verdict is unaffected."
