@@ -114,7 +114,6 @@ impl CheckPlan {
             color: args.output.color(),
             policy_path: policy.file.clone(),
             run_url: actions.run_url(),
-            max_chars: None,
             timestamp: time::OffsetDateTime::now_utc()
                 .replace_nanosecond(0)
                 .ok()

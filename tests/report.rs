@@ -172,7 +172,6 @@ fn ctx() -> RenderContext {
         color: false,
         policy_path: Some("mongo-preflight.yml".to_string()),
         run_url: Some("https://github.com/acme/shop/actions/runs/42".to_string()),
-        max_chars: None,
         timestamp: Some("2026-11-23T16:00:00Z".to_string()),
     }
 }
@@ -238,7 +237,7 @@ fn github_snapshot() {
 #[test]
 fn markdown_escapes_hostile_certificate_subjects() {
     let out = render(&fixture(), Format::Markdown, &ctx());
-    assert!(out.starts_with("<!-- mongo-preflight -->\n"));
+    assert!(out.starts_with("## ❌ mongo-preflight: fail\n"), "{out}");
     assert!(!out.contains("@octocat"), "no mention may reach GitHub");
     assert!(out.contains("@&#8203;octocat"));
     assert!(!out.contains("<img"), "no HTML from a certificate");
@@ -310,7 +309,7 @@ fn github_locates_cluster_diagnoses_at_the_policy_line() {
 }
 
 #[test]
-fn markdown_respects_max_chars() {
+fn the_comment_fits_its_budget_and_points_to_the_full_report() {
     let mut report = fixture();
     report.findings = (1..=400)
         .map(|i| {
@@ -326,10 +325,11 @@ fn markdown_respects_max_chars() {
         .collect();
     let full = render(&report, Format::Markdown, &ctx());
     assert!(full.chars().count() > 20_000);
+    assert!(!full.contains(mongo_preflight::github::MARKER), "the marker belongs to the comment only");
     for max in [20_000, 5_000, 600] {
-        let out = render(&report, Format::Markdown, &RenderContext { max_chars: Some(max), ..ctx() });
+        let out = mongo_preflight::github::comment_body(&report, &ctx(), max);
         assert!(out.chars().count() <= max, "{} > {max}", out.chars().count());
-        assert!(out.starts_with("<!-- mongo-preflight -->"));
+        assert!(out.starts_with("<!-- mongo-preflight -->\n"));
         assert!(out.contains("job summary"), "points to the full report: {out}");
     }
 }

@@ -17,8 +17,8 @@ use crate::report::{Format, RenderContext};
 
 pub use context::ActionsEnv;
 
-/// The hidden marker that identifies our PR comment (defined with the markdown renderer).
-pub use crate::report::markdown::MARKER;
+/// The hidden marker that identifies our PR comment. Only the comment carries it.
+pub const MARKER: &str = "<!-- mongo-preflight -->";
 
 /// Publishes a finished run to GitHub when running in Actions: the job summary and step
 /// outputs always, the sticky PR comment when `comment` is set, annotations when the chosen
@@ -153,40 +153,51 @@ fn print_annotations(stream: Stream, text: &str) {
     crate::output::workflow_commands(text, stream == Stream::Stderr);
 }
 
-/// The full markdown report for the job summary. A report too big for 1 MiB even at four
-/// bytes a character is rendered again with a character budget; [`summary::append`] cuts
-/// whatever still does not fit.
+/// The markdown report for the job summary, fitted to its 1 MiB; [`summary::append`] cuts
+/// whatever no longer fits beside what the file already holds.
 fn summary_markdown(report: &RunReport, ctx: &RenderContext) -> String {
-    let full = crate::report::render(report, Format::Markdown, &RenderContext { max_chars: None, ..ctx.clone() });
-    let fitted = if full.len() <= summary::SUMMARY_LIMIT_BYTES {
-        full
-    } else {
-        let budget = summary::SUMMARY_LIMIT_BYTES / 4 - summary::CUT_NOTICE.len();
-        crate::report::render(report, Format::Markdown, &RenderContext { max_chars: Some(budget), ..ctx.clone() })
-    };
-    // The marker identifies the PR comment; in the job summary it is noise.
-    match fitted.strip_prefix(MARKER) {
-        Some(rest) => rest.trim_start_matches('\n').to_string(),
-        None => fitted,
-    }
+    fit_markdown(report, ctx, summary::SUMMARY_LIMIT_BYTES, summary::CUT_NOTICE, str::len)
 }
 
-/// The comment body in at most `budget` characters: the marker, then the markdown report the
-/// renderer already fitted to the budget. Anything still too long is cut at a line, with a
-/// pointer to the job summary that holds the whole report.
+/// The comment body in at most `budget` characters: the marker, then the report at the most
+/// detail that fits. Anything still too long is cut at a line, with a pointer to the job
+/// summary that holds the whole report.
 pub fn comment_body(report: &RunReport, ctx: &RenderContext, budget: usize) -> String {
     let notice = match &ctx.run_url {
         Some(url) => format!(
-            "\n\n---\n_This comment was shortened to fit GitHub's limit. The full report is in the [job summary]({url})._\n"
+            "\n\n---\n_This comment was shortened to fit GitHub's limit. The full report is in the [job summary]({})._\n",
+            url.replace(')', "%29")
         ),
         None => "\n\n---\n_This comment was shortened to fit GitHub's limit. The full report is in the job summary._\n"
             .to_string(),
     };
-    let reserve = MARKER.chars().count() + 1 + notice.chars().count();
-    let render_ctx = RenderContext { max_chars: Some(budget.saturating_sub(reserve)), ..ctx.clone() };
-    let markdown = crate::report::render(report, Format::Markdown, &render_ctx);
-    let body = if markdown.contains(MARKER) { markdown } else { format!("{MARKER}\n{markdown}") };
-    cut_to_fit(&body, budget, &notice, |s| s.chars().count())
+    let room = budget.saturating_sub(MARKER.chars().count() + 1);
+    let markdown = fit_markdown(report, ctx, room, &notice, |s| s.chars().count());
+    format!("{MARKER}\n{markdown}")
+}
+
+/// The report in at most `room` (as `measure` counts): everything when it fits; otherwise
+/// tables only, with fewer and fewer finding rows; as a last resort cut at a line.
+fn fit_markdown(
+    report: &RunReport,
+    ctx: &RenderContext,
+    room: usize,
+    notice: &str,
+    measure: impl Fn(&str) -> usize,
+) -> String {
+    use crate::report::markdown::{Detail, render_detail};
+    let full = render_detail(report, ctx, Detail::Full);
+    if measure(&full) <= room {
+        return full;
+    }
+    let mut rows = report.findings.len();
+    loop {
+        let body = render_detail(report, ctx, Detail::Compact { findings: rows });
+        if measure(&body) <= room || rows == 0 {
+            return cut_to_fit(&body, room, notice, &measure);
+        }
+        rows = rows.saturating_sub((rows / 4).max(1));
+    }
 }
 
 /// `text` if `measure(text) <= room`; otherwise the longest prefix of whole lines that fits

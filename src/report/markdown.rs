@@ -14,35 +14,27 @@ use crate::model::{
     ClusterReport, Diagnosis, Finding, HostReport, PolicyReport, PolicySource, RunReport, Severity, Verdict, stage,
 };
 
-/// The hidden marker that identifies our PR comment.
-pub const MARKER: &str = "<!-- mongo-preflight -->";
-
+/// How much a Markdown report holds. `github/` picks the level that fits its size budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Detail {
-    /// Evidence and remedies in `<details>`.
+pub enum Detail {
+    /// Evidence, remedies and "how to fix" blocks in `<details>`.
     Full,
-    /// Tables and finding rows only.
-    Compact,
+    /// Tables only, with at most this many finding rows.
+    Compact { findings: usize },
 }
 
+/// The whole report.
 pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
-    let full = render_with(report, ctx, Detail::Full, usize::MAX);
-    let Some(max) = ctx.max_chars else { return full };
-    if full.chars().count() <= max {
-        return full;
-    }
-    // Too long for a PR comment: drop the evidence and remedies first, then finding rows.
-    let mut rows = report.findings.len();
-    loop {
-        let body = render_with(report, ctx, Detail::Compact, rows);
-        if body.chars().count() <= max {
-            return body;
-        }
-        if rows == 0 {
-            return hard_truncate(&body, max, ctx);
-        }
-        rows = rows.saturating_sub((rows / 4).max(1));
-    }
+    render_detail(report, ctx, Detail::Full)
+}
+
+/// The report at the given level of detail.
+pub fn render_detail(report: &RunReport, ctx: &RenderContext, detail: Detail) -> String {
+    let max_findings = match detail {
+        Detail::Full => usize::MAX,
+        Detail::Compact { findings } => findings,
+    };
+    render_with(report, ctx, detail, max_findings)
 }
 
 fn severity_icon(severity: Severity, waived: bool) -> &'static str {
@@ -58,8 +50,6 @@ fn severity_icon(severity: Severity, waived: bool) -> &'static str {
 
 fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_findings: usize) -> String {
     let mut out = String::new();
-    out.push_str(MARKER);
-    out.push('\n');
     let (icon, word) = match report.verdict {
         Verdict::Pass => ("✅", "pass"),
         Verdict::Fail => ("❌", "fail"),
@@ -203,7 +193,7 @@ fn write_cluster(out: &mut String, cluster: &ClusterReport, detail: Detail) {
                 write_diagnosis_details(out, host, d);
             }
         }
-        Detail::Compact => {
+        Detail::Compact { .. } => {
             for (host, d) in all.iter().filter(|(h, _)| h.is_none()) {
                 let _ = writeln!(
                     out,
@@ -354,16 +344,4 @@ fn write_footer(out: &mut String, report: &RunReport, ctx: &RenderContext) {
     }
     parts.push(format!("{} {}", html(&report.tool.name), html(&report.tool.version)));
     let _ = writeln!(out, "---\n<sub>{}</sub>", parts.join(" · "));
-}
-
-fn hard_truncate(body: &str, max: usize, ctx: &RenderContext) -> String {
-    let tail = format!("\n\n…truncated: {}\n", full_report_pointer(ctx));
-    let keep = max.saturating_sub(tail.chars().count());
-    let mut cut: String = body.chars().take(keep).collect();
-    // Never leave half an HTML tag or entity behind.
-    if let Some(i) = cut.rfind(['<', '&']).filter(|i| !cut[*i..].contains(['>', ';'])) {
-        cut.truncate(i);
-    }
-    cut.push_str(&tail);
-    cut
 }

@@ -27,9 +27,6 @@ pub struct RenderContext {
     pub policy_path: Option<String>,
     /// A link to the CI run, for the markdown footer.
     pub run_url: Option<String>,
-    /// Markdown only: keep the body under this many characters by truncating detail
-    /// (PR comments are limited to 65,536).
-    pub max_chars: Option<usize>,
     /// When the run happened (RFC 3339, UTC), for the markdown footer; omitted when `None`.
     pub timestamp: Option<String>,
 }
