@@ -8,7 +8,14 @@ use mongo_preflight::model::Severity;
 use mongo_preflight::scan::{self, ScanOptions};
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
+    let mut cmd = Command::new("git");
+    // Only what this test sets: no GIT_DIR or GIT_INDEX_FILE from a hook that runs the tests.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GIT_") {
+            cmd.env_remove(name);
+        }
+    }
+    let out = cmd
         .arg("-C")
         .arg(dir)
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
@@ -19,6 +26,22 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .unwrap();
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The binary in `dir`, with nothing from a developer's or a runner's environment steering it.
+fn mongo_preflight(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mongo-preflight"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("GIT_")
+            || name.starts_with("GITHUB_")
+            || name.starts_with("MONGO_PREFLIGHT_")
+            || name == "RUST_LOG"
+        {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.current_dir(dir);
+    cmd
 }
 
 fn write(root: &Path, rel: &str, content: &str) {
@@ -82,12 +105,7 @@ fn without_new_findings_the_command_passes_and_with_one_it_fails() {
     let dir = tempfile::tempdir().unwrap();
     repo_with_legacy_finding(dir.path());
     write(dir.path(), "app/db.py", &format!("import os\n{BASE_PY}"));
-    let bin = env!("CARGO_BIN_EXE_mongo-preflight");
-    let pass = Command::new(bin)
-        .current_dir(dir.path())
-        .args(["scan", "--format", "json", "--base", "main"])
-        .output()
-        .unwrap();
+    let pass = mongo_preflight(dir.path()).args(["scan", "--format", "json", "--base", "main"]).output().unwrap();
     assert_eq!(pass.status.code(), Some(0), "{}", String::from_utf8_lossy(&pass.stderr));
     let report: serde_json::Value = serde_json::from_slice(&pass.stdout).unwrap();
     assert_eq!(report["verdict"], "pass");
@@ -96,11 +114,7 @@ fn without_new_findings_the_command_passes_and_with_one_it_fails() {
 
     // Uncommitted changes count: the working tree is what is scanned.
     write(dir.path(), "deploy/.env.production", "MONGODB_TLS_ALLOW_INVALID_HOSTNAMES=true\n");
-    let fail = Command::new(bin)
-        .current_dir(dir.path())
-        .args(["scan", "--format", "json", "--base", "main"])
-        .output()
-        .unwrap();
+    let fail = mongo_preflight(dir.path()).args(["scan", "--format", "json", "--base", "main"]).output().unwrap();
     assert_eq!(fail.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&fail.stdout).unwrap();
     let new: Vec<&serde_json::Value> =
@@ -154,11 +168,7 @@ fn an_unknown_ref_exits_2_and_names_it() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("origin/no-such-branch"), "{err}");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_mongo-preflight"))
-        .current_dir(dir.path())
-        .args(["scan", "--base", "v9.9.9"])
-        .output()
-        .unwrap();
+    let out = mongo_preflight(dir.path()).args(["scan", "--base", "v9.9.9"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown git ref `v9.9.9`"));
     assert!(out.stdout.is_empty());
