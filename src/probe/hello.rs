@@ -6,8 +6,13 @@ use mongodb::bson::{Bson, Document, doc};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 const OP_MSG: i32 = 2013;
-/// Larger replies than this are not a hello reply; refusing them bounds memory.
-const MAX_REPLY: usize = 16 * 1024 * 1024;
+/// The longest reply accepted, header included. A `hello` reply is one small document: even a
+/// 50-member replica set (MongoDB's limit) with long host names, tags and a signed
+/// `$clusterTime` stays far under 64 KiB. MongoDB's own ceiling (maxMessageSizeBytes, 48 MB)
+/// is for bulk data, and honouring it would let every probed host make us hold 48 MB; 1 MiB
+/// keeps a wide margin over any real reply and refuses the 16 MiB to 2 GiB lengths a hostile
+/// or confused peer announces before a single body byte is read.
+pub const MAX_REPLY: usize = 1024 * 1024;
 
 /// What the server said about itself.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -76,14 +81,29 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<H
     stream.read_exact(&mut header).await.map_err(io_error)?;
     let len = i32::from_le_bytes([header[0], header[1], header[2], header[3]]);
     let op = i32::from_le_bytes([header[12], header[13], header[14], header[15]]);
+    let announced = len;
     let len = usize::try_from(len).unwrap_or(0);
-    if !(21..=MAX_REPLY).contains(&len) || op != OP_MSG {
+    if len < 21 || op != OP_MSG {
         return Err(HelloError::Protocol(format!(
-            "the reply is not a MongoDB OP_MSG (length {len}, opcode {op}): the peer is not MongoDB"
+            "the reply is not a MongoDB OP_MSG (length {announced}, opcode {op}): the peer is not MongoDB"
         )));
     }
-    let mut rest = vec![0u8; len - 16];
-    stream.read_exact(&mut rest).await.map_err(io_error)?;
+    if len > MAX_REPLY {
+        return Err(HelloError::Protocol(format!(
+            "the reply announces {len} bytes, more than the {MAX_REPLY} any `hello` reply needs: refused unread"
+        )));
+    }
+    // Grown as bytes arrive, never sized from the header: a peer announcing a length and then
+    // sending little costs what it sent, not what it announced.
+    let body_len = len - 16;
+    let mut rest = Vec::new();
+    (&mut *stream).take(body_len as u64).read_to_end(&mut rest).await.map_err(io_error)?;
+    if rest.len() < body_len {
+        return Err(HelloError::Closed(format!(
+            "the reply announced {len} bytes, the connection ended after {}",
+            rest.len() + 16
+        )));
+    }
     if rest[4] != 0 {
         return Err(HelloError::Protocol("the reply's first section is not a body".to_string()));
     }

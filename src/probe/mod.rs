@@ -180,6 +180,10 @@ async fn probe_cluster(p: Prepared) -> ClusterReport {
             if let Some(max) = max_hosts {
                 hosts.truncate(max);
             }
+            if hosts.len() > MAX_SRV_HOSTS {
+                let skipped = hosts.split_off(MAX_SRV_HOSTS);
+                report.diagnoses.push(srv_hosts_not_probed(name, &skipped));
+            }
             hosts
         }
     };
@@ -207,6 +211,40 @@ async fn probe_cluster(p: Prepared) -> ClusterReport {
         });
     }
     report
+}
+
+/// Most SRV targets probed per cluster. A replica set has at most 50 members, so a real seed
+/// list fits; an SRV answer with hundreds of targets (hostile or broken DNS) would otherwise
+/// open hundreds of connections and DNS queries at once. Targets are sorted by name, so the
+/// probed ones are the same on every run.
+pub const MAX_SRV_HOSTS: usize = 50;
+
+/// How many of the unprobed targets the evidence names; the count covers the rest.
+const NOT_PROBED_NAMED: usize = 5;
+
+/// Says which SRV targets the cap left out. There is no code for "too many targets"; this
+/// reuses `srv-invalid-target` (targets ignored) as a warning, because unprobed is unknown,
+/// not broken.
+fn srv_hosts_not_probed(name: &str, skipped: &[HostPort]) -> crate::model::Diagnosis {
+    let total = MAX_SRV_HOSTS + skipped.len();
+    let named: Vec<String> = skipped.iter().take(NOT_PROBED_NAMED).map(|h| h.to_string()).collect();
+    let more = skipped.len().saturating_sub(NOT_PROBED_NAMED);
+    let rest = if more > 0 { format!(" and {more} more") } else { String::new() };
+    let mut diagnosis = crate::diagnose::codes::DiagnosisCode::SrvInvalidTarget.diagnose(
+        format!(
+            "`{name}` lists {total} SRV targets; only the first {MAX_SRV_HOSTS} were probed, {} were not",
+            skipped.len()
+        ),
+        format!(
+            "the SRV answer held {total} targets (a replica set has at most 50 members); probed the first \
+{MAX_SRV_HOSTS} in name order; not probed: {}{rest}",
+            named.join(", ")
+        ),
+        "Check the SRV records: this many targets is unusual and every driver would try to monitor all of them. \
+If they are intended, set `srvMaxHosts` in the connection string to bound how many hosts drivers use.",
+    );
+    diagnosis.severity = crate::model::Severity::Warning;
+    diagnosis
 }
 
 /// TXT options per the seedlist spec: only `authSource`, `replicaSet` and `loadBalanced`.

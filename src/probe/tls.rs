@@ -396,6 +396,11 @@ pub fn classify_io_error(e: &io::Error) -> TlsFailure {
         return classify_rustls_error(tls);
     }
     match e.kind() {
+        // rustls's deframer refuses to buffer more than 64 KiB of one handshake message and
+        // says so only in this text; without it the evidence would read "message buffer full".
+        io::ErrorKind::InvalidData if e.to_string().contains("message buffer full") => {
+            TlsFailure::Other(oversized_handshake(&e.to_string()))
+        }
         io::ErrorKind::UnexpectedEof => TlsFailure::Closed,
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
             TlsFailure::Reset
@@ -413,8 +418,21 @@ pub fn classify_rustls_error(e: &rustls::Error) -> TlsFailure {
         | rustls::Error::InvalidMessage(rustls::InvalidMessage::UnknownProtocolVersion)
         | rustls::Error::InvalidMessage(rustls::InvalidMessage::MessageTooLarge)
         | rustls::Error::PeerSentOversizedRecord => TlsFailure::NotTls,
+        rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::HandshakePayloadTooLarge | rustls::InvalidMessage::CertificatePayloadTooLarge,
+        ) => TlsFailure::Other(oversized_handshake(&e.to_string())),
         other => TlsFailure::Other(other.to_string()),
     }
+}
+
+/// Evidence for a handshake message over rustls's 64 KiB ceiling (a huge certificate or
+/// chain). It is TLS, so it must not read as "not TLS", and the limit is the client's, so say
+/// which clients share it.
+fn oversized_handshake(detail: &str) -> String {
+    format!(
+        "the server sent a TLS handshake message (its certificate chain) larger than the 64 KiB rustls accepts ({detail}); \
+rustls-based clients such as the Rust driver refuse it, and so does this probe, without buffering it"
+    )
 }
 
 /// Shows the first bytes a peer sent: printable ASCII as text, anything else as hex.

@@ -73,6 +73,9 @@ pub struct LeafSpec {
     /// A PKCS#8 PEM key to certify (e.g. RSA from [`rsa_key_pem`]); a fresh ECDSA P-256 key
     /// otherwise.
     pub key_pem: Option<String>,
+    /// Bytes of an opaque private extension, to make the leaf as large as a hostile server
+    /// wants (0: none).
+    pub padding: usize,
 }
 
 impl LeafSpec {
@@ -92,6 +95,7 @@ impl LeafSpec {
             aia_ca_issuers: None,
             client_auth: false,
             key_pem: None,
+            padding: 0,
         }
     }
 }
@@ -167,6 +171,23 @@ fn aia_ca_issuers_extension(url: &str) -> CustomExtension {
     CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], syntax)
 }
 
+/// A non-critical extension under a private OID holding an OCTET STRING of `size` bytes:
+/// verifiers skip unknown non-critical extensions, so only the size matters.
+fn padding_extension(size: usize) -> CustomExtension {
+    // DER wants the shortest length form: 0x80 | byte count, then the big-endian bytes.
+    let len = u32::try_from(size).expect("padding under 4 GiB").to_be_bytes();
+    let significant: Vec<u8> = len.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut content = vec![0x04];
+    if size < 0x80 {
+        content.push(size as u8);
+    } else {
+        content.push(0x80 | significant.len() as u8);
+        content.extend_from_slice(&significant);
+    }
+    content.resize(content.len() + size, 0x5a);
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 55555, 7, 1], content)
+}
+
 impl Pki {
     pub fn generate(dir: &Path) -> Pki {
         let now = OffsetDateTime::now_utc();
@@ -223,6 +244,9 @@ impl Pki {
         if let Some(url) = spec.aia_ca_issuers {
             params.custom_extensions.push(aia_ca_issuers_extension(url));
         }
+        if spec.padding > 0 {
+            params.custom_extensions.push(padding_extension(spec.padding));
+        }
         let (issuer, parents): (Option<&Authority>, Vec<&Authority>) = match spec.signer {
             Signer::LabIntermediate => (Some(&self.intermediate), vec![&self.intermediate, &self.root]),
             Signer::LabRoot => (Some(&self.root), vec![&self.root]),
@@ -270,6 +294,33 @@ impl Pki {
             key_file,
             combined_file,
         }
+    }
+
+    /// A leaf under `depth` certificate authorities in a line (the lab root signs the first),
+    /// sent with all of them, closest issuer first: `depth + 1` certificates, much deeper than
+    /// any verifier follows.
+    pub fn issue_long_chain(&self, stem: &'static str, names: &[String], depth: usize) -> Identity {
+        let now = OffsetDateTime::now_utc();
+        let mut authorities: Vec<Authority> = Vec::with_capacity(depth);
+        for i in 0..depth {
+            let parent = authorities.last().unwrap_or(&self.root);
+            let authority = new_authority(&format!("Long chain CA {}", i + 1), Some(parent), now);
+            authorities.push(authority);
+        }
+        let key = KeyPair::generate().expect("lab: generate leaf key");
+        let mut params = CertificateParams::new(names.to_vec()).expect("lab: leaf names");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, names[0].as_str());
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(365);
+        params.use_authority_key_identifier_extension = true;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let signer = authorities.last().unwrap_or(&self.root);
+        let cert = params.signed_by(&key, &signer.issuer()).expect("lab: sign long-chain leaf");
+        let mut chain = vec![(cert.der().clone(), cert.pem())];
+        chain.extend(authorities.iter().rev().map(|a| (a.der.clone(), a.pem.clone())));
+        self.save(stem, chain, key)
     }
 
     /// A leaf the lab intermediate signs with ecdsa-with-SHA1, which webpki refuses

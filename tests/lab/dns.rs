@@ -25,6 +25,11 @@ pub struct Zone {
     pub broken_domains: Vec<String>,
     /// Domains dnsmasq answers alone (NXDOMAIN for anything it does not hold).
     pub local_domains: Vec<String>,
+    /// Domains where every name answers A 127.0.0.1. Unlike host records, these add no
+    /// additional-section records to SRV answers: dnsmasq 2.90 writes compression pointers
+    /// past 16 KiB wrongly, so a 1,000-target SRV answer with 1,000 additional A records
+    /// arrives corrupt over TCP (hickory: "unrecognized label code").
+    pub wildcard_domains: Vec<String>,
 }
 
 /// Answers every query with SERVFAIL: a real, deterministic way to make a lookup fail at the
@@ -60,6 +65,9 @@ pub async fn start(zone: &Zone, dir: &Path, lifetime: Duration) -> (Guarded, u16
     for domain in &zone.broken_domains {
         records.push(format!("--server=/{domain}/127.0.0.1#{upstream}"));
     }
+    for domain in &zone.wildcard_domains {
+        records.push(format!("--address=/{domain}/127.0.0.1"));
+    }
     for host in &zone.hosts {
         records.push(format!("--host-record={host},127.0.0.1"));
     }
@@ -76,7 +84,10 @@ pub async fn start(zone: &Zone, dir: &Path, lifetime: Duration) -> (Guarded, u16
     }
     process::start_listening("dnsmasq", &dnsmasq, dir, lifetime, Duration::from_secs(20), move |port| {
         let mut args: Vec<String> = [
-            "--no-daemon",
+            // Not `--no-daemon`: in that debug mode dnsmasq serves a TCP connection in its
+            // only process, and answers no UDP query while a client keeps one open (hickory
+            // does, after fetching a truncated answer over TCP).
+            "--keep-in-foreground",
             "--conf-file=/dev/null",
             "--no-resolv",
             "--no-hosts",

@@ -11,6 +11,7 @@
 
 pub mod certs;
 pub mod dns;
+pub mod hostile;
 pub mod process;
 pub mod raw;
 pub mod secantus;
@@ -19,7 +20,7 @@ pub mod tls;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use time::{Duration as Days, OffsetDateTime};
@@ -37,6 +38,12 @@ pub const AUTH_USER: &str = "labuser";
 /// The user's password. Tests assert it never appears in any output. Plain ASCII on purpose:
 /// its percent-encoded form is the same string.
 pub const CANARY_PASSWORD: &str = "Canary7f3e9b2dPw";
+/// How many certificates the `hostile-long-chain` endpoint presents (leaf included).
+pub const LONG_CHAIN_LENGTH: usize = 100;
+/// Size of the opaque extension that makes the `hostile-huge-cert` leaf about 1 MiB.
+pub const HUGE_CERT_PADDING: usize = 1024 * 1024;
+/// How many SRV targets the `many` name holds.
+pub const MANY_SRV_TARGETS: usize = 1000;
 /// How long child processes may live at most when nobody said otherwise.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -356,6 +363,68 @@ fn proxy_specs(rsa_key_pem: String) -> Vec<ProxySpec> {
     specs
 }
 
+/// The hostile peers (see `hostile.rs`): each must cost the probe at most its deadline and
+/// bounded memory.
+async fn add_hostile(endpoints: &mut BTreeMap<String, Endpoint>, pki: &Pki, upstream: SocketAddr) {
+    let plain_tls = ProxyOptions { tls12_only: false, client_roots: None };
+    let mut add = |name: &str, port: u16, provokes: &[&'static str], description: &'static str| {
+        let endpoint = Endpoint::new(name, lab_name(name), port, Transport::Tls, provokes, description);
+        endpoints.insert(endpoint.name.clone(), endpoint);
+    };
+    let long_chain =
+        pki.issue_long_chain("hostile-long-chain", &names_for("hostile-long-chain"), LONG_CHAIN_LENGTH - 1);
+    add(
+        "hostile-long-chain",
+        tls::proxy(&long_chain, &plain_tls, upstream).await,
+        &["cert-invalid", "insecure-fallback-required"],
+        "presents 100 certificates: a leaf under 99 CAs in a line from the lab root (webpki stops at depth 6)",
+    );
+    let huge = pki.issue(&LeafSpec {
+        padding: HUGE_CERT_PADDING,
+        ..LeafSpec::server("hostile-huge-cert", names_for("hostile-huge-cert"))
+    });
+    add(
+        "hostile-huge-cert",
+        tls::proxy_with(tls::unchecked_server_config(&huge), upstream).await,
+        &["tls-handshake-failed"],
+        "presents a 1 MiB leaf (an opaque extension), beyond rustls's 64 KiB handshake-message limit",
+    );
+    add(
+        "hostile-trickle",
+        hostile::trickle().await,
+        &["tls-handshake-timeout"],
+        "answers the ClientHello with a ServerHello's first bytes, one byte per second, for 30 s",
+    );
+    add(
+        "hostile-tls-flood",
+        hostile::tls_flood().await,
+        &["tls-handshake-failed"],
+        "answers the ClientHello with a ServerHello announcing 16 MiB and TLS records of filler (up to 1 GiB)",
+    );
+    let hello_leaf = |name: &'static str| {
+        let identity = pki.issue(&LeafSpec::server(name, names_for(name)));
+        Arc::new(tls::server_config(&identity, &plain_tls))
+    };
+    add(
+        "hostile-hello-16mib",
+        hostile::tls_then(hello_leaf("hostile-hello-16mib"), hostile::AfterHello::Announce(16 * 1024 * 1024)).await,
+        &["mongo-handshake-failed"],
+        "valid TLS; answers hello with an OP_MSG header announcing 16 MiB, 5 more bytes, then silence",
+    );
+    add(
+        "hostile-hello-2gib",
+        hostile::tls_then(hello_leaf("hostile-hello-2gib"), hostile::AfterHello::Announce(i32::MAX)).await,
+        &["mongo-handshake-failed"],
+        "valid TLS; answers hello with an OP_MSG header announcing i32::MAX bytes, 5 more bytes, then silence",
+    );
+    add(
+        "hostile-hello-flood",
+        hostile::tls_then(hello_leaf("hostile-hello-flood"), hostile::AfterHello::Flood).await,
+        &["mongo-handshake-failed"],
+        "valid TLS; answers hello with an OP_MSG header announcing i32::MAX bytes, then garbage (up to 1 GiB)",
+    );
+}
+
 impl Lab {
     /// Starts every server. Must run on a runtime that outlives the lab.
     pub async fn start(lifetime: Duration) -> Lab {
@@ -623,6 +692,7 @@ impl Lab {
                 "leaf signed by the lab intermediate with ecdsa-with-SHA1 (webpki: UnsupportedSignatureAlgorithm)",
             ),
         );
+        add_hostile(&mut endpoints, &pki, upstream).await;
         for spec in proxy_specs(rsa_key_pem) {
             let identity = pki.issue(&spec.leaf);
             let options = ProxyOptions {
@@ -698,12 +768,15 @@ impl Lab {
                 "Atlas-like cluster whose three hosts send the access-list alert",
             ),
         ];
+        let many_targets: Vec<(String, u16)> =
+            (1..=MANY_SRV_TARGETS).map(|i| (format!("m{i:04}.many-hosts.{ZONE}"), closed_port)).collect();
         let mut zone = dns::Zone {
             hosts: endpoints.values().map(|e| e.host.clone()).filter(|h| h != "localhost").collect(),
             clusters: vec![],
             no_address: vec![lab_name("noaddr")],
             broken_domains: vec![format!("broken.{ZONE}")],
             local_domains: vec![ZONE.to_string(), "elsewhere.test".to_string(), "mongodb.net".to_string()],
+            wildcard_domains: vec![format!("many-hosts.{ZONE}")],
         };
         zone.hosts.extend(
             ["localhost".to_string(), "db.elsewhere.test".to_string()]
@@ -713,6 +786,16 @@ impl Lab {
         zone.hosts.sort();
         zone.hosts.dedup();
         let mut srv = BTreeMap::new();
+        srv.insert(
+            "many".to_string(),
+            SrvName {
+                uri: format!("mongodb+srv://many.{ZONE}/"),
+                name: format!("many.{ZONE}"),
+                provokes: vec!["srv-invalid-target", "tcp-connection-refused"],
+                description: "1,000 SRV targets (the UDP answer truncates; TCP carries it), all on the refused port",
+            },
+        );
+        zone.clusters.push(dns::SrvCluster { name: format!("many.{ZONE}"), targets: many_targets, txt: None });
         for (key, name, targets, txt, provokes, description) in srv_list {
             srv.insert(
                 key.to_string(),

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::RootCertStore;
-use rustls::server::WebPkiClientVerifier;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
@@ -47,10 +48,39 @@ pub fn server_config(identity: &Identity, options: &ProxyOptions) -> rustls::Ser
     builder.with_single_cert(identity.chain.clone(), identity.key()).expect("lab: server certificate")
 }
 
+/// Presents a chain rustls itself would refuse to load: `with_single_cert` parses the leaf
+/// with webpki, which rejects certificates over 64 KiB, and the lab needs such a server.
+#[derive(Debug)]
+struct Unchecked(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Unchecked {
+    fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// A server configuration (TLS 1.2 and 1.3, no client authentication) that sends
+/// `identity`'s chain without parsing it.
+pub fn unchecked_server_config(identity: &Identity) -> rustls::ServerConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let key = provider.key_provider.load_private_key(identity.key()).expect("lab: signing key");
+    let certified = Arc::new(CertifiedKey::new(identity.chain.clone(), key));
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .expect("lab: protocol versions")
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(Unchecked(certified)))
+}
+
 /// Terminates TLS and pipes the plaintext to `upstream` both ways, so a MongoDB `hello` over
 /// the TLS connection really gets a server's answer.
 pub async fn proxy(identity: &Identity, options: &ProxyOptions, upstream: SocketAddr) -> u16 {
-    let acceptor = TlsAcceptor::from(Arc::new(server_config(identity, options)));
+    proxy_with(server_config(identity, options), upstream).await
+}
+
+/// [`proxy`] with a ready configuration.
+pub async fn proxy_with(config: rustls::ServerConfig, upstream: SocketAddr) -> u16 {
+    let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("lab: bind TLS proxy");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
