@@ -167,6 +167,8 @@ fn one_byte_per_second_ends_at_the_deadline() {
     assert_eq!(strict["error"], "no TLS answer before the deadline", "{}", run.stdout);
     // What trickled in is kept as evidence: TLS bytes, just too slow.
     assert!(strict["first_bytes"].as_str().is_some_and(|b| b.starts_with("bytes 16 03")), "{}", run.stdout);
+    let evidence = evidence(&run, "tls-handshake-timeout");
+    assert!(evidence.contains("the server sent only bytes 16 03"), "not called silent: {evidence}");
 }
 
 #[test]

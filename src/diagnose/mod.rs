@@ -306,11 +306,18 @@ fn handshake_failure(
                     remedy_of(Code::ServerNotTls),
                 ));
             } else {
+                // A peer that trickles bytes is not silent: say what little it sent.
+                let received = if strict.first_bytes.is_empty() {
+                    format!("no TLS bytes within {took} ms")
+                } else {
+                    format!(
+                        "the handshake did not complete within {took} ms (the server sent only {})",
+                        describe_bytes(&strict.first_bytes)
+                    )
+                };
                 out.push(Code::TlsHandshakeTimeout.diagnose(
                     format!("{target} accepted TCP but never answered the TLS ClientHello"),
-                    format!(
-                        "no TLS bytes within {took} ms; a plaintext `hello` on a fresh connection got no answer either"
-                    ),
+                    format!("{received}; a plaintext `hello` on a fresh connection got no answer either"),
                     remedy_of(Code::TlsHandshakeTimeout),
                 ));
             }
