@@ -38,8 +38,8 @@ impl std::fmt::Display for Severity {
 /// One explained problem found by probing a cluster or host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnosis {
-    /// A stable code from [`crate::diagnose::codes::DiagnosisCode`], kebab-case.
-    pub code: String,
+    /// A stable code, serialized as its kebab-case id.
+    pub code: crate::diagnose::codes::DiagnosisCode,
     pub severity: Severity,
     /// One line: what is wrong.
     pub summary: String,

@@ -213,7 +213,7 @@ fn annotations_are_printed_unless_stdout_has_them_and_keep_json_stdout_clean() {
 fn hostile_report() -> RunReport {
     let subject = "CN=@octocat <img src=x onerror=alert(1)> `rm -rf` | evil, O=Corp";
     let diagnosis = Diagnosis {
-        code: "cert-self-signed".into(),
+        code: mongo_preflight::diagnose::codes::DiagnosisCode::CertSelfSigned,
         severity: Severity::Error,
         summary: format!("the server's certificate ({subject}) is self-signed"),
         evidence: format!("subject: {subject}; issuer: {subject}"),

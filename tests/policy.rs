@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use mongo_preflight::diagnose::codes::DiagnosisCode;
 use mongo_preflight::error::AppError;
 use mongo_preflight::model::{ClusterReport, Diagnosis, Finding, HostReport, Severity};
 use mongo_preflight::policy::{self, ClientCert, ParseContext, Policy};
@@ -380,7 +381,7 @@ fn cluster(name: &str, code: &str) -> ClusterReport {
             address: "127.0.0.1:27017".to_string(),
             stages: Default::default(),
             diagnoses: vec![Diagnosis {
-                code: code.to_string(),
+                code: DiagnosisCode::from_id(code).expect("a known code"),
                 severity: Severity::Error,
                 summary: "s".to_string(),
                 evidence: "e".to_string(),
@@ -528,7 +529,7 @@ fn an_unreachable_optional_cluster_only_warns() {
     let mut optional = cluster("reporting", "tcp-connection-refused");
     optional.required = false;
     optional.hosts[0].diagnoses.push(Diagnosis {
-        code: "cert-expired".to_string(),
+        code: DiagnosisCode::CertExpired,
         severity: Severity::Error,
         summary: "s".to_string(),
         evidence: String::new(),

@@ -21,7 +21,7 @@ fn stage_result(ok: bool, ms: u64, detail: Option<(&str, &str)>) -> StageResult 
 
 fn diagnosis(code: &str, severity: Severity, summary: &str, evidence: &str, remedy: &str) -> Diagnosis {
     Diagnosis {
-        code: code.to_string(),
+        code: mongo_preflight::diagnose::codes::DiagnosisCode::from_id(code).expect("a known code"),
         severity,
         summary: summary.to_string(),
         evidence: evidence.to_string(),

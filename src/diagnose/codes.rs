@@ -222,13 +222,27 @@ impl DiagnosisCode {
         remedy: impl Into<String>,
     ) -> crate::model::Diagnosis {
         crate::model::Diagnosis {
-            code: self.id().to_string(),
+            code: self,
             severity: self.default_severity(),
             summary: summary.into(),
             evidence: evidence.into(),
             remedy: remedy.into(),
             waived: false,
         }
+    }
+}
+
+// Serialized as the public id, the string the JSON format has always carried.
+impl serde::Serialize for DiagnosisCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DiagnosisCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        DiagnosisCode::from_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown diagnosis code `{id}`")))
     }
 }
 

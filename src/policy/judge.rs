@@ -46,7 +46,7 @@ pub fn apply(policy: &Policy, clusters: &mut [ClusterReport], findings: &mut [Fi
     }
     for cluster in clusters.iter_mut().filter(|c| !c.required) {
         for d in diagnoses_of(cluster) {
-            if d.severity == Severity::Error && UNREACHABLE_CODES.iter().any(|c| c.id() == d.code) {
+            if d.severity == Severity::Error && UNREACHABLE_CODES.contains(&d.code) {
                 d.severity = Severity::Warning;
             }
         }
@@ -117,7 +117,7 @@ fn apply_waiver(waiver: &Waiver, clusters: &mut [ClusterReport], findings: &mut 
     }
     for cluster in clusters.iter_mut() {
         let name = cluster.name.clone();
-        for d in diagnoses_of(cluster).filter(|d| waiver.covers_diagnosis(&name, &d.code)) {
+        for d in diagnoses_of(cluster).filter(|d| waiver.covers_diagnosis(&name, d.code)) {
             take(&mut d.severity, &mut d.waived);
         }
     }
@@ -136,7 +136,7 @@ fn apply_overrides(policy: &Policy, clusters: &mut [ClusterReport], findings: &m
     }
     for cluster in clusters.iter_mut() {
         for d in diagnoses_of(cluster) {
-            if let Some(severity) = policy.overrides.get(&d.code) {
+            if let Some(severity) = policy.overrides.get(d.code.id()) {
                 d.severity = *severity;
             }
         }

@@ -256,9 +256,9 @@ impl Waiver {
         }
     }
 
-    pub(super) fn covers_diagnosis(&self, cluster: &str, code: &str) -> bool {
+    pub(super) fn covers_diagnosis(&self, cluster: &str, code: DiagnosisCode) -> bool {
         match &self.target {
-            WaiverTarget::Code(c) => c.id() == code && self.cluster.as_deref().is_none_or(|name| name == cluster),
+            WaiverTarget::Code(c) => *c == code && self.cluster.as_deref().is_none_or(|name| name == cluster),
             WaiverTarget::Rule(_) => false,
         }
     }

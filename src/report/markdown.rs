@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use super::escape::{html, markdown as md};
 use super::{RenderContext, host_port, ordered_findings, stage_label, totals_line};
 use crate::catalog;
+use crate::catalog::Documented;
 use crate::model::{
     ClusterReport, Diagnosis, Finding, HostReport, PolicyReport, PolicySource, RunReport, Severity, Verdict, stage,
 };
@@ -220,7 +221,7 @@ fn codes_cell(diagnoses: &[Diagnosis]) -> String {
     diagnoses
         .iter()
         .map(|d| {
-            let code = format!("<code>{}</code>", html(&d.code));
+            let code = format!("<code>{}</code>", html(d.code.id()));
             if d.waived {
                 format!("~~{code}~~ (waived)")
             } else {
@@ -238,7 +239,7 @@ fn write_diagnosis_details(out: &mut String, host: Option<&HostReport>, d: &Diag
         out,
         "<details><summary>{} <code>{}</code>{place}{waived}: {}</summary>\n",
         severity_icon(d.severity, d.waived),
-        html(&d.code),
+        html(d.code.id()),
         html(&d.summary)
     );
     if !d.evidence.is_empty() {
@@ -247,7 +248,7 @@ fn write_diagnosis_details(out: &mut String, host: Option<&HostReport>, d: &Diag
     if !d.remedy.is_empty() {
         let _ = writeln!(out, "**Remedy:** {}\n", md(&d.remedy));
     }
-    let _ = writeln!(out, "More: `mongo-preflight explain {}`\n\n</details>\n", html(&d.code));
+    let _ = writeln!(out, "More: `mongo-preflight explain {}`\n\n</details>\n", html(d.code.id()));
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

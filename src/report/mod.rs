@@ -7,6 +7,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
+use crate::catalog::Documented;
 use crate::model::{ClusterReport, Diagnosis, Finding, HostReport, RunReport, Severity, stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -105,7 +106,7 @@ pub fn finding_fingerprint(f: &Finding) -> String {
 /// A stable identity for a diagnosis: the same problem on the same host keeps it.
 pub fn diagnosis_fingerprint(cluster: &ClusterReport, host: Option<&HostReport>, d: &Diagnosis) -> String {
     let host = host.map(host_port).unwrap_or_default();
-    format!("{:016x}", fnv1a(&[d.code.as_str(), cluster.name.as_str(), host.as_str()]))
+    format!("{:016x}", fnv1a(&[d.code.id(), cluster.name.as_str(), host.as_str()]))
 }
 
 /// FNV-1a over the parts, with a separator so that ("ab","c") and ("a","bc") differ. Stable
@@ -166,7 +167,7 @@ pub fn verdict_causes(report: &RunReport) -> Vec<String> {
             .filter(|d| !d.waived && d.severity == Severity::Error);
         for d in failing {
             // One sentence per cause, however many hosts share it.
-            if seen.insert(d.code.as_str()) {
+            if seen.insert(d.code) {
                 causes.push(format!("{}: {}", cluster.name, d.summary.trim_end_matches('.')));
             }
         }

@@ -160,13 +160,13 @@ fn diagnosis_result(
     }
     let Some(policy) = policy_path else {
         let mut notification = json!({ "level": level(d.severity), "message": { "text": text } });
-        if let Some(i) = catalogue.index_of(&d.code) {
-            notification["associatedRule"] = json!({ "id": d.code, "index": i });
+        if let Some(i) = catalogue.index_of(d.code.id()) {
+            notification["associatedRule"] = json!({ "id": d.code.id(), "index": i });
         }
         return Located::Notification(notification);
     };
     let mut result = json!({
-        "ruleId": d.code,
+        "ruleId": d.code.id(),
         "level": level(d.severity),
         "message": { "text": text },
         "locations": [{
@@ -178,7 +178,7 @@ fn diagnosis_result(
         }],
         "partialFingerprints": { FINGERPRINT_KEY: diagnosis_fingerprint(cluster, host, d) },
     });
-    decorate(&mut result, catalogue.index_of(&d.code), d.waived);
+    decorate(&mut result, catalogue.index_of(d.code.id()), d.waived);
     Located::Result(result)
 }
 

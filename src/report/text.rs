@@ -7,6 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::{RenderContext, first_sentence, host_port, host_stages, ordered_findings, stage_label, totals_line};
 use crate::catalog;
+use crate::catalog::Documented;
 use crate::model::{Diagnosis, RunReport, Severity, StageResult, Verdict};
 
 struct Painter {
@@ -167,7 +168,8 @@ fn write_stage(out: &mut String, p: &Painter, name: &str, result: &StageResult) 
 }
 
 fn write_diagnosis(out: &mut String, p: &Painter, d: &Diagnosis, pad: &str) {
-    let _ = writeln!(out, "{pad}{} {}: {}", p.severity(d.severity, d.waived), p.bold(&d.code), indent(&d.summary, pad));
+    let _ =
+        writeln!(out, "{pad}{} {}: {}", p.severity(d.severity, d.waived), p.bold(d.code.id()), indent(&d.summary, pad));
     let inner = format!("{pad}    ");
     if !d.evidence.is_empty() {
         let _ = writeln!(out, "{inner}evidence: {}", indent(&d.evidence, &format!("{inner}          ")));
