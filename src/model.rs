@@ -35,6 +35,43 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// TLS protocol versions a policy can require as a minimum.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub enum TlsVersion {
+    #[serde(rename = "1.0")]
+    Tls10,
+    #[serde(rename = "1.1")]
+    Tls11,
+    #[serde(rename = "1.2")]
+    Tls12,
+    #[serde(rename = "1.3")]
+    Tls13,
+}
+
+impl TlsVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::Tls10 => "TLS 1.0",
+            TlsVersion::Tls11 => "TLS 1.1",
+            TlsVersion::Tls12 => "TLS 1.2",
+            TlsVersion::Tls13 => "TLS 1.3",
+        }
+    }
+
+    /// Parses the names `probe::tls::version_name` produces.
+    pub fn from_name(name: &str) -> Option<TlsVersion> {
+        match name {
+            "TLS 1.0" => Some(TlsVersion::Tls10),
+            "TLS 1.1" => Some(TlsVersion::Tls11),
+            "TLS 1.2" => Some(TlsVersion::Tls12),
+            "TLS 1.3" => Some(TlsVersion::Tls13),
+            _ => None,
+        }
+    }
+}
+
 /// One explained problem found by probing a cluster or host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnosis {

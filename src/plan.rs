@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use crate::cli::NetworkArgs;
 use crate::cmd::check::CheckArgs;
+use crate::diagnose::Thresholds;
 use crate::error::AppError;
 use crate::github::ActionsEnv;
 use crate::github::event::ChangeEvent;
 use crate::model::{Note, Severity};
 use crate::policy::{self, ClientCert, ClusterPolicy, Policy};
-use crate::probe::{ProbeSettings, ProbeTarget, TlsVersion};
+use crate::probe::{ProbeSettings, ProbeTarget};
 use crate::report::{Format, RenderContext};
 use crate::scan::{IgnoreFile, IgnoreFiles, ScanOptions};
 
@@ -101,7 +102,7 @@ impl CheckPlan {
                 settings: probe_settings(
                     &args.network,
                     timeout,
-                    &Thresholds::of(cluster),
+                    &thresholds_of(cluster),
                     cluster.ca_file.clone(),
                     cert.clone(),
                 ),
@@ -131,21 +132,8 @@ impl CheckPlan {
     }
 }
 
-/// The certificate and TLS thresholds a cluster is judged by.
-pub struct Thresholds {
-    pub warn_days: u32,
-    pub fail_days: u32,
-    pub min_tls_version: Option<TlsVersion>,
-}
-
-impl Thresholds {
-    fn of(cluster: &ClusterPolicy) -> Thresholds {
-        Thresholds {
-            warn_days: cluster.warn_days,
-            fail_days: cluster.fail_days,
-            min_tls_version: cluster.min_tls_version,
-        }
-    }
+fn thresholds_of(cluster: &ClusterPolicy) -> Thresholds {
+    Thresholds { warn_days: cluster.warn_days, fail_days: cluster.fail_days, min_tls_version: cluster.min_tls_version }
 }
 
 /// How one cluster is probed. The trust anchors: the cluster's own `ca_file` wins over

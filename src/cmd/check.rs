@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::{NetworkArgs, OutputArgs};
+use crate::diagnose::Thresholds;
 use crate::error::AppError;
 use crate::model::{PolicyReport, RunReport};
 use crate::plan::CheckPlan;
@@ -46,7 +47,11 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     let scan_task = tokio::task::spawn_blocking(move || crate::scan::run(&scan_options));
     let (probed, scanned) = tokio::join!(crate::probe::probe_all(plan.probe.targets.clone()), scan_task);
     progress.finish();
-    let mut clusters = probed?;
+    let mut clusters: Vec<_> = probed?
+        .iter()
+        .zip(&plan.probe.targets)
+        .map(|(observed, target)| crate::diagnose::cluster(observed, &Thresholds::of(&target.settings)))
+        .collect();
     let scan = scanned.map_err(|e| AppError::Other(format!("the scanner stopped unexpectedly: {e}")))??;
 
     let mut findings = scan.findings;

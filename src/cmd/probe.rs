@@ -47,7 +47,7 @@ fn parse_tls_version(s: &str) -> Result<TlsVersion, String> {
 }
 
 pub async fn run(args: ProbeArgs) -> Result<i32, AppError> {
-    let thresholds = crate::plan::Thresholds {
+    let thresholds = crate::diagnose::Thresholds {
         warn_days: args.warn_days,
         fail_days: args.fail_days,
         min_tls_version: args.min_tls_version,
@@ -64,9 +64,9 @@ pub async fn run(args: ProbeArgs) -> Result<i32, AppError> {
     }
     let spinner =
         crate::output::Spinner::start(format!("probing {}…", crate::report::plural(targets.len(), "cluster")));
-    let clusters = probe::probe_all(targets).await;
+    let observed = probe::probe_all(targets).await;
     spinner.finish();
-    let clusters = clusters?;
+    let clusters = observed?.iter().map(|o| crate::diagnose::cluster(o, &thresholds)).collect();
     let report = RunReport::new(clusters, Vec::new(), Vec::new());
     let ctx = crate::report::RenderContext { color: args.output.color(), ..Default::default() };
     let format = args.output.format;

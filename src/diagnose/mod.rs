@@ -4,16 +4,19 @@
 //! the renderers only render.
 
 pub mod codes;
+pub mod stages;
 
 use rustls::{AlertDescription, CertificateError};
 
 use crate::catalog::Documented;
-use crate::model::{Diagnosis, Severity};
+use crate::model::{ClusterReport, Diagnosis, HostReport, Severity};
 use crate::probe::certs::{self, CertFacts};
 use crate::probe::hello::HelloError;
 use crate::probe::tcp::AttemptError;
 use crate::probe::tls::{HandshakeObservation, TlsFailure, alert_name, describe_bytes};
-use crate::probe::{HostObservation, SrvObservation, TlsVersion, auth::AuthOutcome, dns::DnsFailure};
+use crate::probe::{
+    ClusterObservation, HostObservation, SrvObservation, TlsVersion, auth::AuthOutcome, dns::DnsFailure,
+};
 use codes::DiagnosisCode as Code;
 
 /// The policy's judgement thresholds.
@@ -22,6 +25,69 @@ pub struct Thresholds {
     pub warn_days: u32,
     pub fail_days: u32,
     pub min_tls_version: Option<TlsVersion>,
+}
+
+impl Thresholds {
+    /// The thresholds a probe was asked to judge by.
+    pub fn of(settings: &crate::probe::ProbeSettings) -> Thresholds {
+        Thresholds {
+            warn_days: settings.warn_days,
+            fail_days: settings.fail_days,
+            min_tls_version: settings.min_tls_version,
+        }
+    }
+}
+
+/// A cluster's report: its diagnoses and each host's stages, from what the probe observed.
+pub fn cluster(obs: &ClusterObservation, t: &Thresholds) -> ClusterReport {
+    let mut diagnoses = obs.srv.as_ref().map(srv).unwrap_or_default();
+    if let (Some(srv), false) = (&obs.srv, obs.not_probed.is_empty()) {
+        diagnoses.push(srv_hosts_not_probed(&srv.name, &obs.not_probed));
+    }
+    ClusterReport {
+        name: obs.name.clone(),
+        uri: obs.uri.clone(),
+        diagnoses,
+        hosts: obs
+            .hosts
+            .iter()
+            .map(|h| HostReport {
+                host: h.host.host.clone(),
+                port: h.host.port,
+                address: h.address(),
+                stages: stages::of(h),
+                diagnoses: host(h, t),
+            })
+            .collect(),
+        required: obs.required,
+        policy_line: obs.policy_line,
+    }
+}
+
+/// How many of the unprobed targets the evidence names; the count covers the rest.
+const NOT_PROBED_NAMED: usize = 5;
+
+/// Says which SRV targets the probe's cap left out. There is no code for "too many targets";
+/// this reuses `srv-invalid-target` (targets ignored) as a warning, because unprobed is
+/// unknown, not broken.
+fn srv_hosts_not_probed(name: &str, skipped: &[crate::uri::HostPort]) -> Diagnosis {
+    let cap = crate::probe::MAX_SRV_HOSTS;
+    let total = cap + skipped.len();
+    let named: Vec<String> = skipped.iter().take(NOT_PROBED_NAMED).map(|h| h.to_string()).collect();
+    let more = skipped.len().saturating_sub(NOT_PROBED_NAMED);
+    let rest = if more > 0 { format!(" and {more} more") } else { String::new() };
+    let mut diagnosis = Code::SrvInvalidTarget.diagnose(
+        format!("`{name}` lists {total} SRV targets; only the first {cap} were probed, {} were not", skipped.len()),
+        format!(
+            "the SRV answer held {total} targets (a replica set has at most 50 members); probed the first \
+             {cap} in name order; not probed: {}{rest}",
+            named.join(", ")
+        ),
+        "Check the SRV records: this many targets is unusual and every driver would try to monitor all of them. \
+         If they are intended, set `srvMaxHosts` in the connection string to bound how many hosts drivers use.",
+    );
+    diagnosis.severity = Severity::Warning;
+    diagnosis
 }
 
 const RELAXED_ALSO_FAILED: &str = "A second handshake with certificate verification disabled failed the same way: \

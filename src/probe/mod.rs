@@ -1,7 +1,8 @@
 //! The probe engine: one file per stage, every stage under a deadline.
 //!
-//! This module runs the stages and records what they observed ([`HostObservation`]); the
-//! decision of what the observations mean is made in one place, [`crate::diagnose`].
+//! This module runs the stages and records what they observed ([`ClusterObservation`],
+//! [`HostObservation`]). It never judges: what the observations mean, and how they are shown,
+//! is decided in one place, `diagnose`, which this module does not name.
 
 pub mod auth;
 pub mod certs;
@@ -11,54 +12,16 @@ pub mod legacy;
 pub mod tcp;
 pub mod tls;
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustls::pki_types::UnixTime;
-use serde_json::{Map, Value, json};
 
 use crate::error::AppError;
-use crate::model::{ClusterReport, HostReport, StageResult, stage};
 use crate::uri::{ConnectionString, HostPort};
 
-/// TLS protocol versions a policy can require as a minimum.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-pub enum TlsVersion {
-    #[serde(rename = "1.0")]
-    Tls10,
-    #[serde(rename = "1.1")]
-    Tls11,
-    #[serde(rename = "1.2")]
-    Tls12,
-    #[serde(rename = "1.3")]
-    Tls13,
-}
-
-impl TlsVersion {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TlsVersion::Tls10 => "TLS 1.0",
-            TlsVersion::Tls11 => "TLS 1.1",
-            TlsVersion::Tls12 => "TLS 1.2",
-            TlsVersion::Tls13 => "TLS 1.3",
-        }
-    }
-
-    /// Parses the names [`tls::version_name`] produces.
-    pub fn from_name(name: &str) -> Option<TlsVersion> {
-        match name {
-            "TLS 1.0" => Some(TlsVersion::Tls10),
-            "TLS 1.1" => Some(TlsVersion::Tls11),
-            "TLS 1.2" => Some(TlsVersion::Tls12),
-            "TLS 1.3" => Some(TlsVersion::Tls13),
-            _ => None,
-        }
-    }
-}
+pub use crate::model::TlsVersion;
 
 /// How to probe one cluster.
 #[derive(Debug, Clone)]
@@ -128,7 +91,7 @@ fn prepare(target: ProbeTarget) -> Result<Prepared, AppError> {
 }
 
 /// Probes every target concurrently; the run takes about as long as the slowest host.
-pub async fn probe_all(targets: Vec<ProbeTarget>) -> Result<Vec<ClusterReport>, AppError> {
+pub async fn probe_all(targets: Vec<ProbeTarget>) -> Result<Vec<ClusterObservation>, AppError> {
     let prepared = targets.into_iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
     Ok(futures::future::join_all(prepared.into_iter().map(probe_cluster)).await)
 }
@@ -144,16 +107,32 @@ pub struct SrvObservation {
     pub rejected: Vec<dns::SrvTarget>,
 }
 
-async fn probe_cluster(p: Prepared) -> ClusterReport {
+/// Everything observed about one cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterObservation {
+    pub name: String,
+    /// The connection string with user info shown as `****`.
+    pub uri: String,
+    pub required: bool,
+    pub policy_line: Option<u32>,
+    /// The SRV and TXT lookups of a `mongodb+srv` name.
+    pub srv: Option<SrvObservation>,
+    pub hosts: Vec<HostObservation>,
+    /// SRV targets left out by [`MAX_SRV_HOSTS`].
+    pub not_probed: Vec<HostPort>,
+}
+
+async fn probe_cluster(p: Prepared) -> ClusterObservation {
     let target = &p.target;
     let settings = &target.settings;
-    let mut report = ClusterReport {
+    let mut observed = ClusterObservation {
         name: target.name.clone(),
         uri: target.uri.redacted(),
-        diagnoses: Vec::new(),
-        hosts: Vec::new(),
         required: target.required,
         policy_line: target.policy_line,
+        srv: None,
+        hosts: Vec::new(),
+        not_probed: Vec::new(),
     };
     let dns = dns::Dns::new(settings.dns_server, settings.timeout);
 
@@ -172,8 +151,7 @@ async fn probe_cluster(p: Prepared) -> ClusterReport {
             if let Ok(Some(text)) = &txt {
                 txt_options = parse_txt_options(text);
             }
-            let observation = SrvObservation { name: name.to_string(), elapsed, result: srv, txt, rejected };
-            report.diagnoses.extend(crate::diagnose::srv(&observation));
+            observed.srv = Some(SrvObservation { name: name.to_string(), elapsed, result: srv, txt, rejected });
             let max_hosts = target.uri.option("srvMaxHosts").and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0);
             let mut hosts: Vec<HostPort> =
                 allowed.into_iter().map(|t| HostPort { host: t.target, port: t.port }).collect();
@@ -181,8 +159,7 @@ async fn probe_cluster(p: Prepared) -> ClusterReport {
                 hosts.truncate(max);
             }
             if hosts.len() > MAX_SRV_HOSTS {
-                let skipped = hosts.split_off(MAX_SRV_HOSTS);
-                report.diagnoses.push(srv_hosts_not_probed(name, &skipped));
+                observed.not_probed = hosts.split_off(MAX_SRV_HOSTS);
             }
             hosts
         }
@@ -195,22 +172,8 @@ async fn probe_cluster(p: Prepared) -> ClusterReport {
         tls_expected: target.uri.tls_enabled(),
         now: SystemTime::now(),
     };
-    let observations = futures::future::join_all(hosts.iter().map(|h| probe_host(&ctx, h.clone()))).await;
-    let judge = crate::diagnose::Thresholds {
-        warn_days: settings.warn_days,
-        fail_days: settings.fail_days,
-        min_tls_version: settings.min_tls_version,
-    };
-    for obs in &observations {
-        report.hosts.push(HostReport {
-            host: obs.host.host.clone(),
-            port: obs.host.port,
-            address: obs.address(),
-            stages: obs.stages(),
-            diagnoses: crate::diagnose::host(obs, &judge),
-        });
-    }
-    report
+    observed.hosts = futures::future::join_all(hosts.iter().map(|h| probe_host(&ctx, h.clone()))).await;
+    observed
 }
 
 /// Most SRV targets probed per cluster. A replica set has at most 50 members, so a real seed
@@ -218,34 +181,6 @@ async fn probe_cluster(p: Prepared) -> ClusterReport {
 /// open hundreds of connections and DNS queries at once. Targets are sorted by name, so the
 /// probed ones are the same on every run.
 pub const MAX_SRV_HOSTS: usize = 50;
-
-/// How many of the unprobed targets the evidence names; the count covers the rest.
-const NOT_PROBED_NAMED: usize = 5;
-
-/// Says which SRV targets the cap left out. There is no code for "too many targets"; this
-/// reuses `srv-invalid-target` (targets ignored) as a warning, because unprobed is unknown,
-/// not broken.
-fn srv_hosts_not_probed(name: &str, skipped: &[HostPort]) -> crate::model::Diagnosis {
-    let total = MAX_SRV_HOSTS + skipped.len();
-    let named: Vec<String> = skipped.iter().take(NOT_PROBED_NAMED).map(|h| h.to_string()).collect();
-    let more = skipped.len().saturating_sub(NOT_PROBED_NAMED);
-    let rest = if more > 0 { format!(" and {more} more") } else { String::new() };
-    let mut diagnosis = crate::diagnose::codes::DiagnosisCode::SrvInvalidTarget.diagnose(
-        format!(
-            "`{name}` lists {total} SRV targets; only the first {MAX_SRV_HOSTS} were probed, {} were not",
-            skipped.len()
-        ),
-        format!(
-            "the SRV answer held {total} targets (a replica set has at most 50 members); probed the first \
-{MAX_SRV_HOSTS} in name order; not probed: {}{rest}",
-            named.join(", ")
-        ),
-        "Check the SRV records: this many targets is unusual and every driver would try to monitor all of them. \
-If they are intended, set `srvMaxHosts` in the connection string to bound how many hosts drivers use.",
-    );
-    diagnosis.severity = crate::model::Severity::Warning;
-    diagnosis
-}
 
 /// TXT options per the seedlist spec: only `authSource`, `replicaSet` and `loadBalanced`.
 fn parse_txt_options(text: &str) -> Vec<(String, String)> {
@@ -274,7 +209,7 @@ pub struct Timed<T> {
     pub value: T,
 }
 
-/// Everything observed on one host. [`crate::diagnose::host`] turns it into diagnoses.
+/// Everything observed on one host.
 #[derive(Debug, Clone)]
 pub struct HostObservation {
     pub host: HostPort,
@@ -328,7 +263,8 @@ impl HostObservation {
         }
     }
 
-    fn address(&self) -> String {
+    /// The socket address finally used, or last tried.
+    pub fn address(&self) -> String {
         match (self.connected, self.tcp_failures.last()) {
             (Some(a), _) => a.to_string(),
             (None, Some((a, _))) => a.to_string(),
@@ -481,125 +417,4 @@ async fn authenticate(ctx: &HostContext<'_>, obs: &mut HostObservation, tls: boo
     };
     let (elapsed, outcome) = auth::authenticate(&target, ctx.prepared.target.settings.timeout).await;
     obs.auth = Some(Timed { elapsed, value: outcome });
-}
-
-fn ms(d: Duration) -> u64 {
-    d.as_millis().try_into().unwrap_or(u64::MAX)
-}
-
-fn stage_result(ok: bool, elapsed: Duration, details: Value) -> StageResult {
-    let details = match details {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    StageResult { ok, elapsed_ms: ms(elapsed), details }
-}
-
-fn handshake_details(h: &tls::HandshakeObservation, chain: &[Option<certs::CertFacts>], trust: &str) -> Value {
-    let mut d = Map::new();
-    match &h.outcome {
-        Ok(n) => {
-            d.insert("version".into(), json!(n.version));
-            d.insert("cipher_suite".into(), json!(n.cipher_suite));
-        }
-        Err(f) => {
-            d.insert("error".into(), json!(crate::redact::text(&f.describe())));
-            if let tls::TlsFailure::Alert(a) = f {
-                d.insert("alert".into(), json!(tls::alert_name(*a)));
-            }
-            if !h.first_bytes.is_empty() {
-                d.insert("first_bytes".into(), json!(tls::describe_bytes(&h.first_bytes)));
-            }
-        }
-    }
-    d.insert("certificate_requested".into(), json!(h.certificate_requested));
-    if let Some(verdict) = &h.verdict {
-        d.insert(
-            "verification".into(),
-            json!(match verdict {
-                Ok(()) => "ok".to_string(),
-                Err(e) => e.to_string(),
-            }),
-        );
-    }
-    if h.mode == tls::Mode::Strict {
-        d.insert("trust".into(), json!(trust));
-        if !chain.is_empty() {
-            d.insert("chain".into(), json!(chain));
-        }
-    }
-    Value::Object(d)
-}
-
-fn hello_details(r: &Result<hello::HelloReply, hello::HelloError>) -> Value {
-    match r {
-        Ok(reply) => serde_json::to_value(reply).unwrap_or(Value::Null),
-        Err(e) => json!({ "error": crate::redact::text(&e.describe()) }),
-    }
-}
-
-impl HostObservation {
-    /// The per-stage view for reports: ok, time, and the facts each stage learned.
-    pub fn stages(&self) -> BTreeMap<String, StageResult> {
-        let mut stages = BTreeMap::new();
-        if let Some(dns) = &self.dns {
-            let details = match &dns.value {
-                Ok(ips) => json!({ "addresses": ips.iter().map(|i| i.to_string()).collect::<Vec<_>>() }),
-                Err(f) => json!({ "error": f.describe() }),
-            };
-            stages.insert(stage::DNS.to_string(), stage_result(dns.value.is_ok(), dns.elapsed, details));
-        }
-        if self.connected.is_some() || !self.tcp_failures.is_empty() {
-            let attempts: Vec<Value> = self
-                .tcp_failures
-                .iter()
-                .map(|(a, e)| json!({ "address": a.to_string(), "error": format!("{e:?}") }))
-                .collect();
-            let mut d = json!({ "attempts": attempts });
-            if let (Some(a), Some(map)) = (self.connected, d.as_object_mut()) {
-                map.insert("address".into(), json!(a.to_string()));
-            }
-            stages.insert(stage::TCP.to_string(), stage_result(self.connected.is_some(), self.tcp_elapsed, d));
-        }
-        if let Some(h) = &self.strict {
-            stages.insert(
-                stage::TLS_STRICT.to_string(),
-                stage_result(h.outcome.is_ok(), h.elapsed, handshake_details(h, &self.chain, &self.trust)),
-            );
-        }
-        if let Some(h) = &self.relaxed {
-            stages.insert(
-                stage::TLS_RELAXED.to_string(),
-                stage_result(h.outcome.is_ok(), h.elapsed, handshake_details(h, &[], &self.trust)),
-            );
-        }
-        if let Some(l) = &self.legacy {
-            let mut d = json!({ "answer": l.value.describe() });
-            if let (legacy::LegacyAnswer::ServerHello { version, .. }, Some(map)) = (&l.value, d.as_object_mut()) {
-                map.insert("version".into(), json!(legacy::version_name(*version)));
-            }
-            stages.insert(
-                stage::TLS_LEGACY.to_string(),
-                stage_result(matches!(l.value, legacy::LegacyAnswer::ServerHello { .. }), l.elapsed, d),
-            );
-        }
-        if let Some(h) = &self.hello {
-            stages.insert(stage::HELLO.to_string(), stage_result(h.value.is_ok(), h.elapsed, hello_details(&h.value)));
-        }
-        if let Some(h) = &self.plaintext_hello {
-            stages.insert(
-                stage::PLAINTEXT_HELLO.to_string(),
-                stage_result(h.value.is_ok(), h.elapsed, hello_details(&h.value)),
-            );
-        }
-        if let Some(a) = &self.auth {
-            let d = match &a.value {
-                auth::AuthOutcome::Ok => json!({}),
-                auth::AuthOutcome::Rejected(e) | auth::AuthOutcome::Failed(e) => json!({ "error": e }),
-                auth::AuthOutcome::Timeout => json!({ "error": "no answer before the deadline" }),
-            };
-            stages.insert(stage::AUTH.to_string(), stage_result(a.value == auth::AuthOutcome::Ok, a.elapsed, d));
-        }
-        stages
-    }
 }

@@ -14,6 +14,17 @@ pub enum AttemptError {
     Other(String),
 }
 
+impl AttemptError {
+    /// In words, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            AttemptError::Refused => "connection refused".to_string(),
+            AttemptError::TimedOut => "no answer before the deadline".to_string(),
+            AttemptError::Other(e) => crate::redact::printable(e),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct TcpOutcome {
     pub elapsed: Duration,
