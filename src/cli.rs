@@ -1,5 +1,6 @@
-//! Command-line interface. Arguments shared by several commands live here; each command's own
-//! arguments live with the command in [`crate::cmd`].
+//! The command line as typed: every command's arguments, parsed and checked for form, nothing
+//! more. `plan` turns them (with the policy and the environment) into what a run does, and
+//! `cmd` runs it; this module depends on neither.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::model::TlsVersion;
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
@@ -31,12 +33,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    Probe(crate::cmd::probe::ProbeArgs),
-    Scan(crate::cmd::scan::ScanArgs),
-    Check(crate::cmd::check::CheckArgs),
-    Init(crate::cmd::init::InitArgs),
-    Schema(crate::cmd::schema::SchemaArgs),
-    Explain(crate::cmd::explain::ExplainArgs),
+    Probe(ProbeArgs),
+    Scan(ScanArgs),
+    Check(CheckArgs),
+    Init(InitArgs),
+    Schema(SchemaArgs),
+    Explain(ExplainArgs),
 }
 
 impl Command {
@@ -114,4 +116,140 @@ fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
     s.parse::<std::net::IpAddr>()
         .map(|ip| SocketAddr::new(ip, 53))
         .map_err(|_| format!("`{s}` is not IP:PORT (e.g. 127.0.0.1:5353) or an IP address"))
+}
+
+/// The CI gate: read the policy, run scan and probe, report, exit by the verdict.
+///
+/// Without a policy file, scans the repository and probes `$MONGODB_URI` when it is set.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The policy file (default: mongo-preflight.yml at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Also write a SARIF 2.1.0 report to FILE (for code scanning), whatever `--format` is.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// In a pull request, create or update one comment with the report.
+    #[arg(long)]
+    pub comment: bool,
+    /// Outside pull requests: only findings that REF lacks fail (default: the policy's
+    /// `scan.base`). In a pull request or merge queue the merge base with the event's base
+    /// commit is used instead.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// Probe clusters given as connection strings, no policy needed.
+///
+/// For each host: TCP, strict TLS, relaxed TLS (no verification, only to learn what the
+/// server presents), MongoDB hello, and auth when credentials are given. Each failure is
+/// explained with a stable code, the evidence and a remedy.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 pass (warnings allowed), 1 an error-severity diagnosis, 2 bad arguments or an \
+invalid URI.\nExamples:\n  mongo-preflight probe 'mongodb+srv://cluster0.abcde.mongodb.net/'\n  \
+mongo-preflight probe --ca-file ca.pem 'mongodb://db1:27017,db2:27017/?tls=true&replicaSet=rs0'\n  \
+mongo-preflight probe --format json \"$MONGODB_URI\"      (credentials are shown as ****)\n  \
+mongo-preflight explain ip-access-list-rejected")]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Warn when a certificate expires in fewer than N days.
+    #[arg(long, value_name = "N", default_value_t = crate::defaults::WARN_DAYS)]
+    pub warn_days: u32,
+    /// Fail when a certificate expires in fewer than N days.
+    #[arg(long, value_name = "N", default_value_t = crate::defaults::FAIL_DAYS)]
+    pub fail_days: u32,
+    /// Fail when the negotiated TLS version is below this.
+    #[arg(long, value_name = "VERSION", value_parser = parse_tls_version)]
+    pub min_tls_version: Option<TlsVersion>,
+    /// Connection strings (mongodb:// or mongodb+srv://). Quote them in the shell.
+    #[arg(required = true, value_name = "URI")]
+    pub uris: Vec<String>,
+}
+
+fn parse_tls_version(s: &str) -> Result<TlsVersion, String> {
+    match s.trim().trim_start_matches(['T', 't', 'L', 'l', 'S', 's', ' ', 'v']) {
+        "1.0" => Ok(TlsVersion::Tls10),
+        "1.1" => Ok(TlsVersion::Tls11),
+        "1.2" => Ok(TlsVersion::Tls12),
+        "1.3" => Ok(TlsVersion::Tls13),
+        _ => Err(format!("`{s}` is not one of 1.0, 1.1, 1.2, 1.3")),
+    }
+}
+
+/// Scan files for insecure TLS fallbacks in MongoDB client settings.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 no new finding, 1 a new finding (or any finding without --base), 2 bad \
+arguments or an unknown --base ref.\nExamples:\n  mongo-preflight scan\n  mongo-preflight scan --base origin/main \
+--format github\n  mongo-preflight scan src config/.env")]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Only findings that REF lacks fail; those already present at REF are kept as warnings.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Glob of paths to leave out, relative to the current directory (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// The contract's common network options, accepted so that one set of flags works for
+    /// every command; the scan itself makes no network calls.
+    #[command(flatten)]
+    pub network: IgnoredNetworkArgs,
+    /// Files or directories to scan (default: the current directory).
+    pub paths: Vec<PathBuf>,
+}
+
+/// `--timeout`, `--ca-file`, `--dns-server` and `--system-roots` on a command that does not use them.
+#[derive(Debug, Args)]
+pub struct IgnoredNetworkArgs {
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    pub timeout: Option<f64>,
+    #[arg(long, value_name = "PEM", hide = true)]
+    pub ca_file: Option<PathBuf>,
+    #[arg(long, value_name = "IP:PORT", hide = true)]
+    pub dns_server: Option<String>,
+    #[arg(long, hide = true)]
+    pub system_roots: bool,
+}
+
+/// Write a commented starter mongo-preflight.yml.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Where to write it (default: mongo-preflight.yml at the repository root, where `check`
+    /// looks for it).
+    #[arg(long, value_name = "FILE")]
+    pub path: Option<PathBuf>,
+}
+
+/// Print the policy's JSON Schema (for editors: see docs/policy.md).
+#[derive(Debug, Args)]
+pub struct SchemaArgs {}
+
+/// Print the long explanation of a diagnosis code or scan rule, with remedies.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A diagnosis code (e.g. ip-access-list-rejected) or scan rule (e.g. allow-invalid-certificates).
+    #[arg(required_unless_present = "all")]
+    pub code: Option<String>,
+    /// Explain every code and rule (`--all --format markdown` is docs/codes.md).
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Markdown,
 }

@@ -8,8 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::NetworkArgs;
-use crate::cmd::check::CheckArgs;
+use crate::cli::{CheckArgs, NetworkArgs};
 use crate::diagnose::Thresholds;
 use crate::error::AppError;
 use crate::github::ActionsEnv;
@@ -63,11 +62,16 @@ impl CheckPlan {
         let repo = crate::git::Repo::new(&root, crate::git::deadline_for(args.network.timeout_given()));
         let contents_api = crate::github::contents::ContentsApi::from_env(&actions);
 
+        let label = change.map(ChangeEvent::describe).unwrap_or_default();
         let judging = policy::source::resolve(
             &policy::source::Request {
                 root: &root,
                 explicit: args.policy.as_deref(),
-                change,
+                change: change.map(|c| policy::source::Change {
+                    base_sha: c.base_sha.as_deref(),
+                    secrets_withheld: c.lacks_secrets(),
+                    label: &label,
+                }),
                 env: &env,
                 today,
                 fallback: contents_api.as_ref().map(|api| api as &dyn policy::source::BaseFileSource),

@@ -1,39 +1,11 @@
-use std::path::PathBuf;
+use crate::cli::CheckArgs;
 
-use clap::Args;
-
-use crate::cli::{NetworkArgs, OutputArgs};
 use crate::diagnose::Thresholds;
 use crate::error::AppError;
 use crate::model::{PolicyReport, RunReport};
 use crate::plan::CheckPlan;
 use crate::policy;
 use crate::report::{Format, RenderContext};
-
-/// The CI gate: read the policy, run scan and probe, report, exit by the verdict.
-///
-/// Without a policy file, scans the repository and probes `$MONGODB_URI` when it is set.
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// The policy file (default: mongo-preflight.yml at the repository root).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    /// Also write a SARIF 2.1.0 report to FILE (for code scanning), whatever `--format` is.
-    #[arg(long, value_name = "FILE")]
-    pub sarif: Option<PathBuf>,
-    /// In a pull request, create or update one comment with the report.
-    #[arg(long)]
-    pub comment: bool,
-    /// Outside pull requests: only findings that REF lacks fail (default: the policy's
-    /// `scan.base`). In a pull request or merge queue the merge base with the event's base
-    /// commit is used instead.
-    #[arg(long, value_name = "REF")]
-    pub base: Option<String>,
-    #[command(flatten)]
-    pub network: NetworkArgs,
-}
 
 pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     let plan = CheckPlan::build(args).await?;

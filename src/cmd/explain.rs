@@ -1,27 +1,7 @@
-use clap::Args;
+use crate::cli::{ExplainArgs, ExplainFormat};
 
 use crate::catalog;
 use crate::error::AppError;
-
-/// Print the long explanation of a diagnosis code or scan rule, with remedies.
-#[derive(Debug, Args)]
-pub struct ExplainArgs {
-    /// A diagnosis code (e.g. ip-access-list-rejected) or scan rule (e.g. allow-invalid-certificates).
-    #[arg(required_unless_present = "all")]
-    pub code: Option<String>,
-    /// Explain every code and rule (`--all --format markdown` is docs/codes.md).
-    #[arg(long, conflicts_with = "code")]
-    pub all: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
-    pub format: ExplainFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExplainFormat {
-    Text,
-    Markdown,
-}
 
 pub fn run(args: ExplainArgs) -> Result<i32, AppError> {
     if args.all {

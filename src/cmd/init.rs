@@ -1,21 +1,7 @@
-use std::path::PathBuf;
-
-use clap::Args;
+use crate::cli::InitArgs;
 
 use crate::error::AppError;
 use crate::policy;
-
-/// Write a commented starter mongo-preflight.yml.
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// Overwrite an existing file.
-    #[arg(long)]
-    pub force: bool,
-    /// Where to write it (default: mongo-preflight.yml at the repository root, where `check`
-    /// looks for it).
-    #[arg(long, value_name = "FILE")]
-    pub path: Option<PathBuf>,
-}
 
 pub fn run(args: InitArgs) -> Result<i32, AppError> {
     let path = args.path.unwrap_or_else(|| policy::repository_root().join(policy::DEFAULT_FILE_NAME));

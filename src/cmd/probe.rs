@@ -1,50 +1,9 @@
-use clap::Args;
+use crate::cli::ProbeArgs;
 
-use crate::cli::{NetworkArgs, OutputArgs};
 use crate::error::AppError;
 use crate::model::RunReport;
-use crate::probe::{self, ProbeTarget, TlsVersion};
+use crate::probe::{self, ProbeTarget};
 use crate::uri::ConnectionString;
-
-/// Probe clusters given as connection strings, no policy needed.
-///
-/// For each host: TCP, strict TLS, relaxed TLS (no verification, only to learn what the
-/// server presents), MongoDB hello, and auth when credentials are given. Each failure is
-/// explained with a stable code, the evidence and a remedy.
-#[derive(Debug, Args)]
-#[command(after_help = "Exit codes: 0 pass (warnings allowed), 1 an error-severity diagnosis, 2 bad arguments or an \
-invalid URI.\nExamples:\n  mongo-preflight probe 'mongodb+srv://cluster0.abcde.mongodb.net/'\n  \
-mongo-preflight probe --ca-file ca.pem 'mongodb://db1:27017,db2:27017/?tls=true&replicaSet=rs0'\n  \
-mongo-preflight probe --format json \"$MONGODB_URI\"      (credentials are shown as ****)\n  \
-mongo-preflight explain ip-access-list-rejected")]
-pub struct ProbeArgs {
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub network: NetworkArgs,
-    /// Warn when a certificate expires in fewer than N days.
-    #[arg(long, value_name = "N", default_value_t = crate::defaults::WARN_DAYS)]
-    pub warn_days: u32,
-    /// Fail when a certificate expires in fewer than N days.
-    #[arg(long, value_name = "N", default_value_t = crate::defaults::FAIL_DAYS)]
-    pub fail_days: u32,
-    /// Fail when the negotiated TLS version is below this.
-    #[arg(long, value_name = "VERSION", value_parser = parse_tls_version)]
-    pub min_tls_version: Option<TlsVersion>,
-    /// Connection strings (mongodb:// or mongodb+srv://). Quote them in the shell.
-    #[arg(required = true, value_name = "URI")]
-    pub uris: Vec<String>,
-}
-
-fn parse_tls_version(s: &str) -> Result<TlsVersion, String> {
-    match s.trim().trim_start_matches(['T', 't', 'L', 'l', 'S', 's', ' ', 'v']) {
-        "1.0" => Ok(TlsVersion::Tls10),
-        "1.1" => Ok(TlsVersion::Tls11),
-        "1.2" => Ok(TlsVersion::Tls12),
-        "1.3" => Ok(TlsVersion::Tls13),
-        _ => Err(format!("`{s}` is not one of 1.0, 1.1, 1.2, 1.3")),
-    }
-}
 
 pub async fn run(args: ProbeArgs) -> Result<i32, AppError> {
     let thresholds = crate::diagnose::Thresholds {

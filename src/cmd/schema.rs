@@ -1,10 +1,6 @@
-use clap::Args;
+use crate::cli::SchemaArgs;
 
 use crate::error::AppError;
-
-/// Print the policy's JSON Schema (for editors: see docs/policy.md).
-#[derive(Debug, Args)]
-pub struct SchemaArgs {}
 
 pub fn run(_args: SchemaArgs) -> Result<i32, AppError> {
     crate::output::emit(&render(), None)?;

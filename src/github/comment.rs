@@ -66,7 +66,7 @@ impl RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy::for_timeout(crate::cli::DEFAULT_TIMEOUT)
+        RetryPolicy::for_timeout(crate::defaults::TIMEOUT)
     }
 }
 

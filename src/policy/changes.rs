@@ -114,7 +114,7 @@ fn cluster_changes(base: &Policy, head: &Policy, add: &mut impl FnMut(ChangeKind
             add(ChangeKind::SeverityLowered, format!("cluster `{name}` made optional: being unreachable only warns"));
         }
         if old.min_tls_version.is_some() && new.min_tls_version < old.min_tls_version {
-            let shown = |v: Option<crate::probe::TlsVersion>| v.map_or("none", |v| v.as_str());
+            let shown = |v: Option<crate::model::TlsVersion>| v.map_or("none", |v| v.as_str());
             add(
                 ChangeKind::SeverityLowered,
                 format!(

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::model::Severity;
-use crate::probe::TlsVersion;
+use crate::model::TlsVersion;
 
 /// mongo-preflight policy (`mongo-preflight.yml`): which clusters must be reachable over strict
 /// TLS, which files are scanned for insecure TLS fallbacks, and which findings are waived until

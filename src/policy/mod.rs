@@ -19,8 +19,8 @@ use serde_saphyr::Spanned;
 
 use crate::catalog;
 use crate::error::AppError;
+use crate::model::TlsVersion;
 use crate::model::{Note, Severity};
-use crate::probe::TlsVersion;
 use crate::uri::ConnectionString;
 use diagnostic::{Source, did_you_mean};
 pub use judge::apply;

@@ -15,7 +15,6 @@ use super::changes::{IgnoreFileText, loosenings};
 use super::{DEFAULT_FILE_NAME, ParseContext, Policy};
 use crate::error::AppError;
 use crate::git::Repo;
-use crate::github::event::ChangeEvent;
 use crate::model::{Note, PolicyChange, PolicySource, Severity};
 
 pub use crate::scan::ignore_files::IGNORE_FILE_NAME;
@@ -26,11 +25,23 @@ pub struct Request<'a> {
     /// `--policy FILE`, when given.
     pub explicit: Option<&'a Path>,
     /// The pull request or merge-queue entry being judged, if any.
-    pub change: Option<&'a ChangeEvent>,
+    pub change: Option<Change<'a>>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
     pub today: time::Date,
     /// Reads the base's files when git cannot: the GitHub contents API.
     pub fallback: Option<&'a dyn BaseFileSource>,
+}
+
+/// What the policy layer needs to know of a change under review (a pull request or a
+/// merge-queue entry), whatever event carried it.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    /// The commit the change is judged against, when the event names one.
+    pub base_sha: Option<&'a str>,
+    /// The run gets no secrets (a fork or Dependabot pull request).
+    pub secrets_withheld: bool,
+    /// How messages name it: `pull request #12`, `this merge queue entry`.
+    pub label: &'a str,
 }
 
 /// The policy that judges, and what the run should know about it.
@@ -72,7 +83,7 @@ pub async fn resolve(request: &Request<'_>, repo: &Repo) -> Result<Judging, AppE
         base_dir: &base_dir,
         env: request.env,
         today: request.today,
-        secrets_withheld: request.change.is_some_and(ChangeEvent::lacks_secrets),
+        secrets_withheld: request.change.is_some_and(|c| c.secrets_withheld),
     };
     // The change's own policy is validated in every case: a broken one must not merge.
     let working = match &file {
@@ -93,7 +104,7 @@ pub async fn resolve(request: &Request<'_>, repo: &Repo) -> Result<Judging, AppE
         return Ok(working_tree_judges(Vec::new()));
     };
 
-    let base_files = match change.base_sha.as_deref() {
+    let base_files = match change.base_sha {
         None => Err("the event payload names no base commit".to_string()),
         Some(sha) => read_base(repo, request.fallback, sha, &shown).await,
     };
@@ -105,20 +116,20 @@ pub async fn resolve(request: &Request<'_>, repo: &Repo) -> Result<Judging, AppE
                 message: format!(
                     "the base commit's policy could not be read ({why}), so the policy in {} judged it: \
                      its own loosenings were not held back",
-                    change.describe()
+                    change.label
                 ),
             }]));
         }
     };
 
-    let base_sha = change.base_sha.as_deref().unwrap_or_default();
+    let base_sha = change.base_sha.unwrap_or_default();
     let (base, source) = match &base_files.policy {
         Some(text) => {
             let base = Policy::parse_with(text, &shown, &context).map_err(|e| {
                 AppError::Policy(format!(
                     "the policy at the base commit {} judges {}, and it is invalid: {e}",
                     crate::git::short(base_sha),
-                    change.describe()
+                    change.label
                 ))
             })?;
             (base, PolicySource::Base)
