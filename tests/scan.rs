@@ -21,6 +21,10 @@ const UNMARKED: &[(&str, u32, &str)] = &[
     ("config/appsettings.json", 3, "allow-invalid-certificates"),
     ("config/appsettings.json", 4, "tls-insecure"),
     ("config/ecs-task.json", 5, "tls-insecure"),
+    ("config/mongo-settings.json", 4, "tls-insecure"),
+    ("config/restore-args.json", 2, "allow-invalid-certificates"),
+    ("config/restore-args.json", 3, "allow-invalid-hostnames"),
+    ("logs/captured.jsonl", 2, "allow-invalid-hostnames"),
     ("vendor/driver.min.js", 1, "allow-invalid-certificates"),
     ("vendor/mongo-bundle.js", 1, "allow-invalid-certificates"),
 ];
@@ -126,6 +130,10 @@ fn findings_carry_location_severity_fingerprint_and_redacted_snippet() {
     assert!(uri.message.contains("tlsAllowInvalidCertificates"), "{}", uri.message);
     let toggle = env[1];
     assert_eq!((toggle.line, toggle.column), (3, 1));
+    // A connection string joined from parts keeps its options and hides its user info.
+    let joined = outcome.findings.iter().find(|f| f.path == "javascript/concat.js" && f.line == 3).unwrap();
+    assert_eq!(joined.rule, "cert-reqs-none");
+    assert!(joined.snippet.starts_with("const legacy = 'mongodb://****@db1.example.com:27017/"), "{}", joined.snippet);
     // No credential of the corpus survives anywhere in the findings.
     for f in &outcome.findings {
         for secret in ["hunter2", "s3cr3t", "app:pw", "p%40ss", "app%3Ap"] {

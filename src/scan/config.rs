@@ -5,6 +5,7 @@
 //! Their comment syntaxes live here, and the decoders that undo XML entities and
 //! `.properties` escapes while remembering where each decoded byte came from.
 
+use super::lang::Lang;
 use super::rules::Rule;
 use super::strip::{C_LIKE, Syntax};
 
@@ -159,6 +160,248 @@ pub fn decode_properties(text: &str) -> Decoded {
     out.finish(text.len())
 }
 
+/// Keys whose values are prose about a setting, never the setting: schema descriptions, help
+/// texts, examples.
+const PROSE_KEYS: &[&str] = &[
+    "description",
+    "desc",
+    "doc",
+    "docs",
+    "documentation",
+    "help",
+    "help_text",
+    "helptext",
+    "summary",
+    "title",
+    "comment",
+    "usage",
+    "example",
+    "examples",
+    "note",
+    "notes",
+    "hint",
+    "message",
+];
+
+/// Blanks the values of [`PROSE_KEYS`] in YAML, JSON, HCL and TOML/INI, keeping every offset.
+pub fn blank_prose(text: &mut String, lang: Lang) {
+    if !matches!(lang, Lang::Yaml | Lang::Json | Lang::Hcl | Lang::Conf) {
+        return;
+    }
+    let lower = text.to_ascii_lowercase();
+    if !PROSE_KEYS.iter().any(|k| lower.contains(k)) {
+        return;
+    }
+    let mut bytes = std::mem::take(text).into_bytes();
+    match lang {
+        Lang::Yaml => blank_yaml_prose(&mut bytes),
+        Lang::Json => blank_json_prose(&mut bytes, lower.as_bytes()),
+        _ => blank_assigned_prose(&mut bytes),
+    }
+    *text = into_text(bytes);
+}
+
+/// Blanks mongod's structured log lines (`{"t":{"$date":…},"s":"I",…}`): a server log quotes
+/// client options and connection strings, and sets none of them.
+pub fn blank_server_log(text: &mut String) {
+    const START: &str = r#"{"t":{"$date""#;
+    if !text.contains(START) {
+        return;
+    }
+    let mut bytes = std::mem::take(text).into_bytes();
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let end = line_end(&bytes, line_start);
+        if bytes[line_start..end].trim_ascii_start().starts_with(START.as_bytes()) {
+            blank(&mut bytes, line_start, end);
+        }
+        line_start = end + 1;
+    }
+    *text = into_text(bytes);
+}
+
+fn into_text(bytes: Vec<u8>) -> String {
+    // Only ASCII delimiters bound the blanked ranges, so the text stays UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    bytes[from.min(bytes.len())..].iter().position(|&c| c == b'\n').map(|p| p + from).unwrap_or(bytes.len())
+}
+
+fn blank(bytes: &mut [u8], from: usize, to: usize) {
+    let to = to.min(bytes.len());
+    for c in &mut bytes[from.min(to)..to] {
+        if *c != b'\n' && *c != b'\r' {
+            *c = b' ';
+        }
+    }
+}
+
+fn is_prose_key(key: &[u8]) -> bool {
+    PROSE_KEYS.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(key))
+}
+
+/// `description: text`, and every following line indented deeper than the key (block scalars,
+/// folded plain text).
+fn blank_yaml_prose(bytes: &mut [u8]) {
+    let mut deeper_than: Option<usize> = None;
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let end = line_end(bytes, line_start);
+        let line = &bytes[line_start..end];
+        let indent = line.iter().take_while(|&&c| c == b' ').count();
+        let blank_line = line.iter().all(|c| c.is_ascii_whitespace());
+        if let Some(col) = deeper_than {
+            if blank_line || indent > col {
+                blank(bytes, line_start, end);
+                line_start = end + 1;
+                continue;
+            }
+            deeper_than = None;
+        }
+        let mut key_col = indent;
+        while line.get(key_col) == Some(&b'-') && line.get(key_col + 1) == Some(&b' ') {
+            key_col += 2;
+            while line.get(key_col) == Some(&b' ') {
+                key_col += 1;
+            }
+        }
+        let rest = &line[key_col.min(line.len())..];
+        let quoted = rest.first().is_some_and(|c| *c == b'"' || *c == b'\'');
+        let key_end = if quoted {
+            rest[1..].iter().position(|&c| c == rest[0]).map(|p| p + 2)
+        } else {
+            rest.iter().position(|&c| c == b':')
+        };
+        if let Some(key_end) = key_end
+            && rest.get(key_end) == Some(&b':')
+            && rest.get(key_end + 1).is_none_or(|c| c.is_ascii_whitespace())
+        {
+            let key = if quoted { &rest[1..key_end - 1] } else { &rest[..key_end] };
+            if is_prose_key(key) {
+                blank(bytes, line_start + key_col + key_end + 1, end);
+                deeper_than = Some(key_col);
+            }
+        }
+        line_start = end + 1;
+    }
+}
+
+/// `"description": "text"` and `"examples": [ … ]`.
+fn blank_json_prose(bytes: &mut [u8], lower: &[u8]) {
+    for key in PROSE_KEYS {
+        let needle = format!("\"{key}\"");
+        let mut from = 0;
+        while let Some(at) = super::engine::find_bytes(&lower[from..], needle.as_bytes()).map(|p| p + from) {
+            from = at + needle.len();
+            let mut p = from;
+            while p < bytes.len() && bytes[p].is_ascii_whitespace() {
+                p += 1;
+            }
+            if bytes.get(p) != Some(&b':') {
+                continue;
+            }
+            p += 1;
+            while p < bytes.len() && bytes[p].is_ascii_whitespace() {
+                p += 1;
+            }
+            let end = match bytes.get(p) {
+                Some(b'"') => json_string_end(bytes, p),
+                Some(b'[') => json_array_end(bytes, p),
+                _ => continue,
+            };
+            blank(bytes, p, end);
+            from = end.max(from);
+        }
+    }
+}
+
+/// One past the closing quote of the JSON string that opens at `open`.
+fn json_string_end(bytes: &[u8], open: usize) -> usize {
+    let mut q = open + 1;
+    while q < bytes.len() {
+        match bytes[q] {
+            b'\\' => q += 2,
+            b'"' => return q + 1,
+            _ => q += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// One past the `]` that closes the JSON array opening at `open`.
+fn json_array_end(bytes: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut q = open;
+    while q < bytes.len() {
+        match bytes[q] {
+            b'"' => {
+                q = json_string_end(bytes, q);
+                continue;
+            }
+            b'[' => depth += 1,
+            b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return q + 1;
+                }
+            }
+            _ => {}
+        }
+        q += 1;
+    }
+    bytes.len()
+}
+
+/// HCL and TOML: `description = "text"`, a heredoc (`<<-EOT … EOT`) or a TOML `"""` string.
+fn blank_assigned_prose(bytes: &mut [u8]) {
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let end = line_end(bytes, line_start);
+        let line = &bytes[line_start..end];
+        let indent = line.iter().take_while(|c| c.is_ascii_whitespace()).count();
+        let key_len = line[indent..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+        let key = &line[indent..indent + key_len];
+        let mut p = indent + key_len;
+        while line.get(p).is_some_and(|c| *c == b' ' || *c == b'\t') {
+            p += 1;
+        }
+        if key_len == 0 || !is_prose_key(key) || line.get(p) != Some(&b'=') || line.get(p + 1) == Some(&b'=') {
+            line_start = end + 1;
+            continue;
+        }
+        let value_at = line_start + p + 1;
+        let value = bytes[value_at..end].trim_ascii_start();
+        let value_start = end - value.len();
+        let until = if let Some(tag) = value.strip_prefix(b"<<") {
+            let tag = String::from_utf8_lossy(tag.strip_prefix(b"-").unwrap_or(tag)).trim().to_string();
+            closing_line(bytes, end, tag.as_bytes()).unwrap_or(bytes.len())
+        } else if value.starts_with(br#"""""#) || value.starts_with(b"'''") {
+            let quote = [value[0]; 3];
+            let open = value_start + 3;
+            super::engine::find_bytes(&bytes[open..], &quote).map(|q| open + q + 3).unwrap_or(bytes.len())
+        } else {
+            end
+        };
+        blank(bytes, value_at, until);
+        line_start = line_end(bytes, until.max(end)) + 1;
+    }
+}
+
+/// The end of the first line after `from` that is `tag` alone: a heredoc's end.
+fn closing_line(bytes: &[u8], from: usize, tag: &[u8]) -> Option<usize> {
+    let mut start = from + 1;
+    while start < bytes.len() {
+        let end = line_end(bytes, start);
+        if bytes[start..end].trim_ascii() == tag {
+            return Some(end);
+        }
+        start = end + 1;
+    }
+    None
+}
+
 pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::AllowInvalidCertificates | Rule::TlsInsecure | Rule::CertReqsNone => {
@@ -209,6 +452,14 @@ mod tests {
         let hcl =
             "resource \"x\" \"y\" {\n  environment = [{ name = \"MONGODB_TLS_INSECURE\", value = \"true\" }]\n}\n";
         assert_eq!(rules("main.tf", hcl), vec![(Rule::TlsInsecure, 2, 28)]);
+        let schema = "tlsInsecure:\n  type: boolean\n  description: |\n    tlsInsecure: true skips every check\n  default: false\nmongo:\n  tlsInsecure: true\n";
+        assert_eq!(rules("schema.yaml", schema), vec![(Rule::TlsInsecure, 7, 3)]);
+        let json = "{\"description\": \"tlsInsecure=true \\\" quoted\", \"examples\": [\"tlsInsecure=true\"],\n \"tlsInsecure\": true}";
+        assert_eq!(rules("schema.json", json), vec![(Rule::TlsInsecure, 2, 3)]);
+        let tf = "variable \"x\" {\n  description = <<-EOT\n    MONGODB_TLS_INSECURE=true\n  EOT\n}\nlocals { MONGODB_TLS_INSECURE = true }\n";
+        assert_eq!(rules("vars.tf", tf), vec![(Rule::TlsInsecure, 6, 10)]);
+        let log = "{\"t\":{\"$date\":\"2024-05-01T10:00:00Z\"},\"s\":\"I\",\"attr\":{\"uri\":\"mongodb://h.example.net/?tlsInsecure=true\"}}\n";
+        assert!(rules("captured.jsonl", log).is_empty());
         let md = "Set `tlsAllowInvalidCertificates=true` to debug.\n";
         assert!(rules("README.md", md).is_empty());
     }

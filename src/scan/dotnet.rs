@@ -1,6 +1,7 @@
 //! C# and the other .NET languages: `MongoClientSettings` and `SslSettings`.
 //!
-//! Adds `AllowInsecureTls = true`, `CheckCertificateRevocation = false`, and a
+//! Adds `AllowInsecureTls = true` (and the 2.x driver's `VerifySslCertificate = false`),
+//! `CheckCertificateRevocation = false`, and a
 //! `ServerCertificateValidationCallback` that returns true, set in MongoDB's `SslSettings`
 //! (never `ServicePointManager`'s global callback, nor `HttpClientHandler`'s).
 
@@ -15,23 +16,50 @@ use super::strip::{C_LIKE, Syntax};
 
 pub static SYNTAX: Syntax = Syntax { ..C_LIKE };
 
+/// Where the .NET driver's setting names appear: C#, and the configuration that binds to
+/// `MongoClientSettings` (appsettings.json, Web.config), including environment variables with
+/// .NET's `__` section separator (`MongoDB__AllowInsecureTls`) in Helm values, Kubernetes
+/// manifests, dotenv files and scripts.
+const SETTINGS_LANGS: &[Lang] = &[
+    Lang::DotNet,
+    Lang::Json,
+    Lang::Xml,
+    Lang::Yaml,
+    Lang::Dotenv,
+    Lang::Conf,
+    Lang::Shell,
+    Lang::Hcl,
+    Lang::Properties,
+];
+
 pub static SPECS: &[Spec] = &[
     Spec {
         words: &["allow", "insecure", "tls"],
         rule: Rule::TlsInsecure,
         insecure: Insecure::WhenTrue,
-        reach: Reach::MongoFile,
-        separated_reach: Reach::MongoFile,
-        langs: &[Lang::DotNet, Lang::Json, Lang::Xml],
+        reach: Reach::MongoSection,
+        separated_reach: Reach::MongoSection,
+        langs: SETTINGS_LANGS,
     },
-    // The 2.x driver's `MongoClientSettings.VerifySslCertificate = false`.
+    // The 2.x driver's `MongoClientSettings.VerifySslCertificate = false`, which the driver
+    // replaced by its inverse `AllowInsecureTls`: it relaxes every check, not only the chain.
     Spec {
         words: &["verify", "ssl", "certificate"],
-        rule: Rule::AllowInvalidCertificates,
+        rule: Rule::TlsInsecure,
+        insecure: Insecure::WhenFalse,
+        reach: Reach::MongoSection,
+        separated_reach: Reach::MongoSection,
+        langs: SETTINGS_LANGS,
+    },
+    // Its connection-string form, `sslVerifyCertificate=false`, means the same in any file;
+    // the snake_case spelling is Ruby's narrower option (see `ruby::SPECS`).
+    Spec {
+        words: &["ssl", "verify", "certificate"],
+        rule: Rule::TlsInsecure,
         insecure: Insecure::WhenFalse,
         reach: Reach::MongoFile,
-        separated_reach: Reach::MongoFile,
-        langs: &[Lang::DotNet, Lang::Json, Lang::Xml],
+        separated_reach: Reach::Never,
+        langs: &[],
     },
     Spec {
         words: &["check", "certificate", "revocation"],
@@ -112,7 +140,7 @@ mod tests {
             vec![(Rule::TlsInsecure, 2), (Rule::RevocationCheckDisabled, 4), (Rule::CustomVerifierAcceptsAll, 5)]
         );
         let legacy = "var s = new MongoClientSettings { VerifySslCertificate = false };\nvar u = \"mongodb://db.example.com/?ssl=true;sslVerifyCertificate=false\";\n";
-        assert_eq!(rules(legacy), vec![(Rule::AllowInvalidCertificates, 1), (Rule::AllowInvalidCertificates, 2)]);
+        assert_eq!(rules(legacy), vec![(Rule::TlsInsecure, 1), (Rule::TlsInsecure, 2)]);
         let global = "var s = new MongoClientSettings();\nServicePointManager.ServerCertificateValidationCallback = (s, c, ch, e) => true;\nvar h = new HttpClientHandler { ServerCertificateCustomValidationCallback = (a, b, c, d) => true };\n";
         assert!(rules(global).is_empty());
         let group = "var s = new MongoClientSettings();\nssl.ServerCertificateValidationCallback = AcceptAll;\nstatic bool AcceptAll(object s, X509Certificate c, X509Chain ch, SslPolicyErrors e) => true;\n";

@@ -36,6 +36,14 @@ pub enum Reach {
     /// client (inside a MongoDB connection string, a MongoDB client call, or an options object
     /// passed to one).
     HandedToMongo,
+    /// A .NET configuration key (`AllowInsecureTls`) that other .NET clients share once it leaves
+    /// C#: in YAML an enclosing key must name MongoDB (`mongodb:` → `AllowInsecureTls: true`); in
+    /// flat formats (dotenv, shell, HCL) only the name's own prefix can (`MongoDB__AllowInsecureTls`);
+    /// in code, JSON and XML it counts in a file that mentions MongoDB.
+    MongoSection,
+    /// This spelling is not this spec's: another spec with the same words owns it
+    /// (`sslVerifyCertificate` is .NET's, `ssl_verify_certificate` Ruby's).
+    Never,
 }
 
 /// One option name and what makes it insecure.
@@ -69,8 +77,8 @@ fn all_specs() -> impl Iterator<Item = &'static Spec> {
 
 struct Table {
     names: Regex,
-    /// Normalised name (lowercase, no separators) → spec.
-    by_name: std::collections::HashMap<String, &'static Spec>,
+    /// Normalised name (lowercase, no separators) → the specs spelled so, in table order.
+    by_name: std::collections::HashMap<String, Vec<&'static Spec>>,
 }
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
@@ -80,7 +88,10 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
     let alternation: Vec<String> = specs.iter().map(|s| s.words.join("[_-]?")).collect();
     #[allow(clippy::unwrap_used)] // built from constant words, covered by every test
     let names = Regex::new(&format!("(?i)(?:{})", alternation.join("|"))).unwrap();
-    let by_name = specs.iter().map(|s| (s.words.concat(), *s)).collect();
+    let mut by_name: std::collections::HashMap<String, Vec<&'static Spec>> = std::collections::HashMap::new();
+    for spec in &specs {
+        by_name.entry(spec.words.concat()).or_default().push(spec);
+    }
     Table { names, by_name }
 });
 
@@ -135,10 +146,15 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         }
         let key: String =
             m.as_str().bytes().filter(|c| *c != b'_' && *c != b'-').map(|c| c.to_ascii_lowercase() as char).collect();
-        let Some(spec) = TABLE.by_name.get(&key) else { continue };
-        if !spec.langs.is_empty() && !spec.langs.contains(&ctx.lang) {
+        let separated = m.as_str().contains(['_', '-']);
+        let Some(spec) = TABLE.by_name.get(&key).and_then(|specs| {
+            specs.iter().copied().find(|s| {
+                (s.langs.is_empty() || s.langs.contains(&ctx.lang))
+                    && (if separated { s.separated_reach } else { s.reach }) != Reach::Never
+            })
+        }) else {
             continue;
-        }
+        };
         let ident_start = identifier_start(b, start);
         // Where the name starts for the report: `MONGODB_TLS_INSECURE`, not `TLS_INSECURE`, but
         // `tlsInsecure` in `options.tlsInsecure`.
@@ -155,7 +171,6 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         }
         let identifier = &ctx.text[ident_start..end];
         let names_mongo = identifier.to_ascii_lowercase().contains("mongo");
-        let separated = m.as_str().contains(['_', '-']);
         let mut reach = if separated { spec.separated_reach } else { spec.reach };
         // A prefix names whose toggle it is: `SMTP_TLS_INSECURE` is the mail client's,
         // `DB_TLS_INSECURE` may be MongoDB's, `MONGODB_TLS_INSECURE` is. (In code, a dotted
@@ -174,9 +189,20 @@ pub fn scan_options(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
             || match reach {
                 Reach::Anywhere => true,
                 Reach::MongoFile => ctx.mongo,
+                Reach::MongoSection => match ctx.lang {
+                    Lang::Yaml => section_keys(ctx, start).iter().any(|k| k.to_ascii_lowercase().contains("mongo")),
+                    Lang::Dotenv | Lang::Conf | Lang::Shell | Lang::Hcl | Lang::Properties | Lang::Plain => false,
+                    _ => ctx.mongo,
+                },
                 Reach::HandedToMongo => ctx.in_mongo_uri(start) || handed_to_mongo(ctx, start),
+                Reach::Never => false,
             };
         if !reaches {
+            continue;
+        }
+        // A pattern handed to grep or rg, or a string a guard compares a URI against, names the
+        // option in order to find or refuse it.
+        if in_search_command(b, name_start) || in_guard_literal(b, name_start) {
             continue;
         }
         let cli = is_cli_flag(b, name_start);
@@ -264,6 +290,15 @@ fn judge(ctx: &FileCtx<'_>, spec: &Spec, name: &str, start: usize, end: usize, c
         _ => {}
     }
     let value = parse_value(b, p + len, sep)?;
+    // Tools that turn an option map into a command line render an empty value as the bare
+    // flag, which switches it on: `tlsAllowInvalidHostnames: ""` → `--tlsAllowInvalidHostnames`.
+    if value.text.is_empty()
+        && spec.insecure == Insecure::WhenTrue
+        && sep == Sep::Assign
+        && (cli || section_keys(ctx, start).iter().any(|k| k.to_ascii_lowercase().contains("mongo")))
+    {
+        return Some(format!("`{shown_name}` set to an empty value, which renders as the bare flag `--{name}`"));
+    }
     insecure_literal(spec, &value).then(|| {
         if value.defaulted {
             format!("`{shown_name}` defaults to `{}`", value.text)
@@ -405,6 +440,195 @@ fn defines_flag(b: &[u8], start: usize) -> bool {
     ["add_argument", "add_option", ".option(", "option(", "flag.", "argument(", "opt(", "usage"]
         .iter()
         .any(|w| line.contains(w))
+}
+
+/// The keys of the mappings that enclose `offset`, innermost first: YAML by indentation, JSON
+/// by braces. Other formats have no sections the scanner can see.
+pub fn section_keys(ctx: &FileCtx<'_>, offset: usize) -> Vec<String> {
+    let b = ctx.bytes();
+    match ctx.lang {
+        Lang::Yaml => yaml_section_keys(b, offset),
+        Lang::Json => enclosing_openers(b, offset, 8000)
+            .filter(|&open| b[open] == b'{')
+            .take(16)
+            .filter_map(|open| {
+                let before = std::str::from_utf8(&b[offset.saturating_sub(8000).min(open)..open]).ok()?;
+                let key = before.trim_end().strip_suffix(':')?.trim_end().strip_suffix('"')?;
+                Some(key.rsplit('"').next()?.to_string())
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Walks up from the line of `offset` to each less indented `key:` line. A list item's `- `
+/// counts as indentation, so `- name:` sits inside the key above the list.
+fn yaml_section_keys(b: &[u8], offset: usize) -> Vec<String> {
+    let indent_of = |line: &[u8]| line.iter().take_while(|&&c| c == b' ' || c == b'-').count();
+    let mut keys = Vec::new();
+    let mut line_start = b[..offset.min(b.len())].iter().rposition(|&c| c == b'\n').map(|i| i + 1).unwrap_or(0);
+    let mut indent = indent_of(&b[line_start..]);
+    let mut lines = 0;
+    while indent > 0 && line_start > 0 && lines < 2000 {
+        let end = line_start - 1;
+        line_start = b[..end].iter().rposition(|&c| c == b'\n').map(|i| i + 1).unwrap_or(0);
+        lines += 1;
+        let line = &b[line_start..end];
+        if line.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let this = indent_of(line);
+        if this >= indent {
+            continue;
+        }
+        indent = this;
+        let text = String::from_utf8_lossy(&line[this..]);
+        if let Some((key, _)) = text.split_once(':') {
+            keys.push(key.trim().trim_matches(['"', '\'']).to_string());
+        }
+    }
+    keys
+}
+
+/// Whether the name at `start` is an argument of a text search: `grep -r tlsInsecure`,
+/// `rg 'tlsInsecure=true'`, `git grep`, `findstr`, in a script line, a workflow's `run:` or a
+/// Makefile recipe (continuation lines included).
+fn in_search_command(b: &[u8], start: usize) -> bool {
+    const SEARCHERS: &[&str] =
+        &["grep", "egrep", "fgrep", "zgrep", "rg", "ag", "ack", "findstr", "select-string", "sls"];
+    let mut from = b[..start].iter().rposition(|&c| c == b'\n').map(|i| i + 1).unwrap_or(0);
+    // A command continued with `\` from the lines above it.
+    for _ in 0..3 {
+        if from < 2 {
+            break;
+        }
+        let prev_end = from - 1;
+        let prev = b[..prev_end].trim_ascii_end();
+        if !prev.ends_with(b"\\") {
+            break;
+        }
+        from = b[..prev_end].iter().rposition(|&c| c == b'\n').map(|i| i + 1).unwrap_or(0);
+    }
+    let before = String::from_utf8_lossy(&b[from..start]);
+    // Only the command that holds the name: not `grep x | mongosh --tlsInsecure`.
+    let segment = ["|", ";", "&&", "$(", "`"]
+        .iter()
+        .filter_map(|sep| before.rfind(sep).map(|p| p + sep.len()))
+        .max()
+        .map(|p| &before[p..])
+        .unwrap_or(&before);
+    segment.split_ascii_whitespace().any(|token| {
+        let word = token.trim_matches(|c: char| "\"'[](),".contains(c)).to_ascii_lowercase();
+        let base = word.rsplit(['/', '\\']).next().unwrap_or("");
+        let base = base.strip_suffix(".exe").unwrap_or(base);
+        SEARCHERS.contains(&base)
+    })
+}
+
+/// Whether the name at `start` sits in a string literal that code searches for or compares
+/// against rather than uses: `"tlsInsecure=true" in uri`, `uri.includes('tlsInsecure=true')`,
+/// `strings.Contains(uri, "tlsInsecure=true")`, `x == "tlsInsecure=true"`.
+fn in_guard_literal(b: &[u8], start: usize) -> bool {
+    const SEARCHES: &[&str] = &[
+        "contains",
+        "includes",
+        "include?",
+        "indexof",
+        "index",
+        "find",
+        "search",
+        "match",
+        "matches",
+        "fullmatch",
+        "startswith",
+        "endswith",
+        "starts_with",
+        "ends_with",
+        "hasprefix",
+        "hassuffix",
+        "count",
+        "test",
+        "assertin",
+        "assertnotin",
+        "assert_in",
+        "assert_not_in",
+        "assertcontains",
+        "assertnotcontains",
+        "assert_includes",
+        "refute_includes",
+        "assert_not_includes",
+        "tocontain",
+        "tomatch",
+        "str_contains",
+        "strpos",
+        "stripos",
+        "preg_match",
+        "compile",
+        "mustcompile",
+    ];
+    let line_start = b[..start].iter().rposition(|&c| c == b'\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = b[start..].iter().position(|&c| c == b'\n').map(|i| i + start).unwrap_or(b.len());
+    let mut open: Option<(usize, u8)> = None;
+    let mut i = line_start;
+    while i < start {
+        let c = b[i];
+        match open {
+            None if b"\"'`".contains(&c) => open = Some((i, c)),
+            Some(_) if c == b'\\' => i += 1,
+            Some((_, q)) if c == q => open = None,
+            _ => {}
+        }
+        i += 1;
+    }
+    let Some((quote_start, quote)) = open else { return false };
+    let Some(quote_end) = b[start..line_end].iter().position(|&c| c == quote).map(|p| p + start) else {
+        return false;
+    };
+    let before = String::from_utf8_lossy(&b[line_start..quote_start]);
+    let before = before.trim_end();
+    let after = String::from_utf8_lossy(&b[quote_end + 1..line_end]);
+    let after = after.trim_start();
+    let compared = ["==", "!=", "==="].iter().any(|op| before.ends_with(op) || after.starts_with(op))
+        || after.starts_with("in ")
+        || after.starts_with("not in ");
+    if compared {
+        return true;
+    }
+    let Some(open_paren) = enclosing_opener(b, quote_start, b'(') else { return false };
+    let callee = String::from_utf8_lossy(&b[line_start..open_paren]);
+    let word: String = callee
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '?')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let word = word.to_ascii_lowercase();
+    // Messages name an option to explain a refusal: `throw new Error("refusing tlsInsecure=true")`.
+    const MESSAGES: &[&str] = &[
+        "warn",
+        "warning",
+        "log",
+        "info",
+        "debug",
+        "fatal",
+        "fail",
+        "fail_json",
+        "panic",
+        "print",
+        "println",
+        "puts",
+        "die",
+        "abort",
+        "errorf",
+    ];
+    SEARCHES.contains(&word.as_str())
+        || MESSAGES.contains(&word.as_str())
+        || word.ends_with("error")
+        || word.ends_with("exception")
+        || callee.trim_end().to_ascii_lowercase().ends_with("errors.new")
 }
 
 /// `NAME, true` counts only as the arguments of a setter (`mongoc_uri_set_option_as_bool(uri,
@@ -684,6 +908,24 @@ mod tests {
                 Some(AllowInvalidCertificates),
             ),
             (Lang::Properties, "smtp.tls-insecure=true\nx=mongodb://h/", None),
+            (Lang::Shell, "grep -rn 'tlsAllowInvalidCertificates=true' src/", None),
+            (Lang::Shell, "git grep -n \\\n  tlsInsecure=true", None),
+            (Lang::Shell, "mongosh --tlsInsecure | grep ok", Some(TlsInsecure)),
+            (Lang::Python, "if \"tlsInsecure=true\" in uri: raise ValueError(uri)", None),
+            (Lang::JavaScript, "if (uri.includes('tlsInsecure=true')) throw new Error('no');", None),
+            (Lang::JavaScript, "throw new TypeError('refusing tlsInsecure=true');", None),
+            (Lang::Go, "if strings.Contains(uri, \"tlsInsecure=true\") { return nil }", None),
+            (Lang::Ruby, "raise 'no' if uri.include?('tlsInsecure=true')", None),
+            (Lang::Yaml, "mongodump:\n  flags:\n    tlsAllowInvalidHostnames: \"\"", Some(AllowInvalidHostnames)),
+            (Lang::Yaml, "nats:\n  flags:\n    tlsAllowInvalidHostnames: \"\"", None),
+            (Lang::Json, "{\"--tlsAllowInvalidCertificates\": \"\"}", Some(AllowInvalidCertificates)),
+            (Lang::Dotenv, "MongoDB__AllowInsecureTls=true", Some(TlsInsecure)),
+            (Lang::Dotenv, "Redis__AllowInsecureTls=true\nMONGODB_URI=mongodb://h/", None),
+            (Lang::Dotenv, "AllowInsecureTls=true\nMONGODB_URI=mongodb://h/", None),
+            (Lang::Yaml, "mongodb:\n  settings:\n    AllowInsecureTls: true", Some(TlsInsecure)),
+            (Lang::Yaml, "redis:\n  AllowInsecureTls: true\nmongodb: {}", None),
+            (Lang::Yaml, "uri: mongodb://h.example.net/?sslInsecure=true", Some(TlsInsecure)),
+            (Lang::Yaml, "uri: mongodb://h.example.net/?sslInsecure=false", None),
         ];
         for (lang, text, want) in cases {
             let got: Vec<Rule> = hits(*lang, text).into_iter().map(|h| h.0).collect();

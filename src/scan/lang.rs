@@ -26,7 +26,8 @@ pub enum Lang {
     Conf,
     /// Anything else that is text: scanned without comment stripping.
     Plain,
-    /// Markdown, reStructuredText and other documentation: never scanned.
+    /// Markdown, reStructuredText and other documentation, and logs: text that configures
+    /// nothing, never scanned.
     Docs,
 }
 
@@ -48,6 +49,12 @@ impl Lang {
         }
         if lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile") {
             return Lang::Conf;
+        }
+        // Rotated logs keep `.log` inside the name: `mongod.log.1`, `mongod.log.2024-05-01T00-00-00`.
+        if let Some((_, rotation)) = lower.rsplit_once(".log.")
+            && (rotation.starts_with(|c: char| c.is_ascii_digit()) || matches!(rotation, "old" | "bak"))
+        {
+            return Lang::Docs;
         }
         let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         for family in FAMILIES {
@@ -116,7 +123,7 @@ const FAMILIES: &[(Lang, &[&str])] = &[
     (Lang::Conf, &["toml", "ini", "cfg", "conf", "cnf", "env", "service", "mk"]),
     (
         Lang::Docs,
-        &["md", "markdown", "mdx", "rst", "adoc", "asciidoc", "txt", "html", "htm", "rtf", "tex", "pod", "man"],
+        &["md", "markdown", "mdx", "rst", "adoc", "asciidoc", "txt", "html", "htm", "rtf", "tex", "pod", "man", "log"],
     ),
 ];
 
@@ -139,6 +146,9 @@ mod tests {
             ("Web.config", Lang::Xml),
             ("LICENSE", Lang::Plain),
             ("config/mongoid.yml", Lang::Yaml),
+            ("var/log/mongodb/mongod.log", Lang::Docs),
+            ("logs/mongod.log.2024-05-01T00-00-00", Lang::Docs),
+            ("src/log.rs", Lang::Rust),
         ];
         for (path, want) in cases {
             assert_eq!(Lang::detect(path), want, "{path}");

@@ -175,7 +175,11 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
     if lang == Lang::Docs {
         return Vec::new();
     }
-    let stripped = strip::strip(text, lang.syntax());
+    let mut stripped = strip::strip(text, lang.syntax());
+    // Text that talks about options without setting them: schema descriptions and help texts,
+    // and the server's own log lines.
+    config::blank_prose(&mut stripped, lang);
+    config::blank_server_log(&mut stripped);
     let decoded = match lang {
         Lang::Xml => Some(config::decode_xml(&stripped)),
         Lang::Properties => Some(config::decode_properties(&stripped)),

@@ -8,8 +8,15 @@ use super::lang::Lang;
 use super::rules::Rule;
 use super::strip::Syntax;
 
-pub static SYNTAX: Syntax =
-    Syntax { line_comments: &["#"], quotes: b"\"'", triple_quotes: true, docstrings: true, ..Syntax::new() };
+pub static SYNTAX: Syntax = Syntax {
+    line_comments: &["#"],
+    quotes: b"\"'",
+    triple_quotes: true,
+    docstrings: true,
+    // Ansible modules document themselves in these, with examples that set every option.
+    doc_variables: &["DOCUMENTATION", "EXAMPLES", "RETURN", "__doc__"],
+    ..Syntax::new()
+};
 
 pub static SPECS: &[Spec] = &[
     // Redis and Celery take `ssl_cert_reqs` too: it counts only when handed to MongoDB.

@@ -23,13 +23,13 @@ pub static SPECS: &[Spec] = &[
         separated_reach: Reach::MongoFile,
         langs: WHERE,
     },
-    // Also the C# driver's legacy `VerifySslCertificate`-era connection-string option
-    // `sslVerifyCertificate=false`: the same name and meaning, in any language.
+    // Only the snake_case spelling: camelCase `sslVerifyCertificate` is the C# driver's
+    // connection-string option, which relaxes every check (see `dotnet::SPECS`).
     Spec {
         words: &["ssl", "verify", "certificate"],
         rule: Rule::AllowInvalidCertificates,
         insecure: Insecure::WhenFalse,
-        reach: Reach::MongoFile,
+        reach: Reach::Never,
         separated_reach: Reach::MongoFile,
         langs: &[],
     },

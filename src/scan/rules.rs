@@ -1,4 +1,5 @@
-//! The eight scan rules of CONTRACT.md, each with its explanation.
+//! The eight scan rules, each with its explanation. Their ids are a public contract:
+//! `docs/codes.md` lists them, `docs/scan.md` says what each one catches.
 
 use crate::catalog::{Documented, Explanation};
 use crate::model::Severity;
@@ -13,7 +14,7 @@ macro_rules! scan_rules {
             avoid: $avoid:literal $(,)?
         }
     ),+ $(,)?) => {
-        /// A scan rule id (see CONTRACT.md). Every rule is error severity by default.
+        /// A scan rule id (listed in `docs/codes.md`). Every rule is error severity by default.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Rule { $($variant),+ }
 
@@ -45,21 +46,21 @@ scan_rules! {
     AllowInvalidCertificates = "allow-invalid-certificates", {
         title: "Certificate-chain validation is switched off for a MongoDB client",
         cause: "`tlsAllowInvalidCertificates=true` (or `sslAllowInvalidCertificates`, or a driver's equivalent) makes the client accept any certificate, so anyone on the network path can impersonate the cluster and read the credentials. It is usually added to \"fix\" `CERTIFICATE_VERIFY_FAILED` or `TLSV1_ALERT_INTERNAL_ERROR`; the latter is Atlas's IP access list and cannot be fixed this way at all.",
-        detection: "`tlsAllowInvalidCertificates` / `sslAllowInvalidCertificates` in any spelling (camelCase, snake_case, `MONGODB_TLS_ALLOW_INVALID_CERTIFICATES`) set to a true literal, as a `--flag`, or in a connection string (URL-decoded); the drivers' equivalents: Rust/C++ `allow_invalid_certificates(true)`, libmongoc `weak_cert_validation`, Node `sslValidate: false` / `rejectUnauthorized: false`, Ruby `ssl_verify_certificate: false`, PHP `verify_peer => false`, C# `VerifySslCertificate = false` (the generic names only when handed to a MongoDB client).",
+        detection: "`tlsAllowInvalidCertificates` / `sslAllowInvalidCertificates` in any spelling (camelCase, snake_case, `MONGODB_TLS_ALLOW_INVALID_CERTIFICATES`) set to a true literal, as a `--flag`, or in a connection string (URL-decoded); the drivers' equivalents: Rust/C++ `allow_invalid_certificates(true)`, libmongoc `weak_cert_validation`, Node `sslValidate: false` / `rejectUnauthorized: false`, Ruby `ssl_verify_certificate: false`, PHP `verify_peer => false` (the generic names only when handed to a MongoDB client). In an option map that a tool renders as `mongodump`/`mongosh` flags, an empty value (`tlsAllowInvalidCertificates: \"\"`) is the bare flag and counts.",
         remedy: "Remove the setting. Run `mongo-preflight probe URI` to see the real cause. Supply the right CA with `tlsCAFile` (Python: `tlsCAFile=certifi.where()`; Node: `tlsCAFile`; Java: an SSLContext with the right trust store; Go: `RootCAs`).",
         avoid: "Replacing it with `tlsInsecure=true` or a trust-all verifier is the same hole.",
     },
     AllowInvalidHostnames = "allow-invalid-hostnames", {
         title: "Hostname verification is switched off for a MongoDB client",
         cause: "`tlsAllowInvalidHostnames=true` accepts a valid certificate issued for any other host, so any server with any publicly trusted certificate can impersonate the cluster.",
-        detection: "`tlsAllowInvalidHostnames` / `sslAllowInvalidHostnames` in any spelling set to a true literal, as a `--flag` or in a connection string; Java `invalidHostNameAllowed(true)`, libmongoc `allow_invalid_hostname`, Ruby `ssl_verify_hostname: false`, PyMongo 3 `ssl_match_hostname=False`, PHP `verify_peer_name => false`.",
+        detection: "`tlsAllowInvalidHostnames` / `sslAllowInvalidHostnames` in any spelling set to a true literal, as a `--flag` (or an empty value in a MongoDB tool's option map, which renders as the bare flag) or in a connection string; Java `invalidHostNameAllowed(true)`, libmongoc `allow_invalid_hostname`, Ruby `ssl_verify_hostname: false`, PyMongo 3 `ssl_match_hostname=False`, PHP `verify_peer_name => false`.",
         remedy: "Remove it and connect with a host name the server's certificate lists; re-issue the certificate with the right subjectAltName if needed.",
         avoid: "Connecting by IP address and disabling the name check is not a fix.",
     },
     TlsInsecure = "tls-insecure", {
         title: "One switch disables both certificate and hostname verification",
-        cause: "`tlsInsecure=true`, Go's `InsecureSkipVerify: true` in a Mongo client's TLS config, C#'s `AllowInsecureTls = true` and Ruby's `ssl_verify: false` relax every check at once.",
-        detection: "The option or the language's equivalent set to a true literal, in a MongoDB client context.",
+        cause: "`tlsInsecure=true` (and its legacy alias `sslInsecure=true`), Go's `InsecureSkipVerify: true` in a Mongo client's TLS config, C#'s `AllowInsecureTls = true` (in the 2.x driver `VerifySslCertificate = false`, in its connection strings `sslVerifyCertificate=false`) and Ruby's `ssl_verify: false` relax every check at once.",
+        detection: "The option or the language's equivalent set to a true literal (false for the `Verify…` names), in a MongoDB client context. The .NET names count in configuration too: `MongoDB__AllowInsecureTls=true` (`__` is .NET's section separator in environment variables) in Helm values, Kubernetes manifests and dotenv files, and `AllowInsecureTls: true` under a YAML section that names MongoDB; `Redis__AllowInsecureTls` is another client's.",
         remedy: "Remove it; supply the right CA (`tlsCAFile`, `RootCAs`, a trust store).",
         avoid: "Splitting it into `tlsAllowInvalidCertificates` and `tlsAllowInvalidHostnames` is the same hole.",
     },
@@ -168,7 +169,9 @@ impl Rule {
                         "Db.java",
                         "MongoClientSettings.builder().applyToSslSettings(b -> b.invalidHostNameAllowed(true))",
                     ),
+                    bad("restore.json", "{\"mongorestore\": {\"--tlsAllowInvalidHostnames\": \"\"}}"),
                     ok("db.js", "new MongoClient(uri, { tlsAllowInvalidHostnames: 'false' === flag })"),
+                    ok("audit.sh", "grep -rn 'tlsAllowInvalidHostnames=true' src/"),
                 ];
                 E
             }
@@ -177,6 +180,14 @@ impl Rule {
                     bad("values.yaml", "uri: mongodb+srv://c.example.net/?tlsInsecure=true"),
                     bad("Db.cs", "var s = new MongoClientSettings { AllowInsecureTls = true };"),
                     bad("db.rb", "Mongo::Client.new(hosts, ssl_verify: false)"),
+                    bad("Db.cs", "var s = new MongoClientSettings { VerifySslCertificate = false };"),
+                    bad("values.yaml", "MongoDB__AllowInsecureTls: \"true\""),
+                    bad(
+                        "db.go",
+                        "uri := \"mongodb://\" + user + \":\" + url.QueryEscape(pw) + \"@h.example.net/?sslInsecure=true\"",
+                    ),
+                    ok(".env", "Redis__AllowInsecureTls=true\nMONGODB_URI=mongodb://h.example.net/"),
+                    ok("guard.go", "if strings.Contains(uri, \"tlsInsecure=true\") { return errInsecure } // mongo"),
                     ok(
                         "main.go",
                         "c, _ := mongo.Connect(ctx, options.Client().SetTLSConfig(caCfg)); tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}",
@@ -189,7 +200,15 @@ impl Rule {
                 const E: &[Example] = &[
                     bad("app.py", "MongoClient(uri, ssl_cert_reqs=ssl.CERT_NONE)"),
                     bad("app.ini", "url = mongodb://h.example.net/?ssl=true&ssl_cert_reqs=CERT_NONE"),
+                    bad(
+                        "app.py",
+                        "uri = \"mongodb+srv://u:\" + quote(p) + \"@c.example.net/?ssl=true&ssl_cert_reqs=CERT_NONE\"",
+                    ),
                     ok("app.py", "redis.Redis(ssl_cert_reqs=ssl.CERT_NONE)"),
+                    ok(
+                        "app.py",
+                        "uri = \"mongodb+srv://u:\" + quote(p) + \"@c.example.net/?ssl=true&ssl_cert_reqs=CERT_REQUIRED\"",
+                    ),
                 ];
                 E
             }

@@ -24,6 +24,9 @@ pub struct Syntax {
     pub triple_quotes: bool,
     /// A triple-quoted string that stands alone as a statement is a docstring and is blanked.
     pub docstrings: bool,
+    /// Variables whose triple-quoted value is documentation (an Ansible module's
+    /// `DOCUMENTATION`, `EXAMPLES`, `RETURN`): blanked like docstrings when `docstrings` is set.
+    pub doc_variables: &'static [&'static str],
     /// `'` opens a character literal only when it closes a few characters later (Rust lifetimes).
     pub short_char_literals: bool,
     /// Ruby's `=begin` … `=end`.
@@ -43,6 +46,7 @@ impl Syntax {
             quote_needs_boundary: false,
             triple_quotes: false,
             docstrings: false,
+            doc_variables: &[],
             short_char_literals: false,
             begin_end_blocks: false,
         }
@@ -99,7 +103,7 @@ pub fn strip(text: &str, syntax: &Syntax) -> String {
                 }
                 j += 1;
             };
-            if syntax.docstrings && stands_alone(b, i) {
+            if syntax.docstrings && (stands_alone(b, i) || assigned_to_doc_variable(b, i, syntax.doc_variables)) {
                 blank(&mut out, i, end);
             }
             at_line_start = false;
@@ -199,6 +203,23 @@ fn stands_alone(b: &[u8], i: usize) -> bool {
     j == 0 || b[j - 1] == b'\n'
 }
 
+/// Whether the triple quote at `i` is the value of `NAME = ` at the start of its line, with
+/// NAME one of `names` (in any case).
+fn assigned_to_doc_variable(b: &[u8], i: usize, names: &[&str]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let line_start = b[..i].iter().rposition(|&c| c == b'\n').map(|p| p + 1).unwrap_or(0);
+    let Ok(before) = std::str::from_utf8(&b[line_start..i]) else { return false };
+    let before = before.trim_end_matches(|c: char| "rRbBuUfF".contains(c));
+    let Some(target) = before.trim_end().strip_suffix('=') else { return false };
+    if target.ends_with(['=', '!', '<', '>']) {
+        return false;
+    }
+    let target = target.trim();
+    names.iter().any(|n| n.eq_ignore_ascii_case(target))
+}
+
 fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     if from >= b.len() {
         return None;
@@ -245,6 +266,10 @@ mod tests {
         let out = stripped(Lang::Python, py);
         assert_eq!(out.matches("tlsInsecure").count(), 1);
         assert!(out.contains("x = \"\"\"tlsInsecure=True\"\"\""));
+        let ansible = "EXAMPLES = r'''\n- mongodb_user:\n    ssl_cert_reqs: CERT_NONE\n'''\nexamples_x = '''tlsInsecure=true'''\n";
+        let out = stripped(Lang::Python, ansible);
+        assert!(!out.contains("ssl_cert_reqs"));
+        assert!(out.contains("examples_x = '''tlsInsecure=true'''"));
     }
 
     #[test]

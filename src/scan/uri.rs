@@ -54,6 +54,16 @@ pub static SPECS: &[Spec] = &[
         separated_reach: Reach::MongoFile,
         langs: &[],
     },
+    // The legacy alias the Go driver still accepts. Older and rarer than `tlsInsecure`, and a
+    // plausible field name elsewhere, so it needs a MongoDB file in every spelling.
+    Spec {
+        words: &["ssl", "insecure"],
+        rule: Rule::TlsInsecure,
+        insecure: Insecure::WhenTrue,
+        reach: Reach::MongoFile,
+        separated_reach: Reach::MongoFile,
+        langs: &[],
+    },
     Spec {
         words: &["tls", "disable", "ocsp", "endpoint", "check"],
         rule: Rule::OcspCheckDisabled,
@@ -75,7 +85,7 @@ pub static SPECS: &[Spec] = &[
 /// Hides the user info of URL-encoded connection strings (`mongodb%3A%2F%2Fuser%3Apass%40host`),
 /// which [`crate::redact::text`] cannot see; everything else goes through it as well.
 pub fn redact(text: &str) -> String {
-    let plain = crate::redact::text(text);
+    let plain = mask_split_userinfo(&crate::redact::text(text));
     let lower = plain.to_ascii_lowercase();
     let mut out = String::with_capacity(plain.len());
     let mut copied = 0;
@@ -109,6 +119,8 @@ pub struct UriSpan {
     pub line: usize,
     /// The first host that is not local, when every host is a literal.
     pub remote_host: Option<String>,
+    /// Code between the literals of a concatenated string (`" + quote(p) + "`): not its text.
+    pub gaps: Vec<(usize, usize)>,
 }
 
 static SCHEME: LazyLock<Regex> = LazyLock::new(|| {
@@ -126,22 +138,189 @@ pub fn find_uris(text: &str) -> Vec<UriSpan> {
         if m.start() > 0 && super::engine::is_ident_byte(b[m.start() - 1]) {
             continue;
         }
-        let end = b[m.end()..]
-            .iter()
-            .position(|&c| c.is_ascii_whitespace() || b"\"'`<>|^\\".contains(&c))
-            .map(|p| p + m.end())
-            .unwrap_or(b.len());
+        let (end, gaps) = uri_end(b, m.end());
         line += b[counted..m.start()].iter().filter(|&&c| c == b'\n').count();
         counted = m.start();
-        let raw = &text[m.start()..end];
+        let raw = joined(text, m.start(), end, &gaps);
         let decoded = if raw.to_ascii_lowercase().contains("%3a%2f%2f") {
-            percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+            percent_encoding::percent_decode_str(&raw).decode_utf8_lossy().into_owned()
         } else {
-            raw.to_string()
+            raw
         };
-        spans.push(UriSpan { start: m.start(), end, line, remote_host: remote_host(&decoded) });
+        spans.push(UriSpan { start: m.start(), end, line, remote_host: remote_host(&decoded), gaps });
     }
     spans
+}
+
+/// Where a connection string that starts at `from` ends, following it through concatenation
+/// (`"mongodb://u:" + quote(p) + "@h/?…"`, PHP's `.`) and interpolation (`{quote(p)}`,
+/// `${ user }`), so that options after a credential still belong to it. Also returns the
+/// code between the joined literals, which is not part of the string.
+fn uri_end(b: &[u8], from: usize) -> (usize, Vec<(usize, usize)>) {
+    let mut gaps = Vec::new();
+    let mut i = from;
+    loop {
+        while i < b.len() {
+            let c = b[i];
+            if c == b'{'
+                && let Some(close) = closing_brace(b, i)
+            {
+                i = close + 1;
+                continue;
+            }
+            if c.is_ascii_whitespace() || b"\"'`<>|^\\".contains(&c) {
+                break;
+            }
+            i += 1;
+        }
+        // A handful of joins covers `scheme + user + ":" + password + "@" + hosts + options`.
+        if gaps.len() >= 8 {
+            return (i, gaps);
+        }
+        match next_literal(b, i) {
+            Some(next) => {
+                gaps.push((i, next));
+                i = next;
+            }
+            None => return (i, gaps),
+        }
+    }
+}
+
+/// The `}` that closes the `{` at `open` on the same line, within a short interpolation.
+fn closing_brace(b: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (k, &c) in b[open..].iter().enumerate().take(200) {
+        match c {
+            b'\n' => return None,
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// When the literal closing at `close` is joined to another literal (directly, or around one
+/// expression), the offset where that literal's text starts.
+fn next_literal(b: &[u8], close: usize) -> Option<usize> {
+    if !b.get(close).is_some_and(|c| b"\"'`".contains(c)) {
+        return None;
+    }
+    let p = join_operator(b, close + 1)?;
+    if let Some(start) = literal_start(b, p) {
+        return Some(start);
+    }
+    let p = expression_end(b, p)?;
+    literal_start(b, join_operator(b, p)?)
+}
+
+/// Skips blanks (a line break or two), a `+` or a spaced `.`, and blanks again.
+fn join_operator(b: &[u8], mut p: usize) -> Option<usize> {
+    let skip = |mut p: usize| {
+        let mut lines = 0;
+        while p < b.len() && b[p].is_ascii_whitespace() && lines <= 2 {
+            lines += usize::from(b[p] == b'\n');
+            p += 1;
+        }
+        p
+    };
+    let before = p;
+    p = skip(p);
+    match b.get(p) {
+        Some(b'+') if b.get(p + 1) != Some(&b'+') && b.get(p + 1) != Some(&b'=') => {}
+        Some(b'.') if p > before && b.get(p + 1).is_some_and(|c| c.is_ascii_whitespace()) => {}
+        _ => return None,
+    }
+    Some(skip(p + 1))
+}
+
+/// The start of the text of a string literal opening at `p` (with a prefix such as Python's
+/// `f` or C#'s `$`).
+fn literal_start(b: &[u8], p: usize) -> Option<usize> {
+    let mut q = p;
+    while q < p + 2 && b.get(q).is_some_and(|c| b"fFrRbBuU$@".contains(c)) {
+        q += 1;
+    }
+    b.get(q).is_some_and(|c| b"\"'`".contains(c)).then_some(q + 1)
+}
+
+/// The end of a simple expression at `p`: a name, a member path, calls and indexing with
+/// their arguments (`urllib.parse.quote_plus(pw, safe='')`, `$p`, `cfg["user"]`).
+fn expression_end(b: &[u8], p: usize) -> Option<usize> {
+    let mut q = p;
+    let mut depth = 0usize;
+    while q < b.len() && q < p + 300 {
+        let c = b[q];
+        match c {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' if depth == 0 => break,
+            b')' | b']' => depth -= 1,
+            b'"' | b'\'' | b'`' if depth > 0 => {
+                q = b[q + 1..].iter().position(|&x| x == c || x == b'\n').map(|k| q + 1 + k)?;
+            }
+            b'\n' if depth > 0 => return None,
+            _ if depth > 0 => {}
+            _ if c.is_ascii_alphanumeric() || b"_.$:>-".contains(&c) => {
+                // `->` (PHP) belongs to the expression; a lone `-` or `>` does not.
+                if (c == b'-' && b.get(q + 1) != Some(&b'>')) || (c == b'>' && (q == 0 || b[q - 1] != b'-')) {
+                    break;
+                }
+            }
+            _ => break,
+        }
+        q += 1;
+    }
+    (q > p && depth == 0).then_some(q)
+}
+
+/// The connection string with the code between joined literals replaced by a placeholder
+/// that no host name can contain, so that a non-literal host is never judged.
+fn joined(text: &str, start: usize, end: usize, gaps: &[(usize, usize)]) -> String {
+    let mut out = String::new();
+    let mut at = start;
+    for &(gap_start, gap_end) in gaps {
+        out.push_str(text.get(at..gap_start).unwrap_or(""));
+        out.push_str("${}");
+        at = gap_end;
+    }
+    out.push_str(text.get(at..end).unwrap_or(""));
+    out
+}
+
+/// Hides what sits between `mongodb://` and the next `@` on the line when the user info is not
+/// one literal (`"mongodb://u:" + quote(p) + "@h"`, `f"mongodb://{user}:{pw}@h"`), which
+/// [`crate::redact::text`] cannot see as one URI. Greedy, like it.
+fn mask_split_userinfo(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(p) = lower[from..].find("://").map(|p| p + from) {
+        let authority_start = p + 3;
+        from = authority_start;
+        if !(lower[..p].ends_with("mongodb") || lower[..p].ends_with("mongodb+srv")) {
+            continue;
+        }
+        let rest = &text[authority_start..];
+        let Some(stop) = rest.find(|c: char| c.is_whitespace() || "\"'`{}$+@/?".contains(c)) else { continue };
+        if matches!(rest.as_bytes()[stop], b'@' | b'/' | b'?') || rest[..stop].contains(crate::redact::MASK) {
+            continue;
+        }
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let Some(at) = line.find('@') else { continue };
+        out.push_str(&text[copied..authority_start]);
+        out.push_str(crate::redact::MASK);
+        copied = authority_start + at;
+        from = copied;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// The first host of a connection string that is not local; `None` when all are local or when
@@ -213,7 +392,12 @@ pub fn scan_tls_disabled(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
                 } else {
                     1
                 };
-                let name_at = i + skip;
+                let mut name_at = i + skip;
+                // `"…/?" + "tls=false"`: the option starts the literal after the join.
+                if let Some(&(_, gap_end)) = span.gaps.iter().find(|(gap_start, _)| *gap_start == span.start + name_at)
+                {
+                    name_at = gap_end - span.start;
+                }
                 for name in ["tls", "ssl"] {
                     if lower[name_at..].starts_with(name) {
                         let after = &lower[name_at + name.len()..];
