@@ -244,8 +244,19 @@ fn a_missing_path_is_an_error() {
     assert!(err.to_string().contains("no/such/dir"), "{err}");
 }
 
+/// The binary, with nothing from a developer's or a runner's environment steering it.
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mongo-preflight"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mongo-preflight"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("GITHUB_")
+            || key.starts_with("GIT_")
+            || key.starts_with("MONGO_PREFLIGHT_")
+            || key == "RUST_LOG"
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
 }
 
 #[test]
