@@ -11,29 +11,7 @@ use serde::{Deserialize, Serialize};
 /// JSON schema version of [`RunReport`].
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::catalog::Severity;
 
 /// TLS protocol versions a policy can require as a minimum.
 #[derive(
@@ -76,7 +54,7 @@ impl TlsVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnosis {
     /// A stable code, serialized as its kebab-case id.
-    pub code: crate::diagnose::codes::DiagnosisCode,
+    pub code: crate::catalog::codes::DiagnosisCode,
     pub severity: Severity,
     /// One line: what is wrong.
     pub summary: String,

@@ -42,7 +42,7 @@ pub fn render(entry: catalog::Entry) -> String {
     let alternatives = match entry {
         catalog::Entry::Rule(rule) => {
             let lines: Vec<String> =
-                rule.safe_alternatives().iter().map(|(lang, alt)| format!("  {lang}: {alt}")).collect();
+                crate::scan::safe_alternatives(rule).iter().map(|(lang, alt)| format!("  {lang}: {alt}")).collect();
             format!("\nSafe alternatives\n{}\n", lines.join("\n"))
         }
         catalog::Entry::Code(_) => String::new(),

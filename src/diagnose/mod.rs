@@ -3,7 +3,7 @@
 //! Every rule that decides between codes lives here, so the probe stages only observe and
 //! the renderers only render.
 
-pub mod codes;
+pub use crate::catalog::codes;
 pub mod stages;
 
 use rustls::{AlertDescription, CertificateError};
@@ -18,6 +18,24 @@ use crate::probe::{
     ClusterObservation, HostObservation, SrvObservation, TlsVersion, auth::AuthOutcome, dns::DnsFailure,
 };
 use codes::DiagnosisCode as Code;
+
+/// Builds a diagnosis from a code: the code's default severity, the words of this case.
+pub(crate) trait Diagnose {
+    fn diagnose(self, summary: impl Into<String>, evidence: impl Into<String>, remedy: impl Into<String>) -> Diagnosis;
+}
+
+impl Diagnose for Code {
+    fn diagnose(self, summary: impl Into<String>, evidence: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {
+        Diagnosis {
+            code: self,
+            severity: self.default_severity(),
+            summary: summary.into(),
+            evidence: evidence.into(),
+            remedy: remedy.into(),
+            waived: false,
+        }
+    }
+}
 
 /// The policy's judgement thresholds.
 #[derive(Debug, Clone, Copy)]

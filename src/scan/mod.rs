@@ -21,7 +21,7 @@ pub mod php;
 pub mod prefilter;
 pub mod python;
 pub mod ruby;
-pub mod rules;
+pub use crate::catalog::rules;
 pub mod rust_lang;
 pub mod shell;
 pub mod strip;
@@ -251,6 +251,25 @@ pub fn safe_alternative(lang: Lang, rule: Rule) -> Option<&'static str> {
     }
 }
 
+/// A rule's safe alternative in each language family, for `explain` and the docs.
+pub fn safe_alternatives(rule: Rule) -> Vec<(&'static str, &'static str)> {
+    use lang::Lang;
+    const FAMILIES: &[(&str, Lang)] = &[
+        ("Python", Lang::Python),
+        ("JavaScript/TypeScript", Lang::JavaScript),
+        ("Go", Lang::Go),
+        ("Java/Kotlin", Lang::Jvm),
+        ("C#", Lang::DotNet),
+        ("Rust", Lang::Rust),
+        ("Ruby", Lang::Ruby),
+        ("PHP", Lang::Php),
+        ("C/C++", Lang::CCpp),
+        ("shell", Lang::Shell),
+        ("configuration", Lang::Yaml),
+    ];
+    FAMILIES.iter().filter_map(|(name, lang)| safe_alternative(*lang, rule).map(|alt| (*name, alt))).collect()
+}
+
 /// Stable across line moves and credential changes: rule, path, and the line's redacted text
 /// without whitespace. FNV-1a, written out so that it never changes with a dependency.
 pub fn fingerprint(rule: Rule, path: &str, normalized_line: &str) -> String {
@@ -332,5 +351,31 @@ mod tests {
     fn columns_count_characters() {
         let hits = scan_text("a.yaml", "é: x\nnäme: {tlsInsecure: true}\n");
         assert_eq!((hits[0].line, hits[0].column), (2, 8));
+    }
+
+    #[test]
+    fn every_rule_catches_its_examples_and_nothing_else() {
+        for rule in Rule::ALL {
+            let examples = rule.examples();
+            assert!(examples.iter().any(|e| e.flagged), "{rule} has no positive example");
+            for example in examples {
+                let found: Vec<(Rule, u32)> =
+                    scan_text(example.path, example.text).into_iter().map(|h| (h.rule, h.line)).collect();
+                let want = if example.flagged { vec![(*rule, 1)] } else { vec![] };
+                assert_eq!(found, want, "{rule}: {} in {}", example.text, example.path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_rule_has_safe_alternatives() {
+        for rule in Rule::ALL {
+            assert!(!safe_alternatives(*rule).is_empty(), "{rule}");
+        }
+        assert!(
+            safe_alternatives(Rule::CertReqsNone)
+                .iter()
+                .any(|(lang, alt)| *lang == "Python" && alt.contains("tlsCAFile"))
+        );
     }
 }

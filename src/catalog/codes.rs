@@ -1,7 +1,7 @@
 //! Every diagnosis code, with its severity and its explanation, defined in one place.
 
+use super::Severity;
 use crate::catalog::{Documented, Explanation};
-use crate::model::Severity;
 
 macro_rules! diagnosis_codes {
     ($(
@@ -211,25 +211,6 @@ diagnosis_codes! {
         remedy: "Check that the port is a MongoDB port and look at the server log for the connection.",
         avoid: "Do not disable verification: TLS was verified successfully.",
     },
-}
-
-impl DiagnosisCode {
-    /// A diagnosis with this code's default severity.
-    pub fn diagnose(
-        self,
-        summary: impl Into<String>,
-        evidence: impl Into<String>,
-        remedy: impl Into<String>,
-    ) -> crate::model::Diagnosis {
-        crate::model::Diagnosis {
-            code: self,
-            severity: self.default_severity(),
-            summary: summary.into(),
-            evidence: evidence.into(),
-            remedy: remedy.into(),
-            waived: false,
-        }
-    }
 }
 
 // Serialized as the public id, the string the JSON format has always carried.

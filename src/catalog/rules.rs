@@ -1,8 +1,8 @@
 //! The eight scan rules, each with its explanation. Their ids are a public contract:
 //! `docs/codes.md` lists them, `docs/scan.md` says what each one catches.
 
+use super::Severity;
 use crate::catalog::{Documented, Explanation};
-use crate::model::Severity;
 
 macro_rules! scan_rules {
     ($(
@@ -125,28 +125,6 @@ const fn ok(path: &'static str, text: &'static str) -> Example {
 }
 
 impl Rule {
-    /// The safe alternative in each language family, for `explain` and the docs.
-    pub fn safe_alternatives(self) -> Vec<(&'static str, &'static str)> {
-        use super::lang::Lang;
-        const FAMILIES: &[(&str, Lang)] = &[
-            ("Python", Lang::Python),
-            ("JavaScript/TypeScript", Lang::JavaScript),
-            ("Go", Lang::Go),
-            ("Java/Kotlin", Lang::Jvm),
-            ("C#", Lang::DotNet),
-            ("Rust", Lang::Rust),
-            ("Ruby", Lang::Ruby),
-            ("PHP", Lang::Php),
-            ("C/C++", Lang::CCpp),
-            ("shell", Lang::Shell),
-            ("configuration", Lang::Yaml),
-        ];
-        FAMILIES
-            .iter()
-            .filter_map(|(name, lang)| super::safe_alternative(*lang, self).map(|alt| (*name, alt)))
-            .collect()
-    }
-
     /// Test cases of the rule, next to its definition; each flagged one is flagged on line 1.
     pub fn examples(self) -> &'static [Example] {
         match self {
@@ -249,37 +227,5 @@ impl Rule {
                 E
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_rule_catches_its_examples_and_nothing_else() {
-        for rule in Rule::ALL {
-            let examples = rule.examples();
-            assert!(examples.iter().any(|e| e.flagged), "{rule} has no positive example");
-            for example in examples {
-                let found: Vec<(Rule, u32)> =
-                    crate::scan::scan_text(example.path, example.text).into_iter().map(|h| (h.rule, h.line)).collect();
-                let want = if example.flagged { vec![(*rule, 1)] } else { vec![] };
-                assert_eq!(found, want, "{rule}: {} in {}", example.text, example.path);
-            }
-        }
-    }
-
-    #[test]
-    fn every_rule_has_safe_alternatives() {
-        for rule in Rule::ALL {
-            assert!(!rule.safe_alternatives().is_empty(), "{rule}");
-        }
-        assert!(
-            Rule::CertReqsNone
-                .safe_alternatives()
-                .iter()
-                .any(|(lang, alt)| *lang == "Python" && alt.contains("tlsCAFile"))
-        );
     }
 }

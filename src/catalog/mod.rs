@@ -1,9 +1,39 @@
-//! What every diagnosis code and scan rule shares: an id and the text that explains it.
+//! Every diagnosis code and scan rule, and what they share: an id, a default severity and the
+//! text that explains it. A leaf: it depends on no other module of the crate, so the model,
+//! the probe, the scanner and the reports can all name codes and rules.
 //!
 //! `explain`, SARIF rule metadata and the generated docs all read from implementations of
 //! [`Documented`], so an explanation lives in exactly one place, next to its definition.
 
-use crate::model::Severity;
+use serde::{Deserialize, Serialize};
+
+pub mod codes;
+pub mod rules;
+
+/// How much a diagnosis, finding or note weighs. Only `error` fails a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The long-form documentation of one diagnosis code or scan rule.
 #[derive(Debug, Clone, Copy)]
@@ -30,8 +60,8 @@ pub trait Documented {
 /// Which catalogue an id belongs to.
 #[derive(Debug, Clone, Copy)]
 pub enum Entry {
-    Code(crate::diagnose::codes::DiagnosisCode),
-    Rule(crate::scan::rules::Rule),
+    Code(codes::DiagnosisCode),
+    Rule(rules::Rule),
 }
 
 impl Entry {
@@ -53,18 +83,14 @@ impl Entry {
 /// Looks an id up among all diagnosis codes and scan rules.
 pub fn lookup(id: &str) -> Option<Entry> {
     let id = id.trim().to_ascii_lowercase();
-    crate::diagnose::codes::DiagnosisCode::ALL
+    codes::DiagnosisCode::ALL
         .iter()
         .find(|c| c.id() == id)
         .map(|c| Entry::Code(*c))
-        .or_else(|| crate::scan::rules::Rule::ALL.iter().find(|r| r.id() == id).map(|r| Entry::Rule(*r)))
+        .or_else(|| rules::Rule::ALL.iter().find(|r| r.id() == id).map(|r| Entry::Rule(*r)))
 }
 
 /// Every id, codes first, for "did you mean" lists and docs.
 pub fn all_ids() -> Vec<&'static str> {
-    crate::diagnose::codes::DiagnosisCode::ALL
-        .iter()
-        .map(|c| c.id())
-        .chain(crate::scan::rules::Rule::ALL.iter().map(|r| r.id()))
-        .collect()
+    codes::DiagnosisCode::ALL.iter().map(|c| c.id()).chain(rules::Rule::ALL.iter().map(|r| r.id())).collect()
 }
