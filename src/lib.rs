@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod diagnose;
 pub mod error;
+pub mod fuzzing;
 pub mod git;
 pub mod github;
 pub mod model;
