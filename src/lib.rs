@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod defaults;
 pub mod diagnose;
 pub mod error;
+pub mod fuzzing;
 pub mod git;
 pub mod github;
 pub mod model;

@@ -86,8 +86,10 @@ fn hide_userinfo(s: &str) -> Cow<'_, str> {
         // One URI never spans lines, and never runs into the next URI's scheme.
         let line_end = s[start..].find(['\n', '\r']).map_or(s.len(), |i| start + i);
         let next_uri = starts.get(n + 1).map_or(s.len(), |next| {
-            let scheme = s[..*next].rfind(|c: char| !(c.is_ascii_alphanumeric() || "+.-:/\\".contains(c)));
-            scheme.map_or(*next, |i| i + 1)
+            let scheme =
+                s[..*next].char_indices().rev().find(|&(_, c)| !(c.is_ascii_alphanumeric() || "+.-:/\\".contains(c)));
+            // Just after that character, which may take more than one byte.
+            scheme.map_or(*next, |(i, c)| i + c.len_utf8())
         });
         // A segment without `@` may be a password that itself looks like a URI (`a://b`):
         // then the user info can only end further on the line.

@@ -147,7 +147,8 @@ fn decode(s: &str, what: &str) -> Result<String, String> {
 impl ConnectionString {
     pub fn parse(input: &str) -> Result<ConnectionString, UriError> {
         let input = input.trim();
-        let fail = |problem: String| UriError { redacted: crate::redact::text(input).into_owned(), problem };
+        let redacted = shown_in_errors(input);
+        let fail = |problem: String| UriError { redacted: redacted.clone(), problem };
         let (scheme, rest) = if let Some(rest) = strip_prefix_ci(input, "mongodb+srv://") {
             (Scheme::Srv, rest)
         } else if let Some(rest) = strip_prefix_ci(input, "mongodb://") {
@@ -161,6 +162,11 @@ impl ConnectionString {
             };
             return Err(fail(problem));
         };
+        // A raw line break would end the URI for `redact::text`, which works line by line, and
+        // show the rest of a password or secret option; no valid URI holds control characters.
+        if let Some(c) = rest.chars().find(|c| c.is_control()) {
+            return Err(fail(format!("it contains the control character {}; percent-encode it", c.escape_unicode())));
+        }
 
         // User info ends where the redactor says it does (the last `@` before the query), so
         // an unescaped `@` or `/` in a password stays secret user info rather than leaking as a
@@ -399,8 +405,21 @@ pub fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
+/// The input as errors show it: the user info the parser would read hidden by the parser's own
+/// rule (which does not stop at a line break, unlike `redact::text`'s), then `redact::text`.
+fn shown_in_errors(input: &str) -> String {
+    let masked = [Scheme::Srv, Scheme::Standard].iter().find_map(|scheme| {
+        let prefix = scheme.prefix();
+        let rest = strip_prefix_ci(input, prefix)?;
+        let at = crate::redact::userinfo_end(rest)?;
+        Some(format!("{}{MASK}{}", &input[..prefix.len()], &rest[at..]))
+    });
+    crate::redact::text(masked.as_deref().unwrap_or(input)).into_owned()
+}
+
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)).then(|| &s[prefix.len()..])
+    // `get`: the prefix length may fall inside a multi-byte character of `s`.
+    s.get(..prefix.len()).filter(|head| head.eq_ignore_ascii_case(prefix)).map(|_| &s[prefix.len()..])
 }
 
 fn parse_host(raw: &str) -> Result<HostPort, String> {
