@@ -125,7 +125,7 @@ fn default_true() -> bool {
 /// One insecure setting found by the scanner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// A rule id from [`crate::scan::rules::Rule`].
+    /// A rule id from [`crate::catalog::rules::Rule`].
     pub rule: String,
     pub severity: Severity,
     /// Path relative to the repository root, `/`-separated.

@@ -93,7 +93,7 @@ fn corpus_findings_are_exactly_the_marked_lines() {
         assert!(got.iter().any(|(p, _, _)| p.starts_with(dir)), "no finding under {dir}");
     }
     // And every rule.
-    for rule in mongo_preflight::scan::rules::Rule::ALL {
+    for rule in mongo_preflight::catalog::rules::Rule::ALL {
         use mongo_preflight::catalog::Documented;
         assert!(got.iter().any(|(_, _, r)| r == rule.id()), "no finding for {}", rule.id());
     }

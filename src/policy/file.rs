@@ -278,7 +278,7 @@ struct CodeId;
 struct SeverityOverrides;
 
 fn rule_ids() -> Vec<&'static str> {
-    crate::scan::rules::Rule::ALL.iter().map(crate::catalog::Documented::id).collect()
+    crate::catalog::rules::Rule::ALL.iter().map(crate::catalog::Documented::id).collect()
 }
 
 fn code_ids() -> Vec<&'static str> {

@@ -8,11 +8,11 @@ use time::Date;
 
 use super::diagnostic::{Source, did_you_mean};
 use super::file::{SeverityOverrideFile, WaiverFile};
+use crate::catalog::rules::Rule;
 use crate::catalog::{Documented, Entry};
 use crate::diagnose::codes::DiagnosisCode;
 use crate::error::AppError;
 use crate::model::{Finding, Severity};
-use crate::scan::rules::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WaiverTarget {

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use super::{RenderContext, diagnosis_fingerprint, finding_fingerprint, host_port};
 use crate::catalog::Documented;
+use crate::catalog::rules::Rule;
 use crate::diagnose::codes::DiagnosisCode;
 use crate::model::{ClusterReport, Diagnosis, HostReport, RunReport, Severity};
-use crate::scan::rules::Rule;
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const FINGERPRINT_KEY: &str = "mongoPreflight/v1";

@@ -76,7 +76,7 @@ impl Baseline {
             // Decoded as the working tree's files are, or a UTF-16 file's findings would all
             // look new.
             let text = super::decode::decode(&content);
-            for hit in super::scan_text(path, &text) {
+            for hit in super::file::scan_text(path, &text) {
                 *counts.entry(hit.fingerprint).or_insert(0) += 1;
             }
         }

@@ -3,9 +3,10 @@
 //! The `MONGOC_URI_TLS*` constants are matched as URI option names with a prefix; this family
 //! adds `mongoc_ssl_opt_t`'s `weak_cert_validation` and `allow_invalid_hostname`.
 
-use super::engine::{Insecure, Reach, Spec};
-use super::rules::Rule;
+use super::family::{Family, Insecure, Reach, Spec};
+use super::lang::Lang;
 use super::strip::{C_LIKE, Syntax};
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax = Syntax { ..C_LIKE };
 
@@ -39,11 +40,22 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// C/C++: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("C/C++"),
+    lang: Lang::CCpp,
+    extensions: &["c", "h", "cc", "cpp", "cxx", "hpp", "hh", "hxx", "ipp"],
+    syntax: &SYNTAX,
+    specs: SPECS,
+    scan: None,
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
-    use crate::scan::rule_lines as rules;
+    use crate::scan::file::rule_lines as rules;
 
     #[test]
     fn libmongoc_and_mongocxx() {

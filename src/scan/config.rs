@@ -5,9 +5,12 @@
 //! Their comment syntaxes live here, and the decoders that undo XML entities and
 //! `.properties` escapes while remembering where each decoded byte came from.
 
+use crate::catalog::rules::Rule;
+
+use super::bytes::find_bytes;
+use super::family::Family;
 use super::lang::Lang;
-use super::rules::Rule;
-use super::strip::{C_LIKE, Syntax};
+use super::strip::{C_LIKE, NO_COMMENTS, Syntax};
 
 /// dotenv, TOML, INI, Dockerfiles, Makefiles.
 pub static HASH_SYNTAX: Syntax = Syntax {
@@ -293,7 +296,7 @@ fn blank_json_prose(bytes: &mut [u8], lower: &[u8]) {
     for key in PROSE_KEYS {
         let needle = format!("\"{key}\"");
         let mut from = 0;
-        while let Some(at) = super::engine::find_bytes(&lower[from..], needle.as_bytes()).map(|p| p + from) {
+        while let Some(at) = find_bytes(&lower[from..], needle.as_bytes()).map(|p| p + from) {
             from = at + needle.len();
             let mut p = from;
             while p < bytes.len() && bytes[p].is_ascii_whitespace() {
@@ -380,7 +383,7 @@ fn blank_assigned_prose(bytes: &mut [u8]) {
         } else if value.starts_with(br#"""""#) || value.starts_with(b"'''") {
             let quote = [value[0]; 3];
             let open = value_start + 3;
-            super::engine::find_bytes(&bytes[open..], &quote).map(|q| open + q + 3).unwrap_or(bytes.len())
+            find_bytes(&bytes[open..], &quote).map(|q| open + q + 3).unwrap_or(bytes.len())
         } else {
             end
         };
@@ -416,10 +419,111 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// `.env` files (recognised by name: `.env`, `.env.*`, `*.env`).
+pub static DOTENV: Family = Family {
+    title: None,
+    lang: Lang::Dotenv,
+    extensions: &[],
+    syntax: &HASH_SYNTAX,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
+/// YAML.
+pub static YAML: Family = Family {
+    title: Some("configuration"),
+    lang: Lang::Yaml,
+    extensions: &["yml", "yaml"],
+    syntax: &YAML_SYNTAX,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
+/// JSON.
+pub static JSON: Family = Family {
+    title: None,
+    lang: Lang::Json,
+    extensions: &["json", "jsonc", "json5"],
+    syntax: &JSON_SYNTAX,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
+/// Java `.properties`.
+pub static PROPERTIES: Family = Family {
+    title: None,
+    lang: Lang::Properties,
+    extensions: &["properties"],
+    syntax: &PROPERTIES_SYNTAX,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
+/// XML, including .NET `Web.config`.
+pub static XML: Family = Family {
+    title: None,
+    lang: Lang::Xml,
+    extensions: &["xml", "config", "csproj", "props", "targets", "plist", "xsd", "wsdl", "pom"],
+    syntax: &XML_SYNTAX,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
+/// Terraform and other HCL.
+pub static HCL: Family = Family {
+    title: None,
+    lang: Lang::Hcl,
+    extensions: &["tf", "tfvars", "hcl", "nomad"],
+    syntax: &HCL_SYNTAX,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
+/// `#`-commented line formats: TOML, INI, `.conf`; Dockerfiles and Makefiles by name.
+pub static CONF: Family = Family {
+    title: None,
+    lang: Lang::Conf,
+    extensions: &["toml", "ini", "cfg", "conf", "cnf", "service", "mk"],
+    syntax: &HASH_SYNTAX,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
+/// Any other text, scanned without comment stripping.
+pub static PLAIN: Family = Family {
+    title: None,
+    lang: Lang::Plain,
+    extensions: &[],
+    syntax: &NO_COMMENTS,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
+/// Documentation and logs: text that configures nothing, never scanned.
+pub static DOCS: Family = Family {
+    title: None,
+    lang: Lang::Docs,
+    extensions: &[
+        "md", "markdown", "mdx", "rst", "adoc", "asciidoc", "txt", "html", "htm", "rtf", "tex", "pod", "man", "log",
+    ],
+    syntax: &NO_COMMENTS,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
     use crate::scan::scan_text;
 
     fn rules(path: &str, text: &str) -> Vec<(Rule, u32, u32)> {

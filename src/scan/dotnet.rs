@@ -9,10 +9,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::engine::{FileCtx, Hit, Insecure, Reach, Spec};
+use super::family::{Family, FileCtx, Hit, Insecure, Reach, Spec};
 use super::lang::Lang;
-use super::rules::Rule;
 use super::strip::{C_LIKE, Syntax};
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax = Syntax { ..C_LIKE };
 
@@ -124,12 +124,23 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// C#: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("C#"),
+    lang: Lang::DotNet,
+    extensions: &["cs", "csx", "fs", "vb"],
+    syntax: &SYNTAX,
+    specs: SPECS,
+    scan: Some(scan),
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
     fn rules(text: &str) -> Vec<(Rule, u32)> {
-        crate::scan::rule_lines("Db.cs", text)
+        crate::scan::file::rule_lines("Db.cs", text)
     }
 
     #[test]

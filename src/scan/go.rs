@@ -8,9 +8,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::engine::{FileCtx, Hit, callee_before};
-use super::rules::Rule;
+use super::bytes::callee_before;
+use super::family::{Family, FileCtx, Hit};
+use super::lang::Lang;
 use super::strip::{C_LIKE, Syntax};
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax = Syntax { quotes: b"\"'`", multiline_quotes: b"`", ..C_LIKE };
 
@@ -134,12 +136,23 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// Go: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("Go"),
+    lang: Lang::Go,
+    extensions: &["go"],
+    syntax: &SYNTAX,
+    specs: &[],
+    scan: Some(scan),
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
     fn rules(text: &str) -> Vec<(Rule, u32)> {
-        crate::scan::rule_lines("main.go", text)
+        crate::scan::file::rule_lines("main.go", text)
     }
 
     #[test]

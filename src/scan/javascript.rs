@@ -8,10 +8,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::engine::{FileCtx, Hit, Insecure, Reach, Spec, handed_to_mongo};
+use super::family::{Family, FileCtx, Hit, Insecure, Reach, Spec};
 use super::lang::Lang;
-use super::rules::Rule;
+use super::reach::handed_to_mongo;
 use super::strip::{C_LIKE, Syntax};
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax = Syntax { quotes: b"\"'`", multiline_quotes: b"`", ..C_LIKE };
 
@@ -55,7 +56,7 @@ pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         return;
     }
     for m in ACCEPT_ALL.find_iter(ctx.text) {
-        if m.start() > 0 && super::engine::is_ident_byte(ctx.bytes()[m.start() - 1]) {
+        if m.start() > 0 && super::bytes::is_ident_byte(ctx.bytes()[m.start() - 1]) {
             continue;
         }
         if handed_to_mongo(ctx, m.start()) {
@@ -81,11 +82,22 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// JavaScript/TypeScript: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("JavaScript/TypeScript"),
+    lang: Lang::JavaScript,
+    extensions: &["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx", "vue", "svelte"],
+    syntax: &SYNTAX,
+    specs: SPECS,
+    scan: Some(scan),
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
-    use crate::scan::rule_lines as rules;
+    use crate::scan::file::rule_lines as rules;
 
     #[test]
     fn node_driver_cases() {

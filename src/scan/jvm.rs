@@ -8,10 +8,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::engine::{FileCtx, Hit, Insecure, Reach, Spec};
+use super::family::{Family, FileCtx, Hit, Insecure, Reach, Spec};
 use super::lang::Lang;
-use super::rules::Rule;
 use super::strip::{C_LIKE, Syntax};
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax = Syntax { triple_quotes: true, ..C_LIKE };
 
@@ -73,11 +73,22 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// Java/Kotlin: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("Java/Kotlin"),
+    lang: Lang::Jvm,
+    extensions: &["java", "kt", "kts", "scala", "groovy", "gradle"],
+    syntax: &SYNTAX,
+    specs: SPECS,
+    scan: Some(scan),
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
-    use crate::scan::rule_lines as rules;
+    use crate::scan::file::rule_lines as rules;
 
     #[test]
     fn builders_and_trust_managers() {

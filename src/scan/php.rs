@@ -4,10 +4,10 @@
 //! context options (`verify_peer`, `verify_peer_name`, `allow_self_signed`), which count only
 //! when the context is handed to a MongoDB client, never to `file_get_contents` or curl.
 
-use super::engine::{Insecure, Reach, Spec};
+use super::family::{Family, Insecure, Reach, Spec};
 use super::lang::Lang;
-use super::rules::Rule;
 use super::strip::{C_LIKE, Syntax};
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax = Syntax { line_comments: &["//", "#"], multiline_quotes: b"\"'", ..C_LIKE };
 
@@ -49,12 +49,23 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// PHP: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("PHP"),
+    lang: Lang::Php,
+    extensions: &["php", "phtml", "inc"],
+    syntax: &SYNTAX,
+    specs: SPECS,
+    scan: None,
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
     fn rules(text: &str) -> Vec<(Rule, u32)> {
-        crate::scan::rule_lines("db.php", text)
+        crate::scan::file::rule_lines("db.php", text)
     }
 
     #[test]

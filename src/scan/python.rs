@@ -3,10 +3,10 @@
 //! The URI option names work as keyword arguments (`MongoClient(uri, tlsInsecure=True)`);
 //! this family adds PyMongo 3's `ssl_cert_reqs` and `ssl_match_hostname`.
 
-use super::engine::{Insecure, Reach, Spec};
+use super::family::{Family, Insecure, Reach, Spec};
 use super::lang::Lang;
-use super::rules::Rule;
 use super::strip::Syntax;
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax = Syntax {
     line_comments: &["#"],
@@ -49,11 +49,22 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// Python: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("Python"),
+    lang: Lang::Python,
+    extensions: &["py", "pyi", "pyw"],
+    syntax: &SYNTAX,
+    specs: SPECS,
+    scan: None,
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
-    use crate::scan::rule_lines as rules;
+    use crate::scan::file::rule_lines as rules;
 
     #[test]
     fn pymongo_cases() {

@@ -4,10 +4,10 @@
 //! relaxes everything, `ssl_verify_certificate: false` and `ssl_verify_hostname: false` one
 //! check each, `ssl_verify_ocsp_endpoint: false` the OCSP check.
 
-use super::engine::{Insecure, Reach, Spec};
+use super::family::{Family, Insecure, Reach, Spec};
 use super::lang::Lang;
-use super::rules::Rule;
 use super::strip::Syntax;
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax =
     Syntax { line_comments: &["#"], quotes: b"\"'", multiline_quotes: b"\"'", begin_end_blocks: true, ..Syntax::new() };
@@ -63,11 +63,22 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// Ruby: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("Ruby"),
+    lang: Lang::Ruby,
+    extensions: &["rb", "rake", "gemspec", "erb"],
+    syntax: &SYNTAX,
+    specs: SPECS,
+    scan: None,
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
-    use crate::scan::rule_lines as rules;
+    use crate::scan::file::rule_lines as rules;
 
     #[test]
     fn ruby_driver_and_mongoid() {

@@ -2,9 +2,10 @@
 //! `allow_invalid_hostnames`), as builder calls or struct fields (`Some(true)`). The same
 //! names serve mongocxx and configuration files, in a file that mentions MongoDB.
 
-use super::engine::{Insecure, Reach, Spec};
-use super::rules::Rule;
+use super::family::{Family, Insecure, Reach, Spec};
+use super::lang::Lang;
 use super::strip::Syntax;
+use crate::catalog::rules::Rule;
 
 pub static SYNTAX: Syntax = Syntax {
     line_comments: &["//"],
@@ -45,9 +46,20 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// Rust: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("Rust"),
+    lang: Lang::Rust,
+    extensions: &["rs"],
+    syntax: &SYNTAX,
+    specs: SPECS,
+    scan: None,
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
     use crate::scan::scan_text;
 
     fn rules(text: &str) -> Vec<(Rule, u32)> {

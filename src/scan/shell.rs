@@ -3,7 +3,10 @@
 //! `--sslAllowInvalidCertificates`. The engine recognises a `--flag` in any file; this family
 //! supplies the shell's comment syntax (a `#` that starts a word) and the safe alternatives.
 
-use super::rules::Rule;
+use crate::catalog::rules::Rule;
+
+use super::family::Family;
+use super::lang::Lang;
 use super::strip::Syntax;
 
 pub static SYNTAX: Syntax = Syntax {
@@ -23,11 +26,22 @@ pub fn safe_alternative(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// shell: the scanner's one entry for this family.
+pub static FAMILY: Family = Family {
+    title: Some("shell"),
+    lang: Lang::Shell,
+    extensions: &["sh", "bash", "zsh", "ksh", "fish", "ps1", "psm1", "bat", "cmd"],
+    syntax: &SYNTAX,
+    specs: &[],
+    scan: None,
+    safe_alternative,
+};
+
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
 
-    use crate::scan::rule_lines as rules;
+    use crate::scan::file::rule_lines as rules;
 
     #[test]
     fn cli_flags() {

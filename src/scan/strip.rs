@@ -246,7 +246,7 @@ mod tests {
     use crate::scan::lang::Lang;
 
     fn stripped(lang: Lang, text: &str) -> String {
-        let out = strip(text, lang.syntax());
+        let out = strip(text, crate::scan::families::of(lang).syntax);
         assert_eq!(out.len(), text.len(), "offsets must be preserved");
         out
     }

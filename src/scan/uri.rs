@@ -6,9 +6,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::engine::{FileCtx, Hit, Insecure, Reach, Spec, handed_to_mongo, is_falsy, parse_value, skip_blanks};
+use super::bytes::{is_ident_byte, skip_blanks};
+use super::family::{FileCtx, Hit, Insecure, Reach, Spec, UriSpan};
 use super::lang::Lang;
-use super::rules::Rule;
+use super::literal::{Sep, is_falsy, parse_value};
+use super::reach::handed_to_mongo;
+use crate::catalog::rules::Rule;
 
 /// The connection-string options of the MongoDB URI spec. Their names are MongoDB's own, so
 /// they count in any file, any language, and as environment variables.
@@ -110,19 +113,6 @@ pub fn redact(text: &str) -> String {
     out
 }
 
-/// Where a MongoDB connection string sits in the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UriSpan {
-    pub start: usize,
-    pub end: usize,
-    /// 0-based line of `start`.
-    pub line: usize,
-    /// The first host that is not local, when every host is a literal.
-    pub remote_host: Option<String>,
-    /// Code between the literals of a concatenated string (`" + quote(p) + "`): not its text.
-    pub gaps: Vec<(usize, usize)>,
-}
-
 static SCHEME: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::unwrap_used)] // constant pattern
     Regex::new(r"(?i)mongodb(?:\+srv|%2bsrv)?(?:://|%3a%2f%2f)").unwrap()
@@ -135,7 +125,7 @@ pub fn find_uris(text: &str) -> Vec<UriSpan> {
     let mut line = 0;
     let mut counted = 0;
     for m in SCHEME.find_iter(text) {
-        if m.start() > 0 && super::engine::is_ident_byte(b[m.start() - 1]) {
+        if m.start() > 0 && is_ident_byte(b[m.start() - 1]) {
             continue;
         }
         let (end, gaps) = uri_end(b, m.end());
@@ -437,7 +427,7 @@ pub fn scan_tls_disabled(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
         if ctx.in_mongo_uri(start) || b.get(whole.end()) == Some(&b'=') {
             continue;
         }
-        let Some(value) = parse_value(b, skip_blanks(b, whole.end()), super::engine::Sep::Assign) else { continue };
+        let Some(value) = parse_value(b, skip_blanks(b, whole.end()), Sep::Assign) else { continue };
         if !is_falsy(&value.text) {
             continue;
         }

@@ -18,9 +18,10 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
 use super::decode::{StreamDecoder, decode};
+use super::file::{Located, scan_text};
 pub use super::ignore_files::IGNORE_FILE_NAME;
 use super::ignore_files::{IgnoreFile, IgnoreFiles, IgnoreMatcher};
-use super::{Located, ScanOptions, scan_text};
+use super::options::ScanOptions;
 use crate::error::AppError;
 
 /// Streamed files are scanned in windows of this many bytes of text; files up to twice this
