@@ -1,7 +1,7 @@
 //! Every diagnosis code, with its severity and its explanation, defined in one place.
 
-use super::Severity;
-use crate::catalog::{Documented, Explanation};
+use super::documented::Severity;
+use super::documented::{Documented, Explanation};
 
 macro_rules! diagnosis_codes {
     ($(

@@ -5,57 +5,11 @@
 //! `explain`, SARIF rule metadata and the generated docs all read from implementations of
 //! [`Documented`], so an explanation lives in exactly one place, next to its definition.
 
-use serde::{Deserialize, Serialize};
-
 pub mod codes;
+mod documented;
 pub mod rules;
 
-/// How much a diagnosis, finding or note weighs. Only `error` fails a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The long-form documentation of one diagnosis code or scan rule.
-#[derive(Debug, Clone, Copy)]
-pub struct Explanation {
-    /// One line: what it means.
-    pub title: &'static str,
-    /// Why it happens.
-    pub cause: &'static str,
-    /// How mongo-preflight detects it.
-    pub detection: &'static str,
-    /// What to do.
-    pub remedy: &'static str,
-    /// The tempting "fix" that must not be shipped, and why.
-    pub avoid: &'static str,
-}
-
-/// Implemented by diagnosis codes and scan rules.
-pub trait Documented {
-    fn id(&self) -> &'static str;
-    fn default_severity(&self) -> Severity;
-    fn explanation(&self) -> &'static Explanation;
-}
+pub use documented::{Documented, Explanation, Severity};
 
 /// Which catalogue an id belongs to.
 #[derive(Debug, Clone, Copy)]

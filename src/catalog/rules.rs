@@ -1,8 +1,8 @@
 //! The eight scan rules, each with its explanation. Their ids are a public contract:
 //! `docs/codes.md` lists them, `docs/scan.md` says what each one catches.
 
-use super::Severity;
-use crate::catalog::{Documented, Explanation};
+use super::documented::Severity;
+use super::documented::{Documented, Explanation};
 
 macro_rules! scan_rules {
     ($(

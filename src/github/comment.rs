@@ -13,8 +13,8 @@ use octocrab::Octocrab;
 use octocrab::models::issues::Comment;
 use tokio::time::Instant;
 
-use super::MARKER;
 use super::context::{Repository, Token};
+use super::fit::MARKER;
 
 /// Comment bodies are limited to 65,536 characters; this leaves room for GitHub's own counting.
 pub const COMMENT_BUDGET: usize = 60_000;
@@ -528,7 +528,7 @@ fn github_message(body: &str) -> Option<String> {
 
 /// Belt and braces: a token echoed back in any message is cut out.
 fn scrub_error(error: CommentError, token: &Token) -> CommentError {
-    let scrub = |s: String| super::scrub(&s, token);
+    let scrub = |s: String| super::context::scrub(&s, token);
     match error {
         CommentError::Unauthorized { message } => CommentError::Unauthorized { message: scrub(message) },
         CommentError::Forbidden { message } => CommentError::Forbidden { message: scrub(message) },

@@ -64,7 +64,7 @@ impl ContentsApi {
             Ok(result) => result,
             Err(_) => Err(format!("GET {path} got no answer within {}s", REQUEST_TIMEOUT.as_secs())),
         };
-        result.map_err(|e| super::scrub(&e, &self.token))
+        result.map_err(|e| super::context::scrub(&e, &self.token))
     }
 
     async fn read_at(&self, commit: &str, path: &str) -> Result<BaseFiles, String> {

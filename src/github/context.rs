@@ -146,6 +146,12 @@ fn pr_number_in(event: &serde_json::Value) -> Option<u64> {
     pull_request.get("number").and_then(|n| n.as_u64()).or_else(|| event.get("number").and_then(|n| n.as_u64()))
 }
 
+/// Removes the token from `text`, should any message ever echo it.
+pub(crate) fn scrub(text: &str, token: &Token) -> String {
+    let secret = token.expose();
+    if secret.len() < 4 { text.to_string() } else { text.replace(secret, "***") }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -205,5 +211,11 @@ mod tests {
         let e = env(&[("GITHUB_TOKEN", "ghs_secretvalue")]);
         assert!(!format!("{e:?}").contains("ghs_secretvalue"));
         assert_eq!(e.token.as_ref().map(Token::expose), Some("ghs_secretvalue"));
+    }
+
+    #[test]
+    fn scrub_removes_the_token() {
+        let token = Token::new("ghs_abcdef123456");
+        assert_eq!(scrub("Bearer ghs_abcdef123456 failed", &token), "Bearer *** failed");
     }
 }

@@ -38,7 +38,7 @@ fn fit(markdown: &str, room: usize) -> (String, bool) {
     if markdown.len() + needs_newline <= room {
         return (markdown.to_string(), false);
     }
-    (crate::github::cut_to_fit(markdown, room.saturating_sub(1), CUT_NOTICE, str::len), true)
+    (super::fit::cut_to_fit(markdown, room.saturating_sub(1), CUT_NOTICE, str::len), true)
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@
 //!
 //! Nothing before this pass sets a severity other than a code's or rule's own default.
 
+use std::collections::BTreeMap;
+
 use time::Date;
 
-use super::Policy;
 use super::waivers::{Waiver, WaiverEffect};
 use crate::catalog::Documented;
 use crate::diagnose::codes::DiagnosisCode;
@@ -39,8 +40,17 @@ pub struct Judged {
     pub waivers: Vec<WaiverUse>,
 }
 
-/// Applies the policy to the results; `today` (UTC) decides which waivers are live.
-pub fn apply(policy: &Policy, clusters: &mut [ClusterReport], findings: &mut [Finding], today: Date) -> Judged {
+/// What the pass reads from a policy: nothing else in it weighs a result.
+#[derive(Debug, Clone, Copy)]
+pub struct Weights<'p> {
+    /// Waivers, and the severity overrides that lower a level.
+    pub waivers: &'p [Waiver],
+    /// Severity by diagnosis code or scan rule id, where the policy raises or keeps it.
+    pub overrides: &'p BTreeMap<String, Severity>,
+}
+
+/// Applies the policy's weights to the results; `today` (UTC) decides which waivers are live.
+pub fn apply(policy: Weights<'_>, clusters: &mut [ClusterReport], findings: &mut [Finding], today: Date) -> Judged {
     for finding in findings.iter_mut().filter(|f| !f.new) {
         finding.severity = finding.severity.min(Severity::Warning);
     }
@@ -124,7 +134,7 @@ fn apply_waiver(waiver: &Waiver, clusters: &mut [ClusterReport], findings: &mut 
     covered
 }
 
-fn apply_overrides(policy: &Policy, clusters: &mut [ClusterReport], findings: &mut [Finding]) {
+fn apply_overrides(policy: Weights<'_>, clusters: &mut [ClusterReport], findings: &mut [Finding]) {
     if policy.overrides.is_empty() {
         return;
     }

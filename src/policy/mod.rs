@@ -19,12 +19,24 @@ use serde_saphyr::Spanned;
 
 use crate::catalog;
 use crate::error::AppError;
+use crate::model;
 use crate::model::TlsVersion;
 use crate::model::{Note, Severity};
 use crate::uri::ConnectionString;
 use diagnostic::{Source, did_you_mean};
-pub use judge::apply;
+pub use judge::Judged;
 pub use waivers::{Waiver, WaiverEffect, WaiverTarget};
+
+/// Applies the policy to the results in the one ordered pass of [`judge`]; `today` (UTC) decides
+/// which waivers are live.
+pub fn apply(
+    policy: &Policy,
+    clusters: &mut [model::ClusterReport],
+    findings: &mut [model::Finding],
+    today: time::Date,
+) -> Judged {
+    judge::apply(judge::Weights { waivers: &policy.waivers, overrides: &policy.overrides }, clusters, findings, today)
+}
 
 /// The file name looked up at the repository root.
 pub const DEFAULT_FILE_NAME: &str = "mongo-preflight.yml";

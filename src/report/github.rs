@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::escape::{workflow_message as msg, workflow_property as prop};
-use super::{RenderContext, host_port, ordered_findings, totals_line};
+use super::view::{RenderContext, host_port, ordered_findings, totals_line};
 use crate::model::{RunReport, Severity};
 
 /// Annotations GitHub displays per level and step.

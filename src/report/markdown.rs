@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::escape::{html, markdown as md};
-use super::{RenderContext, host_port, ordered_findings, stage_label, totals_line};
+use super::view::{RenderContext, host_port, ordered_findings, stage_label, totals_line};
 use crate::catalog;
 use crate::catalog::Documented;
 use crate::model::{
@@ -61,8 +61,8 @@ fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_find
         out,
         "**{}** · {} probed · {}\n",
         totals_line(report),
-        super::plural(report.clusters.len(), "cluster"),
-        super::plural(report.findings.len(), "finding")
+        super::view::plural(report.clusters.len(), "cluster"),
+        super::view::plural(report.findings.len(), "finding")
     );
 
     // What the change itself does comes first: its new findings, then how it would loosen the
@@ -91,7 +91,7 @@ fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_find
 
 /// One sentence per cause of a failing verdict.
 fn write_causes(out: &mut String, report: &RunReport) {
-    let causes = super::verdict_causes(report);
+    let causes = super::view::verdict_causes(report);
     if causes.is_empty() {
         return;
     }

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{RenderContext, diagnosis_fingerprint, finding_fingerprint, host_port};
+use super::view::{RenderContext, diagnosis_fingerprint, finding_fingerprint, host_port};
 use crate::catalog::Documented;
 use crate::catalog::rules::Rule;
 use crate::diagnose::codes::DiagnosisCode;

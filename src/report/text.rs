@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{RenderContext, first_sentence, host_port, host_stages, ordered_findings, stage_label, totals_line};
+use super::view::{RenderContext, first_sentence, host_port, host_stages, ordered_findings, stage_label, totals_line};
 use crate::catalog;
 use crate::catalog::Documented;
 use crate::model::{Diagnosis, RunReport, Severity, StageResult, Verdict};
@@ -149,7 +149,7 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
         Verdict::Fail => p.bad("FAIL"),
     };
     let _ = writeln!(out, "{} {verdict}: {}", p.bold("mongo-preflight"), totals_line(report));
-    for cause in super::verdict_causes(report) {
+    for cause in super::view::verdict_causes(report) {
         let _ = writeln!(out, "  {}", indent(&cause, "    "));
     }
     out
