@@ -125,8 +125,8 @@ fn default_true() -> bool {
 /// One insecure setting found by the scanner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// A rule id from [`crate::catalog::rules::Rule`].
-    pub rule: String,
+    /// Serialized as the rule's id.
+    pub rule: crate::catalog::rules::Rule,
     pub severity: Severity,
     /// Path relative to the repository root, `/`-separated.
     pub path: String,

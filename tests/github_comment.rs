@@ -374,7 +374,7 @@ async fn assert_unaffected(env_dir: &Path, api_url: &str, report: &RunReport, ex
 fn report(findings: usize) -> RunReport {
     let findings = (0..findings)
         .map(|i| Finding {
-            rule: "allow-invalid-certificates".into(),
+            rule: mongo_preflight::catalog::rules::Rule::AllowInvalidCertificates,
             severity: Severity::Error,
             path: format!("services/api/config/database_{i:04}.yml"),
             line: 12,

@@ -41,7 +41,7 @@ fn parse_outputs(text: &str) -> BTreeMap<String, String> {
 
 fn finding(i: usize, severity: Severity, new: bool) -> Finding {
     Finding {
-        rule: "allow-invalid-certificates".into(),
+        rule: mongo_preflight::catalog::rules::Rule::AllowInvalidCertificates,
         severity,
         path: format!("app/settings_{i}.py"),
         line: 3,

@@ -357,7 +357,7 @@ fn default_policy_with_an_invalid_mongodb_uri_is_unjudgeable_and_redacted() {
 
 fn finding(rule: &str, path: &str, new: bool) -> Finding {
     Finding {
-        rule: rule.to_string(),
+        rule: mongo_preflight::catalog::rules::Rule::from_id(rule).expect("a rule id"),
         severity: if new { Severity::Error } else { Severity::Warning },
         path: path.to_string(),
         line: 3,

@@ -32,7 +32,7 @@ fn diagnosis(code: &str, severity: Severity, summary: &str, evidence: &str, reme
 
 fn finding(rule: &str, path: &str, line: u32, new: bool, waived: bool, snippet: &str) -> Finding {
     Finding {
-        rule: rule.to_string(),
+        rule: mongo_preflight::catalog::rules::Rule::from_id(rule).expect("a rule id"),
         severity: if new { Severity::Error } else { Severity::Warning },
         path: path.to_string(),
         line,

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mongo_preflight::catalog::Documented;
 use mongo_preflight::model::Severity;
 use mongo_preflight::scan::{self, ScanOptions};
 
@@ -70,7 +71,7 @@ fn scan_corpus() -> scan::ScanOutcome {
 fn corpus_findings_are_exactly_the_marked_lines() {
     let outcome = scan_corpus();
     let got: BTreeSet<(String, u32, String)> =
-        outcome.findings.iter().map(|f| (f.path.clone(), f.line, f.rule.clone())).collect();
+        outcome.findings.iter().map(|f| (f.path.clone(), f.line, f.rule.id().to_string())).collect();
     let want = expected();
     let missing: Vec<_> = want.difference(&got).collect();
     let unexpected: Vec<_> = got.difference(&want).collect();
@@ -122,7 +123,7 @@ fn findings_carry_location_severity_fingerprint_and_redacted_snippet() {
     assert_eq!(env.len(), 3, "{env:#?}");
     let uri = env[0];
     assert_eq!((uri.line, uri.column), (2, 89));
-    assert_eq!(uri.rule, "allow-invalid-certificates");
+    assert_eq!(uri.rule.id(), "allow-invalid-certificates");
     assert_eq!(uri.severity, Severity::Error);
     assert!(uri.new && !uri.waived);
     assert_eq!(uri.fingerprint.len(), 16);
@@ -132,7 +133,7 @@ fn findings_carry_location_severity_fingerprint_and_redacted_snippet() {
     assert_eq!((toggle.line, toggle.column), (3, 1));
     // A connection string joined from parts keeps its options and hides its user info.
     let joined = outcome.findings.iter().find(|f| f.path == "javascript/concat.js" && f.line == 3).unwrap();
-    assert_eq!(joined.rule, "cert-reqs-none");
+    assert_eq!(joined.rule.id(), "cert-reqs-none");
     assert!(joined.snippet.starts_with("const legacy = 'mongodb://****@db1.example.com:27017/"), "{}", joined.snippet);
     // No credential of the corpus survives anywhere in the findings.
     for f in &outcome.findings {
@@ -145,7 +146,7 @@ fn findings_carry_location_severity_fingerprint_and_redacted_snippet() {
 #[test]
 fn findings_are_sorted_and_unique() {
     let findings = scan_corpus().findings;
-    let keys: Vec<_> = findings.iter().map(|f| (f.path.clone(), f.line, f.column, f.rule.clone())).collect();
+    let keys: Vec<_> = findings.iter().map(|f| (f.path.clone(), f.line, f.column, f.rule.id().to_string())).collect();
     let mut sorted = keys.clone();
     sorted.sort();
     sorted.dedup();
@@ -206,7 +207,7 @@ fn binaries_large_files_and_long_lines_are_scanned_and_excludes_are_not() {
     })
     .unwrap();
     let got: Vec<(&str, u32, u32, &str)> =
-        outcome.findings.iter().map(|f| (f.path.as_str(), f.line, f.column, f.rule.as_str())).collect();
+        outcome.findings.iter().map(|f| (f.path.as_str(), f.line, f.column, f.rule.id())).collect();
     assert_eq!(
         got,
         vec![

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use mongo_preflight::catalog::Documented;
 use mongo_preflight::model::Severity;
 use mongo_preflight::scan::{self, ScanOptions};
 
@@ -85,7 +86,7 @@ fn old_findings_are_warnings_even_when_moved_and_new_ones_fail() {
 
     let outcome = scan_at(dir.path(), "HEAD~1");
     let got: Vec<(&str, u32, &str, bool, Severity)> =
-        outcome.findings.iter().map(|f| (f.path.as_str(), f.line, f.rule.as_str(), f.new, f.severity)).collect();
+        outcome.findings.iter().map(|f| (f.path.as_str(), f.line, f.rule.id(), f.new, f.severity)).collect();
     assert_eq!(
         got,
         vec![

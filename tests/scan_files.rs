@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use mongo_preflight::catalog::Documented;
 use mongo_preflight::scan::{self, IgnoreFile, IgnoreFiles, ScanOptions};
 
 const URI_LINE: &str = "MONGODB_URI=mongodb://h.example.net/?tlsAllowInvalidCertificates=true\n";
@@ -70,7 +71,7 @@ fn scan_dir(dir: &Path) -> scan::ScanOutcome {
 }
 
 fn triples(outcome: &scan::ScanOutcome) -> Vec<(String, u32, String)> {
-    outcome.findings.iter().map(|f| (f.path.clone(), f.line, f.rule.clone())).collect()
+    outcome.findings.iter().map(|f| (f.path.clone(), f.line, f.rule.id().to_string())).collect()
 }
 
 fn t(path: &str, line: u32, rule: &str) -> (String, u32, String) {
@@ -221,7 +222,7 @@ fn utf16_little_endian_dotenv_with_bom() {
     let dir = repo(&[(".env", &utf16(&text, false))]);
     let outcome = scan_dir(dir.path());
     let got: Vec<(&str, u32, u32, &str)> =
-        outcome.findings.iter().map(|f| (f.path.as_str(), f.line, f.column, f.rule.as_str())).collect();
+        outcome.findings.iter().map(|f| (f.path.as_str(), f.line, f.column, f.rule.id())).collect();
     assert_eq!(got, vec![(".env", 2, 38, "allow-invalid-certificates")]);
 }
 

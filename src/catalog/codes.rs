@@ -1,48 +1,11 @@
 //! Every diagnosis code, with its severity and its explanation, defined in one place.
 
-use super::documented::Severity;
-use super::documented::{Documented, Explanation};
+use super::documented::catalogue;
 
-macro_rules! diagnosis_codes {
-    ($(
-        $(#[$meta:meta])*
-        $variant:ident = $id:literal, $severity:ident, {
-            title: $title:literal,
-            cause: $cause:literal,
-            detection: $detection:literal,
-            remedy: $remedy:literal,
-            avoid: $avoid:literal $(,)?
-        }
-    ),+ $(,)?) => {
-        /// A stable diagnosis code (see docs/codes.md). The id is the public name.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum DiagnosisCode { $($(#[$meta])* $variant),+ }
+catalogue! {
+    /// A stable diagnosis code (see docs/codes.md). The id is the public name.
+    pub enum DiagnosisCode, "diagnosis code";
 
-        impl DiagnosisCode {
-            pub const ALL: &'static [DiagnosisCode] = &[$(DiagnosisCode::$variant),+];
-
-            pub fn from_id(id: &str) -> Option<DiagnosisCode> {
-                match id { $($id => Some(DiagnosisCode::$variant),)+ _ => None }
-            }
-        }
-
-        impl Documented for DiagnosisCode {
-            fn id(&self) -> &'static str {
-                match self { $(DiagnosisCode::$variant => $id),+ }
-            }
-            fn default_severity(&self) -> Severity {
-                match self { $(DiagnosisCode::$variant => Severity::$severity),+ }
-            }
-            fn explanation(&self) -> &'static Explanation {
-                match self { $(DiagnosisCode::$variant => &Explanation {
-                    title: $title, cause: $cause, detection: $detection, remedy: $remedy, avoid: $avoid,
-                }),+ }
-            }
-        }
-    };
-}
-
-diagnosis_codes! {
     DnsSrvNotFound = "dns-srv-not-found", Error, {
         title: "No SRV record exists for the mongodb+srv host name",
         cause: "A `mongodb+srv://NAME` string is expanded by looking up `_mongodb._tcp.NAME`. When that record does not exist the cluster was deleted, paused (Atlas serverless/free tiers), renamed, or the name has a typo. Some corporate resolvers also drop SRV queries.",
@@ -213,29 +176,10 @@ diagnosis_codes! {
     },
 }
 
-// Serialized as the public id, the string the JSON format has always carried.
-impl serde::Serialize for DiagnosisCode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.id())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DiagnosisCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let id = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        DiagnosisCode::from_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown diagnosis code `{id}`")))
-    }
-}
-
-impl std::fmt::Display for DiagnosisCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Documented;
 
     #[test]
     fn ids_round_trip_and_are_unique() {

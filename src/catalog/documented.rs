@@ -49,3 +49,70 @@ pub trait Documented {
     fn default_severity(&self) -> Severity;
     fn explanation(&self) -> &'static Explanation;
 }
+
+/// Defines one catalogue: the enum of its entries, `ALL`, lookup by id, [`Documented`], and
+/// serialization as the public id. Diagnosis codes and scan rules both use it, so an entry is
+/// written once: id, severity and explanation together.
+macro_rules! catalogue {
+    (
+        $(#[$enum_meta:meta])*
+        pub enum $name:ident, $kind:literal;
+        $(
+            $(#[$meta:meta])*
+            $variant:ident = $id:literal, $severity:ident, {
+                title: $title:literal,
+                cause: $cause:literal,
+                detection: $detection:literal,
+                remedy: $remedy:literal,
+                avoid: $avoid:literal $(,)?
+            }
+        ),+ $(,)?
+    ) => {
+        $(#[$enum_meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$meta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn from_id(id: &str) -> Option<$name> {
+                match id { $($id => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl $crate::catalog::documented::Documented for $name {
+            fn id(&self) -> &'static str {
+                match self { $($name::$variant => $id),+ }
+            }
+            fn default_severity(&self) -> $crate::catalog::documented::Severity {
+                match self { $($name::$variant => $crate::catalog::documented::Severity::$severity),+ }
+            }
+            fn explanation(&self) -> &'static $crate::catalog::documented::Explanation {
+                match self { $($name::$variant => &$crate::catalog::documented::Explanation {
+                    title: $title, cause: $cause, detection: $detection, remedy: $remedy, avoid: $avoid,
+                }),+ }
+            }
+        }
+
+        // Serialized as the public id, the string the JSON format has always carried.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str($crate::catalog::documented::Documented::id(self))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let id = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                $name::from_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown {} `{id}`", $kind)))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($crate::catalog::documented::Documented::id(self))
+            }
+        }
+    };
+}
+pub(crate) use catalogue;

@@ -1,110 +1,68 @@
 //! The eight scan rules, each with its explanation. Their ids are a public contract:
 //! `docs/codes.md` lists them, `docs/scan.md` says what each one catches.
 
-use super::documented::Severity;
-use super::documented::{Documented, Explanation};
+use super::documented::catalogue;
 
-macro_rules! scan_rules {
-    ($(
-        $variant:ident = $id:literal, {
-            title: $title:literal,
-            cause: $cause:literal,
-            detection: $detection:literal,
-            remedy: $remedy:literal,
-            avoid: $avoid:literal $(,)?
-        }
-    ),+ $(,)?) => {
-        /// A scan rule id (listed in `docs/codes.md`). Every rule is error severity by default.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Rule { $($variant),+ }
+catalogue! {
+    /// A scan rule id (listed in `docs/codes.md`).
+    pub enum Rule, "scan rule";
 
-        impl Rule {
-            pub const ALL: &'static [Rule] = &[$(Rule::$variant),+];
-
-            pub fn from_id(id: &str) -> Option<Rule> {
-                match id { $($id => Some(Rule::$variant),)+ _ => None }
-            }
-        }
-
-        impl Documented for Rule {
-            fn id(&self) -> &'static str {
-                match self { $(Rule::$variant => $id),+ }
-            }
-            fn default_severity(&self) -> Severity {
-                Severity::Error
-            }
-            fn explanation(&self) -> &'static Explanation {
-                match self { $(Rule::$variant => &Explanation {
-                    title: $title, cause: $cause, detection: $detection, remedy: $remedy, avoid: $avoid,
-                }),+ }
-            }
-        }
-    };
-}
-
-scan_rules! {
-    AllowInvalidCertificates = "allow-invalid-certificates", {
+    AllowInvalidCertificates = "allow-invalid-certificates", Error, {
         title: "Certificate-chain validation is switched off for a MongoDB client",
         cause: "`tlsAllowInvalidCertificates=true` (or `sslAllowInvalidCertificates`, or a driver's equivalent) makes the client accept any certificate, so anyone on the network path can impersonate the cluster and read the credentials. It is usually added to \"fix\" `CERTIFICATE_VERIFY_FAILED` or `TLSV1_ALERT_INTERNAL_ERROR`; the latter is Atlas's IP access list and cannot be fixed this way at all.",
         detection: "`tlsAllowInvalidCertificates` / `sslAllowInvalidCertificates` in any spelling (camelCase, snake_case, `MONGODB_TLS_ALLOW_INVALID_CERTIFICATES`) set to a true literal, as a `--flag`, or in a connection string (URL-decoded); the drivers' equivalents: Rust/C++ `allow_invalid_certificates(true)`, libmongoc `weak_cert_validation`, Node `sslValidate: false` / `rejectUnauthorized: false`, Ruby `ssl_verify_certificate: false`, PHP `verify_peer => false` (the generic names only when handed to a MongoDB client). In an option map that a tool renders as `mongodump`/`mongosh` flags, an empty value (`tlsAllowInvalidCertificates: \"\"`) is the bare flag and counts.",
         remedy: "Remove the setting. Run `mongo-preflight probe URI` to see the real cause. Supply the right CA with `tlsCAFile` (Python: `tlsCAFile=certifi.where()`; Node: `tlsCAFile`; Java: an SSLContext with the right trust store; Go: `RootCAs`).",
         avoid: "Replacing it with `tlsInsecure=true` or a trust-all verifier is the same hole.",
     },
-    AllowInvalidHostnames = "allow-invalid-hostnames", {
+    AllowInvalidHostnames = "allow-invalid-hostnames", Error, {
         title: "Hostname verification is switched off for a MongoDB client",
         cause: "`tlsAllowInvalidHostnames=true` accepts a valid certificate issued for any other host, so any server with any publicly trusted certificate can impersonate the cluster.",
         detection: "`tlsAllowInvalidHostnames` / `sslAllowInvalidHostnames` in any spelling set to a true literal, as a `--flag` (or an empty value in a MongoDB tool's option map, which renders as the bare flag) or in a connection string; Java `invalidHostNameAllowed(true)`, libmongoc `allow_invalid_hostname`, Ruby `ssl_verify_hostname: false`, PyMongo 3 `ssl_match_hostname=False`, PHP `verify_peer_name => false`.",
         remedy: "Remove it and connect with a host name the server's certificate lists; re-issue the certificate with the right subjectAltName if needed.",
         avoid: "Connecting by IP address and disabling the name check is not a fix.",
     },
-    TlsInsecure = "tls-insecure", {
+    TlsInsecure = "tls-insecure", Error, {
         title: "One switch disables both certificate and hostname verification",
         cause: "`tlsInsecure=true` (and its legacy alias `sslInsecure=true`), Go's `InsecureSkipVerify: true` in a Mongo client's TLS config, C#'s `AllowInsecureTls = true` (in the 2.x driver `VerifySslCertificate = false`, in its connection strings `sslVerifyCertificate=false`) and Ruby's `ssl_verify: false` relax every check at once.",
         detection: "The option or the language's equivalent set to a true literal (false for the `Verify…` names), in a MongoDB client context. The .NET names count in configuration too: `MongoDB__AllowInsecureTls=true` (`__` is .NET's section separator in environment variables) in Helm values, Kubernetes manifests and dotenv files, and `AllowInsecureTls: true` under a YAML section that names MongoDB; `Redis__AllowInsecureTls` is another client's.",
         remedy: "Remove it; supply the right CA (`tlsCAFile`, `RootCAs`, a trust store).",
         avoid: "Splitting it into `tlsAllowInvalidCertificates` and `tlsAllowInvalidHostnames` is the same hole.",
     },
-    CertReqsNone = "cert-reqs-none", {
+    CertReqsNone = "cert-reqs-none", Error, {
         title: "PyMongo 3 `ssl_cert_reqs=CERT_NONE` disables certificate validation",
         cause: "PyMongo 3's `ssl_cert_reqs=ssl.CERT_NONE` (or the string `CERT_NONE` in a URI) turns certificate validation off.",
         detection: "`ssl_cert_reqs` set to `CERT_NONE` in any spelling, in a MongoDB client context.",
         remedy: "Remove it; on PyMongo 4 use `tlsCAFile=certifi.where()` if the system CA bundle is outdated.",
         avoid: "`tlsAllowInvalidCertificates=True` is the same thing under PyMongo 4's name.",
     },
-    CustomVerifierAcceptsAll = "custom-verifier-accepts-all", {
+    CustomVerifierAcceptsAll = "custom-verifier-accepts-all", Error, {
         title: "A certificate verification hook that accepts anything is handed to a MongoDB client",
         cause: "A trust-all `X509TrustManager`, a `ServerCertificateValidationCallback` returning true, a `VerifyPeerCertificate` that returns nil, or a rustls verifier that always succeeds, installed in the MongoDB client's TLS settings.",
         detection: "A verifier whose body unconditionally accepts, in a file that hands it to the MongoDB client: Java/Kotlin trust managers with an empty `checkServerTrusted` or Netty's `InsecureTrustManagerFactory` next to `applyToSslSettings`/`MongoClientSettings`; C# `ServerCertificateValidationCallback` returning true in `SslSettings` (never `ServicePointManager`); Go `VerifyPeerCertificate` returning nil in the `tls.Config` given to `SetTLSConfig`; Node `checkServerIdentity: () => undefined` in the MongoClient options.",
         remedy: "Delete the custom verifier and use the platform's default verification with the right trust anchors.",
         avoid: "Logging-and-accepting verifiers are still trust-all.",
     },
-    TlsDisabledForRemoteHost = "tls-disabled-for-remote-host", {
+    TlsDisabledForRemoteHost = "tls-disabled-for-remote-host", Error, {
         title: "TLS is switched off towards a remote MongoDB host",
         cause: "`tls=false` / `ssl=false` to a non-local host (Atlas, `mongodb+srv`) sends credentials and data in plaintext; Atlas refuses it anyway.",
         detection: "`tls=false` / `ssl=false` in a connection string whose hosts are literals and not all local, or as a client option next to such a string in the same YAML mapping, object or call. Local means localhost, 127.0.0.0/8, ::1, host.docker.internal, or a single-label service name such as `mongo` (Docker Compose, Kubernetes); every `mongodb+srv` name is remote.",
         remedy: "Remove `tls=false`; `mongodb+srv` strings enable TLS by default.",
         avoid: "Do not turn TLS off to get around certificate errors.",
     },
-    OcspCheckDisabled = "ocsp-check-disabled", {
+    OcspCheckDisabled = "ocsp-check-disabled", Error, {
         title: "OCSP endpoint checking is switched off",
         cause: "`tlsDisableOCSPEndpointCheck=true` stops the driver from asking the CA whether the certificate was revoked.",
         detection: "The option set to a true literal.",
         remedy: "Remove it; if OCSP responders are unreachable from your network, allow egress to them.",
         avoid: "Do not switch off revocation checks to silence network errors.",
     },
-    RevocationCheckDisabled = "revocation-check-disabled", {
+    RevocationCheckDisabled = "revocation-check-disabled", Error, {
         title: "Certificate revocation checking is switched off",
         cause: "`tlsDisableCertificateRevocationCheck=true` makes the client accept revoked certificates.",
         detection: "The option set to a true literal.",
         remedy: "Remove it.",
         avoid: "Do not switch off revocation checks to silence network errors.",
     },
-}
-
-impl std::fmt::Display for Rule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id())
-    }
 }
 
 /// One example a rule must catch (`flagged`) or must not (`clean`): a file name, which decides

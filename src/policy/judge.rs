@@ -139,7 +139,7 @@ fn apply_overrides(policy: Weights<'_>, clusters: &mut [ClusterReport], findings
         return;
     }
     for finding in findings.iter_mut() {
-        if let Some(severity) = policy.overrides.get(&finding.rule) {
+        if let Some(severity) = policy.overrides.get(finding.rule.id()) {
             // Step 1 still holds: an existing finding stays a warning at most.
             finding.severity = if finding.new { *severity } else { (*severity).min(Severity::Warning) };
         }

@@ -250,7 +250,7 @@ impl Waiver {
     pub(super) fn covers_finding(&self, finding: &Finding) -> bool {
         match &self.target {
             WaiverTarget::Rule(rule) => {
-                rule.id() == finding.rule && self.path.as_ref().is_none_or(|(_, glob)| glob.is_match(&finding.path))
+                *rule == finding.rule && self.path.as_ref().is_none_or(|(_, glob)| glob.is_match(&finding.path))
             }
             WaiverTarget::Code(_) => false,
         }

@@ -48,7 +48,7 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
     let mut annotations = Vec::new();
     for f in ordered_findings(report).into_iter().filter(|f| !f.waived) {
         let age = if f.new { "" } else { " (already on the base ref)" };
-        let what = if f.message.is_empty() { f.rule.clone() } else { f.message.clone() };
+        let what = if f.message.is_empty() { f.rule.to_string() } else { f.message.clone() };
         annotations.push(Annotation {
             severity: f.severity,
             file: Some(f.path.clone()),

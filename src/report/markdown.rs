@@ -299,7 +299,7 @@ fn write_findings(
     out.push('\n');
 
     if detail == Detail::Full && group == FindingGroup::New {
-        let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule.id()).collect();
         for rule in rules {
             let Some(entry) = catalog::lookup(rule) else { continue };
             let e = entry.documented().explanation();
@@ -325,7 +325,7 @@ fn write_finding_row(out: &mut String, f: &Finding) {
         format!("{} existing", severity_icon(f.severity, false))
     };
     let snippet = if f.snippet.is_empty() { "—".to_string() } else { md(&f.snippet) };
-    let _ = writeln!(out, "| {status} | <code>{}</code> | {}:{} | {snippet} |", html(&f.rule), md(&f.path), f.line);
+    let _ = writeln!(out, "| {status} | <code>{}</code> | {}:{} | {snippet} |", f.rule, md(&f.path), f.line);
 }
 
 fn full_report_pointer(ctx: &RenderContext) -> String {

@@ -129,7 +129,7 @@ fn finding_result(f: &crate::model::Finding, catalogue: &Catalogue) -> Value {
         "partialFingerprints": { FINGERPRINT_KEY: finding_fingerprint(f) },
         "baselineState": if f.new { "new" } else { "unchanged" },
     });
-    decorate(&mut result, catalogue.index_of(&f.rule), f.waived);
+    decorate(&mut result, catalogue.index_of(f.rule.id()), f.waived);
     result
 }
 
@@ -183,7 +183,7 @@ fn diagnosis_result(
 }
 
 fn finding_message(f: &crate::model::Finding) -> String {
-    let what = if f.message.is_empty() { f.rule.clone() } else { f.message.clone() };
+    let what = if f.message.is_empty() { f.rule.to_string() } else { f.message.clone() };
     let age = if f.new { "" } else { " (already present on the base ref)" };
     format!("{what}{age}: `{}`", f.snippet)
 }

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use super::view::{RenderContext, first_sentence, host_port, host_stages, ordered_findings, stage_label, totals_line};
-use crate::catalog;
 use crate::catalog::Documented;
 use crate::model::{Diagnosis, RunReport, Severity, StageResult, Verdict};
 
@@ -103,15 +102,13 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
                 p.severity(f.severity, f.waived),
                 f.line,
                 f.column,
-                p.bold(&f.rule)
+                p.bold(f.rule.id())
             );
             if !f.snippet.is_empty() {
                 let _ = writeln!(out, "        {}", p.dim(&indent(&f.snippet, "        ")));
             }
-            if !f.waived
-                && let Some(entry) = catalog::lookup(&f.rule)
-            {
-                let remedy = first_sentence(entry.documented().explanation().remedy);
+            if !f.waived {
+                let remedy = first_sentence(f.rule.explanation().remedy);
                 let _ = writeln!(out, "        remedy: {remedy} (`mongo-preflight explain {}`)", f.rule);
             }
         }

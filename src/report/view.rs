@@ -64,7 +64,7 @@ pub(super) fn finding_fingerprint(f: &Finding) -> String {
         return f.fingerprint.clone();
     }
     let normalised: String = f.snippet.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("{:016x}", fnv1a(&[f.rule.as_str(), f.path.as_str(), normalised.as_str()]))
+    format!("{:016x}", fnv1a(&[f.rule.id(), f.path.as_str(), normalised.as_str()]))
 }
 
 /// A stable identity for a diagnosis: the same problem on the same host keeps it.

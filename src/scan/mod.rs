@@ -58,7 +58,7 @@ pub fn run(options: &ScanOptions) -> Result<ScanOutcome, AppError> {
         .hits
         .into_iter()
         .map(|(path, hit)| Finding {
-            rule: hit.rule.id().to_string(),
+            rule: hit.rule,
             severity: hit.rule.default_severity(),
             path,
             line: hit.line,
