@@ -393,7 +393,11 @@ async fn tls12_endpoint_refuses_tls13() {
     static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
     let tls13_only = Client { versions: &TLS13, ..Client::strict() };
     let outcome = handshake(endpoint.port, &endpoint.host, &tls13_only).await;
-    assert!(outcome.result.is_err(), "a TLS 1.3-only client must fail");
+    assert!(
+        matches!(outcome.rustls_error(), Some(rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion))),
+        "a TLS 1.3-only client must get a protocol_version alert: {:?}",
+        outcome.result.err()
+    );
 }
 
 #[tokio::test]
@@ -412,18 +416,42 @@ async fn mtls_endpoints_require_a_lab_client_certificate() {
             ("untrusted client certificate", Client { client_cert: Some(untrusted_file), ..Client::strict() }),
         ] {
             // Under TLS 1.3 the client's handshake completes and the refusal comes on first read.
-            let refused = match handshake(endpoint.port, &endpoint.host, &client).await.result {
-                Err(_) => true,
-                Ok(mut stream) => hello(&mut stream).await.is_err(),
+            let refusal = match handshake(endpoint.port, &endpoint.host, &client).await.result {
+                Err(e) => e,
+                Ok(mut stream) => hello(&mut stream).await.expect_err("the server must refuse"),
             };
-            assert!(refused, "{name} with {label} must refuse");
+            assert!(
+                is_client_cert_refusal(&refusal),
+                "{name} with {label}: not a client-certificate refusal: {refusal:?}"
+            );
         }
     }
     let endpoint = lab.endpoint("mtls-tls12");
-    assert!(
-        handshake(endpoint.port, &endpoint.host, &Client::strict()).await.result.is_err(),
-        "TLS 1.2 refuses in the handshake"
-    );
+    let refusal =
+        handshake(endpoint.port, &endpoint.host, &Client::strict()).await.result.expect_err("TLS 1.2 refuses");
+    assert!(is_client_cert_refusal(&refusal), "TLS 1.2 refuses in the handshake: {refusal:?}");
+}
+
+/// The server's refusal of a missing or untrusted client certificate: a TLS alert about
+/// certificates, or (TLS 1.3, where the client's handshake is already done) the connection
+/// closed before any reply. Not a timeout, not a refused connection: those mean the endpoint is
+/// not what this test thinks it is.
+fn is_client_cert_refusal(error: &io::Error) -> bool {
+    use rustls::AlertDescription as Alert;
+    match error.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::AlertReceived(alert)) => matches!(
+            alert,
+            Alert::CertificateRequired
+                | Alert::HandshakeFailure
+                | Alert::BadCertificate
+                | Alert::UnknownCA
+                | Alert::CertificateUnknown
+                | Alert::DecryptError
+                | Alert::AccessDenied
+        ),
+        Some(_) => false,
+        None => matches!(error.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset),
+    }
 }
 
 async fn exchange(port: u16, send: &[u8]) -> Vec<u8> {
@@ -499,7 +527,12 @@ async fn non_tls_endpoints_answer_like_their_servers() {
     // TLS is fine, but what answers behind it is not MongoDB.
     let endpoint = lab.endpoint("tls-not-mongodb");
     let mut stream = handshake(endpoint.port, &endpoint.host, &Client::strict()).await.result.expect("valid TLS");
-    assert!(hello(&mut stream).await.is_err(), "hello must fail behind tls-not-mongodb");
+    let not_mongo = hello(&mut stream).await.expect_err("hello must fail behind tls-not-mongodb");
+    // The reply starts `HTTP`: what the probe must call not MongoDB, not a timeout or a reset.
+    assert!(
+        not_mongo.kind() == io::ErrorKind::InvalidData && not_mongo.to_string().contains("48, 54, 54, 50"),
+        "{not_mongo:?}"
+    );
 
     let mut silent = TcpStream::connect(("127.0.0.1", lab.endpoint("silent").port)).await.expect("silent accepts");
     silent.write_all(CLIENT_HELLO_START).await.expect("send");
@@ -561,6 +594,12 @@ async fn tls10_endpoint_speaks_only_tls_1_0() {
         Some(rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)),
         "rustls (TLS 1.2+) against the TLS 1.0 server"
     );
+
+    // Tests probe it at the same time: a connection held open must not queue the next one.
+    let held = TcpStream::connect(("127.0.0.1", endpoint.port)).await.expect("connect");
+    let (version, _) = legacy_server_hello(endpoint.port).await;
+    assert_eq!(version, 0x0301, "served while another connection is open");
+    drop(held);
 
     // A minimal hand-built TLS 1.0 ClientHello, as the probe sends to learn what the server wants.
     let (version, cipher) = legacy_server_hello(endpoint.port).await;

@@ -660,7 +660,7 @@ impl Lab {
                 tls10.1,
                 Transport::Tls,
                 &["tls-protocol-mismatch"],
-                "openssl s_server accepting only TLS 1.0 (legacy ciphers allowed)",
+                "OpenSSL (through Python's ssl) accepting only TLS 1.0, legacy ciphers allowed, a thread per connection",
             ),
         );
 
@@ -952,7 +952,7 @@ impl Lab {
         })
     }
 
-    /// Log of a child process (`secantus-plain`, `dnsmasq`, `openssl-tls10`, …), for debugging.
+    /// Log of a child process (`secantus-plain`, `dnsmasq`, `python-tls10`, …), for debugging.
     pub fn log_of(&self, child: &str) -> PathBuf {
         self.dir.join(format!("{child}.log"))
     }

@@ -64,9 +64,25 @@ pub fn tool(env_var: &str, names: &[&str]) -> PathBuf {
     )
 }
 
-/// A port that was free a moment ago. Children bind it themselves; if another process wins the
-/// race the child exits early and the caller retries with a new port.
+/// A port for a child to bind, chosen below the kernel's ephemeral range: a port from `bind(0)`
+/// comes from that range, which outgoing connections draw from too, so one of them could take
+/// it between our test bind and the child's. Random, so that parallel test binaries (each with
+/// its own lab) rarely collide; if another process still wins, the child exits early and
+/// [`start_listening`] retries with a new port.
 pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, RandomState};
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (low, high) = (10_000u16, ephemeral_low.max(10_100));
+    for attempt in 0u32..200 {
+        let random = RandomState::new().hash_one(attempt);
+        let port = low + u16::try_from(random % u64::from(high - low)).expect("in range");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     let listener = TcpListener::bind("127.0.0.1:0").expect("lab: bind a free port");
     listener.local_addr().expect("lab: local addr").port()
 }
@@ -120,6 +136,16 @@ impl Guarded {
             if let Ok(Ok(_)) =
                 tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(addr)).await
             {
+                // Something listens; make sure it is our child and not another process that
+                // took the port: a child that lost the race exits at once with "address in use".
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    return Err(format!(
+                        "{} exited with {status} although {addr} accepts (another process has the port):\n{}",
+                        self.name,
+                        self.log_tail()
+                    ));
+                }
                 return Ok(());
             }
             if start.elapsed() > deadline {

@@ -1,5 +1,5 @@
 //! TLS-terminating proxies (tokio-rustls) in front of a plain SecantusDB, and the TLS 1.0-only
-//! endpoint (OpenSSL's `s_server`, because rustls cannot speak TLS 1.0).
+//! endpoint (Python's `ssl`, that is OpenSSL, because rustls cannot speak TLS 1.0).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -103,37 +103,44 @@ async fn relay(acceptor: TlsAcceptor, stream: TcpStream, upstream: SocketAddr) {
     let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
 }
 
-/// `openssl s_server` restricted to TLS 1.0 with legacy algorithms allowed. `OPENSSL_CONF` is
-/// not touched: `-tls1` and `@SECLEVEL=0` override Debian's system-wide TLS 1.2 minimum.
-/// It serves one connection at a time, which is enough for probes.
+/// A TLS 1.0-only server: Python's `ssl` module (OpenSSL underneath) in the SecantusDB venv,
+/// one thread per connection, so that tests probing it at once never queue behind each other
+/// (`openssl s_server` serves one connection at a time). `@SECLEVEL=0` and the explicit
+/// version range override Debian's system-wide TLS 1.2 minimum without touching `OPENSSL_CONF`.
+/// After the handshake it waits for one byte, then closes.
 pub async fn tls10_server(identity: &Identity, dir: &Path, lifetime: Duration) -> (Guarded, u16) {
-    let openssl = process::tool("MONGO_PREFLIGHT_OPENSSL", &["openssl"]);
-    let cert = identity.leaf_file.to_string_lossy().into_owned();
+    const SERVER: &str = r#"
+import socketserver, ssl, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+chain, key, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.set_ciphers("DEFAULT:@SECLEVEL=0")
+context.minimum_version = ssl.TLSVersion.TLSv1
+context.maximum_version = ssl.TLSVersion.TLSv1
+context.load_cert_chain(chain, key)
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.settimeout(10)
+        try:
+            with context.wrap_socket(self.request, server_side=True) as tls:
+                tls.recv(1)
+        except (OSError, ssl.SSLError):
+            pass
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+
+Server(("127.0.0.1", port), Handler).serve_forever()
+"#;
+    let python = process::tool("MONGO_PREFLIGHT_PYTHON", &["python3"]);
+    let script = dir.join("tls10_server.py");
+    std::fs::write(&script, SERVER).expect("lab: write the TLS 1.0 server");
+    let chain = identity.chain_file.to_string_lossy().into_owned();
     let key = identity.key_file.to_string_lossy().into_owned();
-    let extra = identity.extra_chain_file.to_string_lossy().into_owned();
-    let has_extra = identity.chain.len() > 1;
-    process::start_listening("openssl-tls10", &openssl, dir, lifetime, Duration::from_secs(20), move |port| {
-        let mut args: Vec<String> = [
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-tls1",
-            "-cipher",
-            "DEFAULT:@SECLEVEL=0",
-            "-cert",
-            &cert,
-            "-key",
-            &key,
-            "-www",
-            "-quiet",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        if has_extra {
-            args.extend(["-cert_chain".to_string(), extra.clone()]);
-        }
-        args
+    let script = script.to_string_lossy().into_owned();
+    process::start_listening("python-tls10", &python, dir, lifetime, Duration::from_secs(20), move |port| {
+        vec![script.clone(), chain.clone(), key.clone(), port.to_string()]
     })
     .await
 }
