@@ -60,6 +60,8 @@ struct Harness {
     inputs: HashMap<String, String>,
     step_outputs: HashMap<String, BTreeMap<String, String>>,
     extra_path: Option<PathBuf>,
+    /// `RUNNER_OS` and `RUNNER_ARCH`, as GitHub sets them.
+    runner: (&'static str, &'static str),
 }
 
 impl Harness {
@@ -75,7 +77,14 @@ impl Harness {
         for sub in ["releases", "workspace", "runner-temp"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
         }
-        Harness { dir, action, inputs: HashMap::new(), step_outputs: HashMap::new(), extra_path: None }
+        Harness {
+            dir,
+            action,
+            inputs: HashMap::new(),
+            step_outputs: HashMap::new(),
+            extra_path: None,
+            runner: ("Linux", "X64"),
+        }
     }
 
     fn input(mut self, name: &str, value: &str) -> Self {
@@ -83,11 +92,20 @@ impl Harness {
         self
     }
 
+    fn runner(mut self, os: &'static str, arch: &'static str) -> Self {
+        self.runner = (os, arch);
+        self
+    }
+
     /// Puts `content` on the fake release page as this version's asset for Linux x64.
     fn publish_asset(&self, version: &str, content: &[u8]) -> PathBuf {
+        self.publish_asset_named(&format!("mongo-preflight-v{version}-{TARGET}"), version, content)
+    }
+
+    fn publish_asset_named(&self, name: &str, version: &str, content: &[u8]) -> PathBuf {
         let dir = self.dir.path().join(format!("releases/v{version}"));
         std::fs::create_dir_all(&dir).expect("mkdir");
-        let asset = dir.join(format!("mongo-preflight-v{version}-{TARGET}"));
+        let asset = dir.join(name);
         std::fs::write(&asset, content).expect("asset");
         asset
     }
@@ -171,8 +189,8 @@ impl Harness {
             .env("GITHUB_STEP_SUMMARY", self.dir.path().join("summary.md"))
             .env("GITHUB_SERVER_URL", "https://github.com")
             .env("GITHUB_REPOSITORY", "octo-org/payments")
-            .env("RUNNER_OS", "Linux")
-            .env("RUNNER_ARCH", "X64")
+            .env("RUNNER_OS", self.runner.0)
+            .env("RUNNER_ARCH", self.runner.1)
             .env("RUNNER_TEMP", self.dir.path().join("runner-temp"))
             .env("MONGO_PREFLIGHT_DOWNLOAD_BASE", format!("file://{}", self.dir.path().join("releases").display()));
         if let Some(env) = step["env"].as_mapping() {
@@ -206,6 +224,12 @@ if [ "$1" = "--version" ]; then echo "mongo-preflight 0.0.0-fake"; exit 0; fi
 printf '%s\n' "$@" > "{log}"
 echo "token=${{GITHUB_TOKEN:+set}}" >> "{log}.env"
 echo "verdict=fail" >> "$GITHUB_OUTPUT"
+# Like the real binary: the output names the SARIF file once it is written.
+prev=""
+for arg in "$@"; do
+  if [ "$prev" = "--sarif" ]; then echo '{{}}' > "$arg"; echo "sarif-file=$arg" >> "$GITHUB_OUTPUT"; fi
+  prev="$arg"
+done
 exit 1
 "#,
         log = log.display()
@@ -433,4 +457,63 @@ fn a_download_that_is_missing_fails_the_step() {
     let run = h.run_step("install");
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("cannot download"), "{}", run.stdout);
+}
+
+#[test]
+fn every_hosted_runner_gets_its_own_verified_binary() {
+    let version = source_version();
+    for (os, arch, asset) in [
+        ("Linux", "ARM64", "aarch64-unknown-linux-musl"),
+        ("macOS", "X64", "x86_64-apple-darwin"),
+        ("macOS", "ARM64", "aarch64-apple-darwin"),
+        ("Windows", "X64", "x86_64-pc-windows-msvc.exe"),
+    ] {
+        let mut h = Harness::new().runner(os, arch);
+        let log = h.dir.path().join("args.log");
+        let name = format!("mongo-preflight-v{version}-{asset}");
+        // Another runner's binary is pinned and published too: the install must not take it.
+        let other = h.publish_asset(&version, b"#!/bin/sh\nexit 99\n");
+        h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&other)));
+        let published = h.publish_asset_named(&name, &version, fake_binary(&log).as_bytes());
+        h.pin_checksum(&format!("{}  {name}", sha256(&published)));
+        let run = h.run_step("install");
+        assert_eq!(run.code, 0, "{os}/{arch}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains(&format!("/{name}")), "{os}/{arch} downloads its own asset: {}", run.stdout);
+        let bin = h.step_outputs["install"]["bin"].clone();
+        let exe = if os == "Windows" { ".exe" } else { "" };
+        assert!(bin.ends_with(&format!("mongo-preflight{exe}")), "{os}/{arch}: {bin}");
+    }
+}
+
+#[test]
+fn a_runner_without_a_release_binary_is_told_what_to_do() {
+    let version = source_version();
+    let mut h = Harness::new().runner("Windows", "ARM64");
+    let asset = h.publish_asset(&version, b"#!/bin/sh\nexit 99\n");
+    h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
+    let run = h.run_step("install");
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stdout.contains("build-from-source") || run.stderr.contains("build-from-source"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
+fn the_sarif_file_output_is_empty_when_the_run_could_not_be_judged() {
+    let mut h = Harness::new().input("sarif-file", "reports/mongo-preflight.sarif");
+    let version = source_version();
+    // Exit 2 writes nothing, the SARIF file included: an upload step must not be pointed at it.
+    let asset = h.publish_asset(
+        &version,
+        b"#!/bin/sh\n[ \"$1\" = --version ] && exit 0\necho 'error: bad policy' >&2\nexit 2\n",
+    );
+    h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
+    assert_eq!(h.run_step("install").code, 0);
+    assert_eq!(h.run_step("check").code, 2);
+    assert!(!h.dir.path().join("workspace/reports/mongo-preflight.sarif").exists());
+    assert_eq!(h.action_output("sarif-file"), "");
+    assert_eq!(h.action_output("verdict"), "");
 }

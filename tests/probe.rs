@@ -28,6 +28,8 @@ const FAST: &str = "2";
 /// SCRAM through the driver on a debug build, while the other tests load both cores: a short
 /// deadline would fail for no reason.
 const AUTH: &str = "20";
+/// No probe run in this file may take longer: a hang fails the test instead of the suite.
+const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(180);
 
 /// `probe --format FORMAT` with the lab's trust and DNS and a short deadline, and nothing from
 /// the caller's environment (a runner's `GITHUB_*`, a developer's `RUST_LOG`) steering it.
@@ -67,7 +69,9 @@ fn probe(uris: &[&str], extra: &[&str]) -> Run {
 }
 
 fn probe_within(timeout: &str, uris: &[&str], extra: &[&str]) -> Run {
-    let out = probe_command_with("json", timeout).args(extra).args(uris).output().expect("run mongo-preflight");
+    let mut cmd = probe_command_with("json", timeout);
+    cmd.args(extra).args(uris);
+    let out = lab::watchdog_output(cmd, WATCHDOG);
     let (code, stdout, stderr) = output_of(out);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
     Run { code, json, stdout }
@@ -342,7 +346,9 @@ fn the_canary_password_never_appears_in_any_output() {
     let mut traced = 0;
     for format in ["json", "text", "markdown", "sarif", "github"] {
         for uri in &uris {
-            let out = probe_command_with(format, AUTH).env("RUST_LOG", "trace").arg(uri).output().expect("run");
+            let mut cmd = probe_command_with(format, AUTH);
+            cmd.env("RUST_LOG", "trace").arg(uri);
+            let out = lab::watchdog_output(cmd, WATCHDOG);
             let (_, stdout, stderr) = output_of(out);
             assert!(!stdout.contains(lab::CANARY_PASSWORD), "{format} stdout leaks the password:\n{stdout}");
             assert!(!stderr.contains(lab::CANARY_PASSWORD), "{format} stderr leaks the password:\n{stderr}");
@@ -352,10 +358,9 @@ fn the_canary_password_never_appears_in_any_output() {
     // The leak check means something only if trace logging really ran, the driver's included.
     assert!(traced > 100, "only {traced} trace lines were written");
     // A malformed URI exits 2 and keeps the password out of the error.
-    let out = probe_command("json")
-        .arg(format!("mongodb://labuser:{}@host:99999/", lab::CANARY_PASSWORD))
-        .output()
-        .expect("run");
+    let mut cmd = probe_command("json");
+    cmd.arg(format!("mongodb://labuser:{}@host:99999/", lab::CANARY_PASSWORD));
+    let out = lab::watchdog_output(cmd, WATCHDOG);
     let (code, stdout, stderr) = output_of(out);
     assert_eq!(code, 2);
     assert!(stderr.contains("port") && stderr.contains("****"), "{stderr}");
