@@ -68,84 +68,15 @@ impl Waiver {
         limit: &ExpiryLimit,
     ) -> Result<Waiver, AppError> {
         let w = &entry.value;
-        let at = |s: &Spanned<String>, m: String| source.error_at(s.referenced, m);
-        let target = match (&w.rule, &w.code) {
-            (Some(_), Some(code)) => {
-                return Err(at(code, "a waiver takes `rule` or `code`, not both; write two waivers".to_string()));
-            }
-            (None, None) => {
-                return Err(source.error_at(
-                    entry.referenced,
-                    "a waiver needs `rule` (a scan rule) or `code` (a diagnosis code)".to_string(),
-                ));
-            }
-            (Some(rule), None) => match Rule::from_id(rule.value.trim()) {
-                Some(r) => WaiverTarget::Rule(r),
-                None => {
-                    let suggestion = did_you_mean(&rule.value, Rule::ALL.iter().map(|r| r.id())).to_string();
-                    let hint = if DiagnosisCode::from_id(rule.value.trim()).is_some() {
-                        "; it is a diagnosis code: write `code:`".to_string()
-                    } else {
-                        suggestion
-                    };
-                    return Err(at(rule, format!("unknown scan rule `{}`{hint}", rule.value)));
-                }
-            },
-            (None, Some(code)) => match DiagnosisCode::from_id(code.value.trim()) {
-                Some(c) => WaiverTarget::Code(c),
-                None => {
-                    let hint = if Rule::from_id(code.value.trim()).is_some() {
-                        "; it is a scan rule: write `rule:`".to_string()
-                    } else {
-                        did_you_mean(&code.value, DiagnosisCode::ALL.iter().map(|c| c.id()))
-                    };
-                    return Err(at(code, format!("unknown diagnosis code `{}`{hint}", code.value)));
-                }
-            },
-        };
-
-        let path = match (&w.path, &target) {
-            (Some(p), WaiverTarget::Code(_)) => {
-                return Err(at(
-                    p,
-                    "`path` narrows a scan-rule waiver; a diagnosis-code waiver is narrowed with `cluster`".to_string(),
-                ));
-            }
-            (Some(p), WaiverTarget::Rule(_)) => {
-                let glob = globset::GlobBuilder::new(p.value.trim())
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|e| at(p, format!("`path` `{}` is not a valid glob: {}", p.value, e.kind())))?;
-                Some((p.value.trim().to_string(), glob.compile_matcher()))
-            }
-            (None, _) => None,
-        };
-        let cluster = match (&w.cluster, &target) {
-            (Some(c), WaiverTarget::Rule(_)) => {
-                return Err(at(
-                    c,
-                    "`cluster` narrows a diagnosis-code waiver; a scan-rule waiver is narrowed with `path`".to_string(),
-                ));
-            }
-            (Some(c), WaiverTarget::Code(_)) => {
-                if !cluster_names.contains(&c.value.as_str()) {
-                    return Err(at(
-                        c,
-                        format!(
-                            "`cluster` `{}` is not a cluster of this policy{}",
-                            c.value,
-                            did_you_mean(&c.value, cluster_names.iter().copied())
-                        ),
-                    ));
-                }
-                Some(c.value.clone())
-            }
-            (None, _) => None,
-        };
-
+        let target = waiver_target(entry, source)?;
+        let path = path_scope(w.path.as_ref(), &target, source)?;
+        let cluster = cluster_scope(w.cluster.as_ref(), &target, cluster_names, source)?;
         let reason = w.reason.value.trim().to_string();
         if reason.is_empty() {
-            return Err(at(&w.reason, "a waiver's `reason` cannot be empty: say why this is acceptable".to_string()));
+            return Err(source.error_at(
+                w.reason.referenced,
+                "a waiver's `reason` cannot be empty: say why this is acceptable".to_string(),
+            ));
         }
         let expires =
             parse_expiry(&w.expires.value, limit).map_err(|message| source.error_at(w.expires.referenced, message))?;
@@ -265,6 +196,90 @@ impl Waiver {
 }
 
 /// A waiver's end date: `YYYY-MM-DD`, no later than the limit allows.
+/// What an `allow[]` entry waives: exactly one of `rule` and `code`, each a known id (with a hint
+/// when it names the other kind).
+fn waiver_target(entry: &Spanned<WaiverFile>, source: &Source<'_>) -> Result<WaiverTarget, AppError> {
+    let w = &entry.value;
+    let at = |s: &Spanned<String>, m: String| source.error_at(s.referenced, m);
+    match (&w.rule, &w.code) {
+        (Some(_), Some(code)) => {
+            Err(at(code, "a waiver takes `rule` or `code`, not both; write two waivers".to_string()))
+        }
+        (None, None) => Err(source.error_at(
+            entry.referenced,
+            "a waiver needs `rule` (a scan rule) or `code` (a diagnosis code)".to_string(),
+        )),
+        (Some(rule), None) => match Rule::from_id(rule.value.trim()) {
+            Some(r) => Ok(WaiverTarget::Rule(r)),
+            None => {
+                let hint = if DiagnosisCode::from_id(rule.value.trim()).is_some() {
+                    "; it is a diagnosis code: write `code:`".to_string()
+                } else {
+                    did_you_mean(&rule.value, Rule::ALL.iter().map(|r| r.id()))
+                };
+                Err(at(rule, format!("unknown scan rule `{}`{hint}", rule.value)))
+            }
+        },
+        (None, Some(code)) => match DiagnosisCode::from_id(code.value.trim()) {
+            Some(c) => Ok(WaiverTarget::Code(c)),
+            None => {
+                let hint = if Rule::from_id(code.value.trim()).is_some() {
+                    "; it is a scan rule: write `rule:`".to_string()
+                } else {
+                    did_you_mean(&code.value, DiagnosisCode::ALL.iter().map(|c| c.id()))
+                };
+                Err(at(code, format!("unknown diagnosis code `{}`{hint}", code.value)))
+            }
+        },
+    }
+}
+
+/// `path` narrows a scan-rule waiver to the files a glob matches (`*` stays in one directory).
+fn path_scope(
+    path: Option<&Spanned<String>>,
+    target: &WaiverTarget,
+    source: &Source<'_>,
+) -> Result<Option<(String, globset::GlobMatcher)>, AppError> {
+    let Some(p) = path else { return Ok(None) };
+    if let WaiverTarget::Code(_) = target {
+        return Err(source.error_at(
+            p.referenced,
+            "`path` narrows a scan-rule waiver; a diagnosis-code waiver is narrowed with `cluster`".to_string(),
+        ));
+    }
+    let glob = globset::GlobBuilder::new(p.value.trim()).literal_separator(true).build().map_err(|e| {
+        source.error_at(p.referenced, format!("`path` `{}` is not a valid glob: {}", p.value, e.kind()))
+    })?;
+    Ok(Some((p.value.trim().to_string(), glob.compile_matcher())))
+}
+
+/// `cluster` narrows a diagnosis-code waiver to one cluster of this policy.
+fn cluster_scope(
+    cluster: Option<&Spanned<String>>,
+    target: &WaiverTarget,
+    cluster_names: &[&str],
+    source: &Source<'_>,
+) -> Result<Option<String>, AppError> {
+    let Some(c) = cluster else { return Ok(None) };
+    if let WaiverTarget::Rule(_) = target {
+        return Err(source.error_at(
+            c.referenced,
+            "`cluster` narrows a diagnosis-code waiver; a scan-rule waiver is narrowed with `path`".to_string(),
+        ));
+    }
+    if !cluster_names.contains(&c.value.as_str()) {
+        return Err(source.error_at(
+            c.referenced,
+            format!(
+                "`cluster` `{}` is not a cluster of this policy{}",
+                c.value,
+                did_you_mean(&c.value, cluster_names.iter().copied())
+            ),
+        ));
+    }
+    Ok(Some(c.value.clone()))
+}
+
 fn parse_expiry(text: &str, limit: &ExpiryLimit) -> Result<Date, String> {
     let expires = Date::parse(text.trim(), DATE_FORMAT)
         .map_err(|_| format!("`expires` must be a date written YYYY-MM-DD, not `{text}`"))?;
