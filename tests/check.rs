@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
+mod support;
+
 const CANARY: &str = "canary-pw-51c9";
 const FORMATS: [&str; 5] = ["text", "json", "markdown", "sarif", "github"];
 
@@ -23,20 +24,8 @@ const PASSING_POLICY: &str = "version: 1\nscan:\n  exclude: [\"vendor/**\"]\n";
 /// gate must behave the same on a developer's machine, in this test and on a pull-request
 /// runner (which sets `GITHUB_*`, `CI` and maybe `RUST_LOG`).
 fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-            || key == "MONGODB_URI"
-            || key == "CLICOLOR"
-            || key == "CLICOLOR_FORCE"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(dir);
     cmd
 }
 

@@ -4,34 +4,21 @@
 //! optional cluster (`required: false`) that this runner cannot reach.
 
 mod lab;
+mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 
 /// The binary in `dir` with nothing from the caller's environment steering it.
 fn check(dir: &Path, env: &[(&str, String)]) -> Output {
     let lab = lab::shared();
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-            || key == "MONGODB_URI"
-            || key == "CI"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = support::mongo_preflight();
     cmd.current_dir(dir)
-        .env("NO_COLOR", "1")
         .args(["check", "--format", "json", "--timeout", "20", "--dns-server", &lab.dns_arg()])
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
-    lab::watchdog_output(cmd, std::time::Duration::from_secs(120))
+    support::output_within(cmd, std::time::Duration::from_secs(120))
 }
 
 /// A repository holding the policy and the lab's CA as `certs/lab-ca.pem`.

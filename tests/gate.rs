@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 const INSECURE_PY: &str = "from pymongo import MongoClient\nclient = MongoClient(\"mongodb+srv://c.example.net/\", tlsAllowInvalidCertificates=True)\n";
 const SAFE_PY: &str = "from pymongo import MongoClient\nclient = MongoClient(\"mongodb+srv://c.example.net/\")\n";
@@ -44,16 +46,7 @@ fn git(dir: &Path, home: &Path, args: &[&str]) -> String {
 /// Nothing from the developer's or CI's environment may steer a test: no GitHub event, no git
 /// repository override, no log level, no real cluster.
 fn clean_env(cmd: &mut Command, home: &Path) {
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-            || key == "MONGODB_URI"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    support::remove_caller_env(cmd);
     cmd.env("HOME", home)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_AUTHOR_NAME", "t")

@@ -5,25 +5,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
+mod support;
+
 const FORMATS: [&str; 5] = ["text", "json", "markdown", "sarif", "github"];
 /// The part of every canary password that must never be printed.
 const CORE: &str = "Zq8vCanary";
 
 /// Nothing from the caller's environment steers these runs.
 fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir).env("NO_COLOR", "1").env("HOME", dir).env("GIT_CONFIG_NOSYSTEM", "1");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-            || key == "MONGODB_URI"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(dir).env("HOME", dir).env("GIT_CONFIG_NOSYSTEM", "1");
     cmd
 }
 

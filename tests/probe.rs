@@ -1,13 +1,12 @@
 //! The probe against the lab: real servers, the real binary, exact codes, verdicts and exit codes.
 
 mod lab;
+mod support;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 
 struct Run {
     code: i32,
@@ -39,16 +38,7 @@ fn probe_command(format: &str) -> Command {
 
 fn probe_command_with(format: &str, timeout: &str) -> Command {
     let lab = lab::shared();
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = support::mongo_preflight();
     cmd.args([
         "probe",
         "--format",
@@ -71,7 +61,7 @@ fn probe(uris: &[&str], extra: &[&str]) -> Run {
 fn probe_within(timeout: &str, uris: &[&str], extra: &[&str]) -> Run {
     let mut cmd = probe_command_with("json", timeout);
     cmd.args(extra).args(uris);
-    let out = lab::watchdog_output(cmd, WATCHDOG);
+    let out = support::output_within(cmd, WATCHDOG);
     let (code, stdout, stderr) = output_of(out);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
     Run { code, json, stdout }
@@ -348,7 +338,7 @@ fn the_canary_password_never_appears_in_any_output() {
         for uri in &uris {
             let mut cmd = probe_command_with(format, AUTH);
             cmd.env("RUST_LOG", "trace").arg(uri);
-            let out = lab::watchdog_output(cmd, WATCHDOG);
+            let out = support::output_within(cmd, WATCHDOG);
             let (_, stdout, stderr) = output_of(out);
             assert!(!stdout.contains(lab::CANARY_PASSWORD), "{format} stdout leaks the password:\n{stdout}");
             assert!(!stderr.contains(lab::CANARY_PASSWORD), "{format} stderr leaks the password:\n{stderr}");
@@ -360,7 +350,7 @@ fn the_canary_password_never_appears_in_any_output() {
     // A malformed URI exits 2 and keeps the password out of the error.
     let mut cmd = probe_command("json");
     cmd.arg(format!("mongodb://labuser:{}@host:99999/", lab::CANARY_PASSWORD));
-    let out = lab::watchdog_output(cmd, WATCHDOG);
+    let out = support::output_within(cmd, WATCHDOG);
     let (code, stdout, stderr) = output_of(out);
     assert_eq!(code, 2);
     assert!(stderr.contains("port") && stderr.contains("****"), "{stderr}");

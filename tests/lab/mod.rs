@@ -17,9 +17,6 @@ pub mod raw;
 pub mod secantus;
 pub mod tls;
 
-#[allow(unused_imports)] // not every test binary that includes the lab runs the binary under test
-pub use process::watchdog_output;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
