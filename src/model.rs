@@ -211,6 +211,8 @@ pub enum ChangeKind {
     ScanNarrowed,
     IgnoreAdded,
     ClusterRemoved,
+    /// A cluster's floor in `mongo-preflight.lock` lowered or removed.
+    LockLowered,
 }
 
 impl ChangeKind {
@@ -222,6 +224,7 @@ impl ChangeKind {
             ChangeKind::ScanNarrowed => "scan-narrowed",
             ChangeKind::IgnoreAdded => "ignore-added",
             ChangeKind::ClusterRemoved => "cluster-removed",
+            ChangeKind::LockLowered => "lock-lowered",
         }
     }
 }
