@@ -302,3 +302,74 @@ fn a_tls10_server_locks_at_tls_1_0() {
     assert_eq!(floor["min_tls_version"], "1.0", "{floor}");
     assert_eq!(floor["strict_verification"], false, "{floor}");
 }
+
+/// Runs git in `dir` with a private configuration.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    text(&out.stdout).trim().to_string()
+}
+
+/// The lock is policy: in a pull request the base's lock judges, and a pull request that
+/// lowers a floor (here to let the cluster move to a TLS 1.2-only server) fails on the base's
+/// lock and sees the lowering listed as a loosening, in words, in the comment's markdown too.
+#[test]
+fn in_a_pull_request_the_base_lock_judges_and_a_lowered_floor_is_a_loosening() {
+    let dir = locked_project("healthy");
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "base: policy and lock"]);
+    let base_sha = git(repo, &["rev-parse", "HEAD"]);
+    git(repo, &["checkout", "-qb", "pr"]);
+    let out = lock(repo, &posture().uri("tls12"));
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    assert!(text(&out.stderr).contains("lowered: orders-prod: TLS floor 1.3 → 1.2"), "{}", text_of(&out));
+    git(repo, &["commit", "-qam", "lower the floor"]);
+    let event = repo.join("event.json");
+    let payload = serde_json::json!({
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "user": {"login": "mona", "type": "User"},
+            "base": {"sha": base_sha, "ref": "main", "repo": {"full_name": "octo/app"}},
+            "head": {"sha": "0", "ref": "pr", "repo": {"full_name": "octo/app"}}
+        }
+    });
+    std::fs::write(&event, payload.to_string()).expect("event");
+    let in_pull_request = |format: &str| {
+        command(repo, &posture().uri("tls12"))
+            .args(["check", "--format", format, "--timeout", TIMEOUT])
+            .env("GITHUB_EVENT_NAME", "pull_request")
+            .env("GITHUB_EVENT_PATH", &event)
+            .env("HOME", repo)
+            .output()
+            .expect("run check")
+    };
+    let out = in_pull_request("json");
+    assert_eq!(out.status.code(), Some(1), "the base's lock judges: {}", text_of(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(regressions(&json).iter().any(|e| e.starts_with("min_tls_version: lock 1.3 → observed 1.2")), "{json:#}");
+    assert_eq!(
+        json["policy"]["changes"],
+        serde_json::json!([{"kind": "lock-lowered", "detail": "orders-prod: TLS floor 1.3 → 1.2"}]),
+        "{json:#}"
+    );
+    let markdown = text(&in_pull_request("markdown").stdout);
+    assert!(markdown.contains("<code>lock-lowered</code> | orders-prod: TLS floor 1.3 → 1.2"), "{markdown}");
+
+    // Once merged, the lowered lock judges: the same cluster passes.
+    let (code, json) = check(repo, &posture().uri("tls12"));
+    assert_eq!(code, 0, "{json:#}");
+}
