@@ -135,6 +135,11 @@ pub struct CheckArgs {
     /// In a pull request, create or update one comment with the report.
     #[arg(long)]
     pub comment: bool,
+    /// Outside pull requests (a scheduled run on the default branch): open or update one issue
+    /// per cluster that is weaker than its floor in mongo-preflight.lock, titled after the
+    /// cluster, and close it once the cluster is back at its floor. Needs `issues: write`.
+    #[arg(long)]
+    pub issue: bool,
     /// Outside pull requests: only findings that REF lacks fail (default: the policy's
     /// `scan.base`). In a pull request or merge queue the merge base with the event's base
     /// commit is used instead.

@@ -53,6 +53,8 @@ pub struct OutputPlan {
     pub output: Option<PathBuf>,
     pub sarif: Option<PathBuf>,
     pub comment: bool,
+    /// Open or update the regression issues (`--issue`).
+    pub issue: bool,
     pub render: RenderContext,
     /// The effective network deadline, for the GitHub API too.
     pub timeout: Duration,
@@ -143,6 +145,7 @@ impl CheckPlan {
             output: args.output.output.clone(),
             sarif: args.sarif.clone(),
             comment: args.comment,
+            issue: args.issue,
             render,
             timeout,
         };

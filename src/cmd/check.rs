@@ -56,5 +56,10 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     for note in crate::github::publish(&report, ctx, format, out.sarif.as_deref(), out.comment, out.timeout).await {
         eprintln!("warning: {}", crate::redact::text(&note.message));
     }
+    if out.issue {
+        for note in crate::github::issue::publish(&report, ctx.run_url.as_deref(), out.timeout).await {
+            eprintln!("{}: {}", note.severity, crate::redact::text(&note.message));
+        }
+    }
     Ok(report.verdict.exit_code())
 }

@@ -7,6 +7,7 @@ pub mod comment;
 pub mod contents;
 pub mod context;
 pub mod event;
+pub mod issue;
 pub mod outputs;
 pub mod summary;
 
