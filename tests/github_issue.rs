@@ -190,7 +190,8 @@ fn report(clusters: Vec<ClusterReport>) -> RunReport {
     RunReport::new(clusters, Vec::new(), Vec::new())
 }
 
-const EVIDENCE: &str = "min_tls_version: lock 1.3 → observed 1.2; db1:27017 accepted a ClientHello offering only TLS 1.2";
+const EVIDENCE: &str =
+    "min_tls_version: lock 1.3 → observed 1.2; db1:27017 accepted a ClientHello offering only TLS 1.2";
 
 #[tokio::test]
 async fn a_regression_opens_one_issue_titled_after_the_cluster_and_later_runs_update_it() {
@@ -209,7 +210,8 @@ async fn a_regression_opens_one_issue_titled_after_the_cluster_and_later_runs_up
     assert!(body.starts_with(&issue::marker("orders-prod")), "{body}");
     assert!(body.contains("min\\_tls\\_version: lock 1.3 → observed 1.2"), "{body}");
     assert!(body.contains(RUN_URL), "{body}");
-    let posts = server.received_requests().await.unwrap_or_default().iter().filter(|r| r.method.as_str() == "POST").count();
+    let posts =
+        server.received_requests().await.unwrap_or_default().iter().filter(|r| r.method.as_str() == "POST").count();
     assert_eq!(posts, 1);
 }
 

@@ -137,33 +137,35 @@ async fn sync_with(
         let marker = marker(&cluster.name);
         let found = open.remove(&marker);
         let regressed = regressions(cluster);
-        let (method, path, body, outcome): (Method, String, serde_json::Value, fn(String, u64) -> IssueOutcome) =
-            match (regressed.is_empty(), found) {
-                (true, None) => continue,
-                (true, Some(number)) => (
-                    Method::PATCH,
-                    format!("{issues_path}/{number}"),
-                    serde_json::json!({ "state": "closed", "body": resolved_body(cluster, &marker, run_url) }),
-                    |cluster, number| IssueOutcome::Closed { cluster, number },
-                ),
-                (false, Some(number)) => (
-                    Method::PATCH,
-                    format!("{issues_path}/{number}"),
-                    serde_json::json!({ "title": title(&cluster.name), "body": body(cluster, &marker, run_url) }),
-                    |cluster, number| IssueOutcome::Updated { cluster, number },
-                ),
-                (false, None) => (
-                    Method::POST,
-                    issues_path.clone(),
-                    serde_json::json!({ "title": title(&cluster.name), "body": body(cluster, &marker, run_url) }),
-                    |cluster, number| IssueOutcome::Opened { cluster, number },
-                ),
-            };
+        let (method, path, body, outcome): PlannedWrite = match (regressed.is_empty(), found) {
+            (true, None) => continue,
+            (true, Some(number)) => (
+                Method::PATCH,
+                format!("{issues_path}/{number}"),
+                serde_json::json!({ "state": "closed", "body": resolved_body(cluster, &marker, run_url) }),
+                |cluster, number| IssueOutcome::Closed { cluster, number },
+            ),
+            (false, Some(number)) => (
+                Method::PATCH,
+                format!("{issues_path}/{number}"),
+                serde_json::json!({ "title": title(&cluster.name), "body": body(cluster, &marker, run_url) }),
+                |cluster, number| IssueOutcome::Updated { cluster, number },
+            ),
+            (false, None) => (
+                Method::POST,
+                issues_path.clone(),
+                serde_json::json!({ "title": title(&cluster.name), "body": body(cluster, &marker, run_url) }),
+                |cluster, number| IssueOutcome::Opened { cluster, number },
+            ),
+        };
         let number = write(api, method, &path, &body, &issues_path, &author, &marker).await?;
         outcomes.push(outcome(cluster.name.clone(), number));
     }
     Ok(outcomes)
 }
+
+/// A request to make, and how to name what it did.
+type PlannedWrite = (Method, String, serde_json::Value, fn(String, u64) -> IssueOutcome);
 
 /// One write. After a transient failure the open issues are listed again before the next try:
 /// an issue a failed POST did create is then edited, never opened twice.
