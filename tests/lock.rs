@@ -373,3 +373,106 @@ fn in_a_pull_request_the_base_lock_judges_and_a_lowered_floor_is_a_loosening() {
     let (code, json) = check(repo, &posture().uri("tls12"));
     assert_eq!(code, 0, "{json:#}");
 }
+
+/// A scheduled run (`on: schedule`, `check --issue` on the default branch) against a cluster
+/// that regressed since the lock: it fails, and opens one issue titled after the cluster in a
+/// fake GitHub; a second run edits that issue instead of opening another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_run_fails_on_a_regression_and_opens_one_issue_for_the_cluster() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let dir = tokio::task::spawn_blocking(|| locked_project("healthy")).await.expect("lock");
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(serde_json::json!({"message": "Resource not accessible by integration"})),
+        )
+        .mount(&server)
+        .await;
+    let bot = serde_json::json!({"login": "github-actions[bot]", "id": 41898282, "type": "Bot"});
+    let existing = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let listed = existing.clone();
+    Mock::given(method("GET"))
+        .and(path("/repos/octo/app/issues"))
+        .respond_with(move |_: &wiremock::Request| {
+            ResponseTemplate::new(200).set_body_json(Value::Array(listed.lock().expect("issues").clone()))
+        })
+        .mount(&server)
+        .await;
+    let created = existing.clone();
+    let bot_for_post = bot.clone();
+    Mock::given(method("POST"))
+        .and(path("/repos/octo/app/issues"))
+        .respond_with(move |request: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&request.body).expect("json");
+            let issue = serde_json::json!({"number": 31, "title": body["title"], "body": body["body"], "user": bot_for_post, "state": "open"});
+            created.lock().expect("issues").push(issue.clone());
+            ResponseTemplate::new(201).set_body_json(issue)
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/octo/app/issues/31"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"number": 31})))
+        .mount(&server)
+        .await;
+
+    let api = server.uri();
+    let scheduled_check = move |dir: PathBuf| {
+        command(&dir, &posture().uri("tls12"))
+            .args(["check", "--issue", "--timeout", TIMEOUT])
+            .env("GITHUB_EVENT_NAME", "schedule")
+            .env("GITHUB_REPOSITORY", "octo/app")
+            .env("GITHUB_TOKEN", "ghs_scheduled0123456789")
+            .env("GITHUB_API_URL", &api)
+            .output()
+            .expect("run check")
+    };
+    for run in ["opens", "updates"] {
+        let (run_dir, check) = (dir.path().to_path_buf(), scheduled_check.clone());
+        let out = tokio::task::spawn_blocking(move || check(run_dir)).await.expect("check");
+        assert_eq!(out.status.code(), Some(1), "{run}: {}", text_of(&out));
+        assert!(text(&out.stderr).contains("issue #31"), "{run}: {}", text_of(&out));
+    }
+    let requests = server.received_requests().await.unwrap_or_default();
+    let posts: Vec<_> = requests.iter().filter(|r| r.method.as_str() == "POST").collect();
+    let patches = requests.iter().filter(|r| r.method.as_str() == "PATCH").count();
+    assert_eq!((posts.len(), patches), (1, 1), "one issue opened, then updated");
+    let body: Value = serde_json::from_slice(&posts[0].body).expect("json");
+    assert!(body["title"].as_str().unwrap_or_default().contains("orders-prod"), "{body}");
+    assert!(body["body"].as_str().unwrap_or_default().contains("lock 1.3 → observed 1.2"), "{body}");
+}
+
+/// The scheduled workflow that docs/github-action.md shows: `on: schedule` only (the default
+/// branch), `issues: write`, and the action's `check` with `--issue` and no comment.
+#[test]
+fn the_documented_scheduled_workflow_runs_check_with_issue_on_a_schedule() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/github-action.md")).expect("docs/github-action.md");
+    let section = doc.split("## Scheduled runs").nth(1).expect("a scheduled-runs section");
+    let yaml = section.split("```yaml\n").nth(1).and_then(|s| s.split("```").next()).expect("a workflow");
+    let workflow: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).expect("the workflow is YAML");
+    let on = &workflow["on"];
+    assert!(on["schedule"][0]["cron"].as_str().is_some_and(|c| c.split_whitespace().count() == 5), "{on:?}");
+    assert!(on.get("pull_request").is_none() && on.get("push").is_none(), "{on:?}");
+    let jobs = workflow["jobs"].as_mapping().expect("jobs");
+    let (_, job) = jobs.iter().next().expect("one job");
+    assert_eq!(job["permissions"]["issues"].as_str(), Some("write"));
+    let steps = job["steps"].as_sequence().expect("steps");
+    let action = steps
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("mongo-preflight/mongo-preflight@")))
+        .expect("the action step");
+    assert_eq!(action["with"]["args"].as_str(), Some("--issue"));
+    assert_eq!(action["with"]["comment"].as_bool(), Some(false));
+    // The inputs it uses exist, and `args` reaches `check`.
+    let action_yml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(root.join("action.yml")).expect("action.yml")).expect("yaml");
+    for input in ["args", "comment"] {
+        assert!(action_yml["inputs"].get(input).is_some(), "action.yml has input `{input}`");
+    }
+    let out = Command::new(BIN).args(["check", "--help"]).output().expect("help");
+    assert!(text(&out.stdout).contains("--issue"), "{}", text_of(&out));
+}
