@@ -34,11 +34,14 @@ static POSTURE: OnceLock<PostureLab> = OnceLock::new();
 
 fn posture() -> &'static PostureLab {
     POSTURE.get_or_init(|| {
-        let upstream = lab::shared().endpoint("plain").socket_addr();
+        let lab = lab::shared();
+        let upstream = lab.endpoint("plain").socket_addr();
+        // Inside the lab's directory, which the lab removes once this process is gone.
+        let dir = lab.dir().join("posture");
         let thread = std::thread::spawn(move || {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-            let lab = runtime.block_on(PostureLab::start(upstream));
+            let lab = runtime.block_on(PostureLab::start(upstream, dir));
             let _ = RUNTIME.set(runtime);
             lab
         });
@@ -68,8 +71,8 @@ fn config(
 }
 
 impl PostureLab {
-    async fn start(upstream: SocketAddr) -> PostureLab {
-        let dir = tempfile::Builder::new().prefix("mongo-preflight-posture-").tempdir().expect("dir").keep();
+    async fn start(upstream: SocketAddr, dir: PathBuf) -> PostureLab {
+        std::fs::create_dir_all(&dir).expect("posture dir");
         let pki = Pki::generate(&dir);
         let both_roots = dir.join("both-roots.pem");
         let roots = std::fs::read_to_string(&pki.ca_file).expect("root")
@@ -206,6 +209,9 @@ fn a_locked_healthy_cluster_passes_and_two_locks_are_byte_identical() {
     let (code, json) = check(dir.path(), &posture().uri("healthy"));
     assert_eq!(code, 0, "{json:#}");
     assert!(regressions(&json).is_empty(), "{json:#}");
+    let versions = &json["clusters"][0]["hosts"][0]["stages"]["tls_versions"]["details"];
+    assert_eq!(versions["accepted"], serde_json::json!(["1.3"]), "{json:#}");
+    assert_eq!(versions["offers"]["1.2"]["accepted"], false, "{json:#}");
 }
 
 fn text_of(out: &Output) -> String {
