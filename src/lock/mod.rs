@@ -196,7 +196,7 @@ pub struct Observed {
     pub anchor_hosts: BTreeMap<String, Vec<String>>,
     /// `host:port` of the host with the weakest leaf key.
     pub weakest_key_at: Option<String>,
-    /// Every host name probed (lowercase), covered or not.
+    /// Every host name that answered TLS (lowercase), covered or not.
     pub hosts_probed: BTreeSet<String>,
     /// Hosts whose leaf does not cover their name: (host name, `host:port` and the names
     /// the leaf does hold).
@@ -247,11 +247,13 @@ impl Observed {
             if !h.tls_expected {
                 return None;
             }
-            hosts_probed.insert(host_name(h));
+            // A host that gave no TLS answer says nothing about the floor (its own diagnoses say
+            // why), so a member that is down never reads as a name no longer covered.
             let Some(version) = lowest_version(h) else {
                 unanswered.push(address(h));
                 continue;
             };
+            hosts_probed.insert(host_name(h));
             match &mut lowest {
                 Some((v, at)) if *v == version => at.push(address(h)),
                 Some((v, _)) if *v < version => {}
