@@ -36,6 +36,7 @@ pub enum Command {
     Probe(ProbeArgs),
     Scan(ScanArgs),
     Check(CheckArgs),
+    Lock(LockArgs),
     Init(InitArgs),
     Schema(SchemaArgs),
     Explain(ExplainArgs),
@@ -46,7 +47,7 @@ impl Command {
     /// in GitHub Actions such output is fenced off from the runner's command parser. `init`,
     /// `schema` and `explain` print only our own text, often into a file.
     pub fn prints_untrusted_text(&self) -> bool {
-        matches!(self, Command::Probe(_) | Command::Scan(_) | Command::Check(_))
+        matches!(self, Command::Probe(_) | Command::Scan(_) | Command::Check(_) | Command::Lock(_))
     }
 }
 
@@ -134,11 +135,47 @@ pub struct CheckArgs {
     /// In a pull request, create or update one comment with the report.
     #[arg(long)]
     pub comment: bool,
+    /// Outside pull requests (a scheduled run on the default branch): open or update one issue
+    /// per cluster that is weaker than its floor in mongo-preflight.lock, titled after the
+    /// cluster, and close it once the cluster is back at its floor. Needs `issues: write`.
+    #[arg(long)]
+    pub issue: bool,
     /// Outside pull requests: only findings that REF lacks fail (default: the policy's
     /// `scan.base`). In a pull request or merge queue the merge base with the event's base
     /// commit is used instead.
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// Write mongo-preflight.lock: each cluster's TLS floor, which `check` then holds it to.
+///
+/// Probes every cluster of the policy and records, per cluster, what it may raise but never
+/// silently lower: the oldest TLS version any host accepts (TLS 1.0, 1.1, 1.2 and 1.3 are each
+/// offered on their own), whether every host passes strict verification, the roots its chains
+/// end in (SHA-256 of each root's public key, with its subject), the weakest leaf key and the
+/// host names the certificates cover. No serial or expiry date is recorded, so a renewal from
+/// the same roots never fails `check`.
+///
+/// The file goes next to the policy, as sorted JSON that two runs on an unchanged cluster
+/// write byte for byte the same. Commit it: `check` then fails with `tls-regression` when a
+/// cluster gets weaker, and in a pull request the base's lock judges, and a lowered floor in
+/// the change's lock is listed as a loosening (`lock-lowered`) for the reviewers.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 the lock was written, 2 it was not: no policy cluster, an invalid policy, or a cluster that gave no TLS answer (nothing is written then).
+Examples:
+  mongo-preflight init && mongo-preflight lock
+  mongo-preflight lock --policy ci/mongo-preflight.yml --ca-file ca.pem
+  git diff mongo-preflight.lock      (what changed, in review)
+  mongo-preflight explain tls-regression"
+)]
+pub struct LockArgs {
+    /// The policy file whose clusters are locked (default: mongo-preflight.yml at the
+    /// repository root); the lock is written next to it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub network: NetworkArgs,
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod git;
 pub mod github;
+pub mod lock;
 pub mod model;
 pub mod output;
 pub mod plan;

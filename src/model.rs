@@ -87,8 +87,12 @@ pub mod stage {
     pub const HELLO: &str = "hello";
     pub const PLAINTEXT_HELLO: &str = "plaintext_hello";
     pub const AUTH: &str = "auth";
+    /// Each TLS version offered on its own (the posture lock's question; `lock`, and `check`
+    /// with a lock).
+    pub const TLS_VERSIONS: &str = "tls_versions";
     /// All stages in display order.
-    pub const ORDER: &[&str] = &[DNS, TCP, TLS_STRICT, TLS_RELAXED, TLS_LEGACY, HELLO, PLAINTEXT_HELLO, AUTH];
+    pub const ORDER: &[&str] =
+        &[DNS, TCP, TLS_STRICT, TLS_RELAXED, TLS_LEGACY, TLS_VERSIONS, HELLO, PLAINTEXT_HELLO, AUTH];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,6 +215,8 @@ pub enum ChangeKind {
     ScanNarrowed,
     IgnoreAdded,
     ClusterRemoved,
+    /// A cluster's floor in `mongo-preflight.lock` lowered or removed.
+    LockLowered,
 }
 
 impl ChangeKind {
@@ -222,6 +228,7 @@ impl ChangeKind {
             ChangeKind::ScanNarrowed => "scan-narrowed",
             ChangeKind::IgnoreAdded => "ignore-added",
             ChangeKind::ClusterRemoved => "cluster-removed",
+            ChangeKind::LockLowered => "lock-lowered",
         }
     }
 }

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{CheckArgs, NetworkArgs};
+use crate::cli::{CheckArgs, LockArgs, NetworkArgs};
 use crate::diagnose::Thresholds;
 use crate::error::AppError;
 use crate::github::ActionsEnv;
@@ -31,6 +31,14 @@ pub struct CheckPlan {
     /// The day (UTC) waivers are judged against.
     pub today: time::Date,
     pub output: OutputPlan,
+    /// The posture lock that judges the clusters, when there is one.
+    pub lock: Option<LockPlan>,
+}
+
+/// The posture lock that judges, and how it is shown.
+pub struct LockPlan {
+    pub lock: crate::lock::Lock,
+    pub path: String,
 }
 
 /// The clusters to probe, with the secret files they need for as long as the plan lives.
@@ -45,6 +53,8 @@ pub struct OutputPlan {
     pub output: Option<PathBuf>,
     pub sarif: Option<PathBuf>,
     pub comment: bool,
+    /// Open or update the regression issues (`--issue`).
+    pub issue: bool,
     pub render: RenderContext,
     /// The effective network deadline, for the GitHub API too.
     pub timeout: Duration,
@@ -79,6 +89,8 @@ impl CheckPlan {
             &repo,
         )
         .await?;
+        let mut judging = judging;
+        let lock = lock_plan(&mut judging)?;
         let policy = &judging.policy;
         let mut notes = judging.notes.clone();
         notes.extend(policy.notes.iter().cloned());
@@ -113,6 +125,10 @@ impl CheckPlan {
                 required: cluster.required,
                 policy_line: cluster.line,
             })
+            .map(|mut target: ProbeTarget| {
+                target.settings.posture = lock.is_some();
+                target
+            })
             .collect();
 
         let render = RenderContext {
@@ -129,11 +145,100 @@ impl CheckPlan {
             output: args.output.output.clone(),
             sarif: args.sarif.clone(),
             comment: args.comment,
+            issue: args.issue,
             render,
             timeout,
         };
-        Ok(CheckPlan { actions, judging, notes, scan, probe: ProbePlan { targets, client_certs }, today, output })
+        Ok(CheckPlan { actions, judging, notes, scan, probe: ProbePlan { targets, client_certs }, today, output, lock })
     }
+}
+
+/// Everything `lock` will do, decided: the working tree's policy (the lock is written here,
+/// reviewed in a pull request, and judged from the base once merged), its clusters probed
+/// with every TLS version offered on its own, and where the lock goes.
+pub struct LockRun {
+    pub probe: ProbePlan,
+    /// The lock file on disk, next to the policy.
+    pub file: PathBuf,
+    /// How it is shown (repository-relative).
+    pub shown: String,
+    /// The lock already there, to say what changes.
+    pub existing: Option<crate::lock::Lock>,
+}
+
+impl LockRun {
+    pub async fn build(args: LockArgs) -> Result<LockRun, AppError> {
+        let root = policy::repository_root();
+        let env = |name: &str| std::env::var(name).ok();
+        let repo = crate::git::Repo::new(&root, crate::git::deadline_for(args.network.timeout_given()));
+        let request = policy::source::Request {
+            root: &root,
+            explicit: args.policy.as_deref(),
+            change: None,
+            env: &env,
+            today: policy::today_utc(),
+            fallback: None,
+        };
+        let judging = policy::source::resolve(&request, &repo).await?;
+        let policy = &judging.policy;
+        if policy.clusters.is_empty() {
+            return Err(AppError::Usage(format!(
+                "there is no cluster to lock: list clusters in {} (see `mongo-preflight init`)",
+                judging.path.as_deref().unwrap_or(policy::DEFAULT_FILE_NAME)
+            )));
+        }
+        let policy_file = args.policy.clone().or_else(|| {
+            let default = root.join(policy::DEFAULT_FILE_NAME);
+            default.is_file().then_some(default)
+        });
+        let file = crate::lock::path_for(policy_file.as_deref(), &root);
+        let shown = judging.lock.path.clone();
+        let existing = judging.lock.judging.as_deref().map(|t| crate::lock::Lock::parse(t, &shown)).transpose()?;
+        let timeout = args.network.timeout_given().or(policy.timeout).unwrap_or(crate::defaults::TIMEOUT);
+        let client_certs = ClientCertFiles::materialize(policy)?;
+        let targets = policy
+            .clusters
+            .iter()
+            .zip(client_certs.paths.iter())
+            .map(|(cluster, cert)| {
+                let mut settings = probe_settings(
+                    &args.network,
+                    timeout,
+                    &thresholds_of(cluster),
+                    cluster.ca_file.clone(),
+                    cert.clone(),
+                );
+                settings.posture = true;
+                ProbeTarget {
+                    name: cluster.name.clone(),
+                    uri: cluster.uri.clone(),
+                    settings,
+                    required: cluster.required,
+                    policy_line: cluster.line,
+                }
+            })
+            .collect();
+        Ok(LockRun { probe: ProbePlan { targets, client_certs }, file, shown, existing })
+    }
+}
+
+/// Reads the lock that judges and, in a pull request, lists how the change's own lock lowers
+/// it (`lock-lowered`). Either lock being invalid makes the run unjudgeable, as a policy does.
+fn lock_plan(judging: &mut policy::source::Judging) -> Result<Option<LockPlan>, AppError> {
+    let texts = &judging.lock;
+    let parse = |text: &Option<String>, whose: &str| -> Result<Option<crate::lock::Lock>, AppError> {
+        text.as_deref()
+            .map(|t| crate::lock::Lock::parse(t, &texts.path).map_err(|e| AppError::Policy(format!("{whose}{e}"))))
+            .transpose()
+    };
+    let judging_lock = parse(&texts.judging, if texts.from_base { "the lock at the base commit: " } else { "" })?;
+    if texts.from_base {
+        let head = parse(&texts.head, "")?;
+        judging.changes.extend(crate::lock::lowered(judging_lock.as_ref(), head.as_ref()));
+        judging.changes.sort();
+        judging.changes.dedup();
+    }
+    Ok(judging_lock.map(|lock| LockPlan { lock, path: texts.path.clone() }))
 }
 
 fn thresholds_of(cluster: &ClusterPolicy) -> Thresholds {
@@ -158,6 +263,7 @@ pub fn probe_settings(
         fail_days: thresholds.fail_days,
         min_tls_version: thresholds.min_tls_version,
         client_cert,
+        posture: false,
     }
 }
 

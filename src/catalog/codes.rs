@@ -174,6 +174,20 @@ catalogue! {
         remedy: "Check that the port is a MongoDB port and look at the server log for the connection.",
         avoid: "Do not disable verification: TLS was verified successfully.",
     },
+    TlsRegression = "tls-regression", Error, {
+        title: "The cluster's TLS is weaker than its lock",
+        cause: "`mongo-preflight.lock` holds the floor each cluster had when it was locked: the lowest TLS version any host accepts, whether every host passed strict verification, the roots its chains end in, the weakest leaf key and the host names its certificates cover. The cluster now falls below that floor: a server that accepts an older TLS version \"for one old client\", a chain that ends in another root (a private CA or a TLS-inspecting proxy in front), a smaller or weaker leaf key, or a member whose certificate no longer covers its name. Each probe may still pass on its own; the lock is what notices the weakening.",
+        detection: "`check` probes the cluster as `lock` does (TLS 1.0 and 1.1 ClientHellos included, and TLS 1.2 and 1.3 offered one at a time) and compares what it observes with the cluster's floor in the lock. The evidence names the property, the lock's value and the value observed. Leaf serials and expiry dates are not in the lock, so a certificate renewed from the same roots never regresses.",
+        remedy: "Restore the server's TLS settings (minimum version, certificate, key, SANs, the CA that issues it) to what the lock holds. If the change is deliberate, run `mongo-preflight lock` and commit the new `mongo-preflight.lock`: in a pull request the lowered floor is listed as a loosening for the reviewers.",
+        avoid: "Do not delete the cluster from the lock to make the error go away: a missing floor only informs, and the pull request that removes it is listed as a loosening.",
+    },
+    TlsBaselineMissing = "tls-baseline-missing", Info, {
+        title: "The cluster has no floor in the lock",
+        cause: "A `mongo-preflight.lock` exists, but it holds no floor for this cluster: the cluster was added to the policy after the last `mongo-preflight lock`, renamed, or removed from the lock. Without a floor its TLS can get weaker without failing the gate.",
+        detection: "`check` found a lock next to the judging policy, and no entry in it named like this cluster.",
+        remedy: "Run `mongo-preflight lock` and commit `mongo-preflight.lock`.",
+        avoid: "Nothing insecure is involved; only the regression check is missing.",
+    },
 }
 
 #[cfg(test)]
@@ -189,6 +203,6 @@ mod tests {
             assert!(seen.insert(code.id()), "duplicate id {}", code.id());
             assert!(!code.explanation().remedy.is_empty());
         }
-        assert_eq!(DiagnosisCode::ALL.len(), 24);
+        assert_eq!(DiagnosisCode::ALL.len(), 26);
     }
 }

@@ -19,11 +19,19 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     let scan_task = tokio::task::spawn_blocking(move || crate::scan::run(&scan_options));
     let (probed, scanned) = tokio::join!(crate::probe::probe_all(plan.probe.targets.clone()), scan_task);
     progress.finish();
-    let mut clusters: Vec<_> = probed?
+    let observed = probed?;
+    let mut clusters: Vec<_> = observed
         .iter()
         .zip(&plan.probe.targets)
         .map(|(observed, target)| crate::diagnose::cluster(observed, &Thresholds::of(&target.settings)))
         .collect();
+    if let Some(lock) = &plan.lock {
+        for (cluster, observed) in clusters.iter_mut().zip(&observed) {
+            let compared = crate::diagnose::regression::compare(observed, &lock.lock, &lock.path);
+            cluster.diagnoses.extend(compared.diagnoses);
+            notes.extend(compared.notes);
+        }
+    }
     let scan = scanned.map_err(|e| AppError::Other(format!("the scanner stopped unexpectedly: {e}")))??;
 
     let mut findings = scan.findings;
@@ -47,6 +55,11 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     }
     for note in crate::github::publish(&report, ctx, format, out.sarif.as_deref(), out.comment, out.timeout).await {
         eprintln!("warning: {}", crate::redact::text(&note.message));
+    }
+    if out.issue {
+        for note in crate::github::issue::publish(&report, ctx.run_url.as_deref(), out.timeout).await {
+            eprintln!("{}: {}", note.severity, crate::redact::text(&note.message));
+        }
     }
     Ok(report.verdict.exit_code())
 }

@@ -12,6 +12,10 @@ pub fn run(args: InitArgs) -> Result<i32, AppError> {
         )));
     }
     crate::output::write_atomic(&path, policy::STARTER.as_bytes())?;
-    eprintln!("wrote {}: list your clusters under `clusters:`, then run `mongo-preflight check`", path.display());
+    eprintln!(
+        "wrote {}: list your clusters under `clusters:`, then run `mongo-preflight lock` to record their TLS floor \
+         in mongo-preflight.lock, commit both, and run `mongo-preflight check`",
+        path.display()
+    );
     Ok(0)
 }

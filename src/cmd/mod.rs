@@ -3,6 +3,7 @@
 pub mod check;
 pub mod explain;
 pub mod init;
+pub mod lock;
 pub mod probe;
 pub mod scan;
 pub mod schema;
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Probe(args) => probe::run(args).await,
         Command::Scan(args) => scan::run(args).await,
         Command::Check(args) => check::run(args).await,
+        Command::Lock(args) => lock::run(args).await,
         Command::Init(args) => init::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Explain(args) => explain::run(args),

@@ -105,6 +105,22 @@ pub fn of(obs: &HostObservation) -> BTreeMap<String, StageResult> {
             stage_result(matches!(l.value, legacy::LegacyAnswer::ServerHello { .. }), l.elapsed, d),
         );
     }
+    if let Some(v) = &obs.versions {
+        let answers: Map<String, Value> = v
+            .answers
+            .iter()
+            .map(|a| {
+                let name = crate::lock::version_number(a.version).to_string();
+                (name, json!({ "accepted": a.accepted, "answer": crate::redact::text(&a.detail) }))
+            })
+            .collect();
+        let accepted: Vec<&str> = v.accepted().into_iter().map(crate::lock::version_number).collect();
+        let mut d = json!({ "accepted": accepted, "offers": answers });
+        if let (Some(anchor), Some(map)) = (&obs.anchor, d.as_object_mut()) {
+            map.insert("trust_anchor".into(), json!({ "subject": anchor.subject, "spki_sha256": anchor.spki_sha256 }));
+        }
+        stages.insert(stage::TLS_VERSIONS.to_string(), stage_result(v.lowest().is_some(), v.elapsed, d));
+    }
     if let Some(h) = &obs.hello {
         stages.insert(stage::HELLO.to_string(), stage_result(h.value.is_ok(), h.elapsed, hello_details(&h.value)));
     }

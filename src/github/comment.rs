@@ -147,7 +147,8 @@ pub async fn upsert(
     result.map_err(|e| scrub_error(e, &target.token))
 }
 
-struct Api<'a> {
+/// The request machinery (deadline, retries, rate limits), shared with `issue.rs`.
+pub(super) struct Api<'a> {
     octocrab: Octocrab,
     target: &'a Target,
     policy: &'a RetryPolicy,
@@ -157,14 +158,14 @@ struct Api<'a> {
 }
 
 /// One answer from GitHub, read to the end.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(super) struct Reply {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) body: String,
 }
 
 /// Why one request did not get a usable answer.
-enum Failure {
+pub(super) enum Failure {
     /// Worth another try: 5xx, 429, a rate-limit 403, a transport error or timeout.
     Transient { message: String, wait: Option<Duration> },
     /// Not worth another try.
@@ -172,7 +173,7 @@ enum Failure {
 }
 
 impl<'a> Api<'a> {
-    fn new(target: &'a Target, policy: &'a RetryPolicy) -> Result<Self, CommentError> {
+    pub(super) fn new(target: &'a Target, policy: &'a RetryPolicy) -> Result<Self, CommentError> {
         let token = target.token.expose();
         // octocrab turns the token into a header value and panics if it cannot.
         if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
@@ -272,7 +273,7 @@ impl<'a> Api<'a> {
     /// app installation tokens may not (403), and the Actions token writes as
     /// `github-actions[bot]`. Any bot at all would be the wrong rule: another app, perhaps one
     /// the PR's author controls, could plant a comment with our marker.
-    async fn token_author(&self) -> Result<String, CommentError> {
+    pub(super) async fn token_author(&self) -> Result<String, CommentError> {
         match self.send_with_retries(http::Method::GET, "/user", "asking GitHub whose token this is").await {
             Ok(reply) => serde_json::from_str::<serde_json::Value>(&reply.body)
                 .ok()
@@ -312,7 +313,12 @@ impl<'a> Api<'a> {
     }
 
     /// A GET, retried while GitHub answers with something transient.
-    async fn send_with_retries(&self, method: http::Method, path: &str, doing: &str) -> Result<Reply, CommentError> {
+    pub(super) async fn send_with_retries(
+        &self,
+        method: http::Method,
+        path: &str,
+        doing: &str,
+    ) -> Result<Reply, CommentError> {
         let mut failures = 0u32;
         loop {
             let failure = match self.send(method.clone(), path, None).await {
@@ -327,7 +333,7 @@ impl<'a> Api<'a> {
 
     /// A fatal failure ends the attempt; a transient one waits before the next try, unless the
     /// attempts or the deadline are spent.
-    async fn absorb(&self, failure: Failure, failures: u32, doing: &str) -> Result<(), CommentError> {
+    pub(super) async fn absorb(&self, failure: Failure, failures: u32, doing: &str) -> Result<(), CommentError> {
         let (message, asked) = match failure {
             Failure::Fatal(e) => return Err(e),
             Failure::Transient { message, wait } => (message, wait),
@@ -355,7 +361,12 @@ impl<'a> Api<'a> {
 
     /// One request, bounded by the request timeout and by what is left of the deadline.
     /// Never retried here.
-    async fn send(&self, method: http::Method, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, Failure> {
+    pub(super) async fn send(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Reply, Failure> {
         let limit = self.policy.request_timeout.min(self.time_left());
         if limit.is_zero() {
             return Err(Failure::Fatal(CommentError::GaveUp {
@@ -451,7 +462,7 @@ fn transport(message: String) -> Failure {
 }
 
 /// Sorts an unsuccessful answer into retry-worthy or final.
-fn classify(reply: Reply) -> Failure {
+pub(super) fn classify(reply: Reply) -> Failure {
     let status = reply.status;
     let message = github_message(&reply.body).unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
     let wait = retry_after(&reply.headers);
@@ -493,7 +504,7 @@ fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
 }
 
-fn has_next_page(headers: &HeaderMap) -> bool {
+pub(super) fn has_next_page(headers: &HeaderMap) -> bool {
     headers
         .get_all(http::header::LINK)
         .iter()
@@ -527,7 +538,7 @@ fn github_message(body: &str) -> Option<String> {
 }
 
 /// Belt and braces: a token echoed back in any message is cut out.
-fn scrub_error(error: CommentError, token: &Token) -> CommentError {
+pub(super) fn scrub_error(error: CommentError, token: &Token) -> CommentError {
     let scrub = |s: String| super::context::scrub(&s, token);
     match error {
         CommentError::Unauthorized { message } => CommentError::Unauthorized { message: scrub(message) },

@@ -89,7 +89,8 @@ impl ContentsApi {
                 ignore_files.push(IgnoreFileText { path: ignore_path, content });
             }
         }
-        Ok(BaseFiles { policy, ignore_files })
+        let lock = self.get(&file(&crate::lock::shown_path_for(path))).await?;
+        Ok(BaseFiles { policy, ignore_files, lock })
     }
 }
 

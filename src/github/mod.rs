@@ -8,6 +8,7 @@ pub mod contents;
 pub mod context;
 pub mod event;
 mod fit;
+pub mod issue;
 pub mod outputs;
 pub mod summary;
 

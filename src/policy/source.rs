@@ -56,6 +56,22 @@ pub struct Judging {
     pub ignore_files: Option<Vec<IgnoreFileText>>,
     /// Warnings about how the policy was found.
     pub notes: Vec<Note>,
+    /// The posture lock next to the policy: the one that judges, and the change's own.
+    pub lock: LockTexts,
+}
+
+/// The text of `mongo-preflight.lock` next to the policy, as the run found it. The lock is
+/// policy: in a pull request the base's judges and the change's is only compared with it.
+#[derive(Debug, Clone, Default)]
+pub struct LockTexts {
+    /// Repository-relative path, as it is shown.
+    pub path: String,
+    /// The lock that judges (`None`: there is none).
+    pub judging: Option<String>,
+    /// In a pull request, the change's own lock (`None`: the change has none).
+    pub head: Option<String>,
+    /// The base's lock judges a pull request: `head` is only compared with it.
+    pub from_base: bool,
 }
 
 /// The base commit's policy file and ignore files.
@@ -63,6 +79,8 @@ pub struct Judging {
 pub struct BaseFiles {
     pub policy: Option<String>,
     pub ignore_files: Vec<IgnoreFileText>,
+    /// The posture lock next to the policy.
+    pub lock: Option<String>,
 }
 
 /// Another way to read the base's files, for when git has no way to them.
@@ -90,6 +108,8 @@ pub async fn resolve(request: &Request<'_>, repo: &Repo) -> Result<Judging, AppE
         Some(path) => Policy::load_with(path, &shown, &context)?,
         None => Policy::default_for_env(request.env)?,
     };
+    let lock_path = crate::lock::shown_path_for(&shown);
+    let working_lock = std::fs::read_to_string(crate::lock::path_for(file.as_deref(), request.root)).ok();
     // The working tree judges outside pull requests, and when the base cannot be read.
     let working_tree_judges = |notes: Vec<Note>| Judging {
         source: if file.is_some() { PolicySource::WorkingTree } else { PolicySource::Default },
@@ -98,6 +118,7 @@ pub async fn resolve(request: &Request<'_>, repo: &Repo) -> Result<Judging, AppE
         changes: Vec::new(),
         ignore_files: None,
         notes,
+        lock: LockTexts { path: lock_path.clone(), judging: working_lock.clone(), head: None, from_base: false },
     };
 
     let Some(change) = request.change else {
@@ -139,7 +160,16 @@ pub async fn resolve(request: &Request<'_>, repo: &Repo) -> Result<Judging, AppE
     let head_ignores = working_tree_ignore_files(repo, request.root).await;
     let changes = loosenings(&base, &working, &base_files.ignore_files, &head_ignores);
     let path = base_files.policy.is_some().then(|| shown.clone());
-    Ok(Judging { policy: base, path, source, changes, ignore_files: Some(base_files.ignore_files), notes: Vec::new() })
+    let lock = LockTexts { path: lock_path, judging: base_files.lock, head: working_lock, from_base: true };
+    Ok(Judging {
+        policy: base,
+        path,
+        source,
+        changes,
+        ignore_files: Some(base_files.ignore_files),
+        notes: Vec::new(),
+        lock,
+    })
 }
 
 /// The policy file in the working tree (`None`: there is none) and how it is shown.
@@ -193,7 +223,8 @@ async fn read_base_from_git(repo: &Repo, sha: &str, policy_path: &str) -> Result
             ignore_files.push(IgnoreFileText { path, content: text(bytes) });
         }
     }
-    Ok(BaseFiles { policy, ignore_files })
+    let lock = repo.read_at(sha, &crate::lock::shown_path_for(policy_path)).await?.map(text);
+    Ok(BaseFiles { policy, ignore_files, lock })
 }
 
 /// The change's own ignore files, to list what it adds. Unreadable ones count as empty.

@@ -22,6 +22,11 @@ pub struct CertFacts {
     #[serde(skip)]
     pub not_after_unix: i64,
     pub key: String,
+    /// The key's algorithm alone (`RSA`, `EC`, `Ed25519`, …) and its size, for the posture lock.
+    #[serde(skip)]
+    pub key_type: String,
+    #[serde(skip)]
+    pub key_bits: u32,
     pub signature_algorithm: String,
     /// Issuer equals subject and the signature verifies with the certificate's own key.
     pub self_signed: bool,
@@ -65,12 +70,26 @@ fn parse_one(der: &CertificateDer<'_>, now_unix: i64) -> Option<CertFacts> {
             _ => {}
         }
     }
-    let key = match cert.public_key().parsed() {
-        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => format!("RSA {} bits", rsa.key_size()),
-        Ok(x509_parser::public_key::PublicKey::EC(ec)) => format!("EC {} bits", ec.key_size()),
-        Ok(other) => format!("{} bits", other.key_size()),
-        Err(_) => "unknown".to_string(),
+    use x509_parser::public_key::PublicKey;
+    let (key, key_type, key_bits) = match cert.public_key().parsed() {
+        Ok(PublicKey::RSA(rsa)) => (format!("RSA {} bits", rsa.key_size()), "RSA", rsa.key_size()),
+        Ok(PublicKey::EC(ec)) => (format!("EC {} bits", ec.key_size()), "EC", ec.key_size()),
+        Ok(other) => {
+            let kind = match &other {
+                PublicKey::DSA(_) => "DSA",
+                PublicKey::GostR3410(_) | PublicKey::GostR3410_2012(_) => "GOST",
+                _ => match cert.public_key().algorithm.algorithm.to_id_string().as_str() {
+                    "1.3.101.112" => "Ed25519",
+                    "1.3.101.113" => "Ed448",
+                    _ => "unknown",
+                },
+            };
+            (format!("{} bits", other.key_size()), kind, other.key_size())
+        }
+        Err(_) => ("unknown".to_string(), "unknown", 0),
     };
+    let key_type = key_type.to_string();
+    let key_bits = u32::try_from(key_bits).unwrap_or(0);
     let signature_algorithm = signature_name(&cert.signature_algorithm.algorithm.to_id_string());
     let self_issued = cert.subject() == cert.issuer();
     let self_signed = self_issued && cert.verify_signature(None).is_ok();
@@ -84,11 +103,51 @@ fn parse_one(der: &CertificateDer<'_>, now_unix: i64) -> Option<CertFacts> {
         not_before_unix,
         not_after_unix,
         key,
+        key_type,
+        key_bits,
         signature_algorithm,
         self_signed,
         is_ca: cert.is_ca(),
         ca_issuers,
     })
+}
+
+/// A trust anchor as the posture lock names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AnchorFacts {
+    /// Lowercase hex SHA-256 of the anchor's DER SubjectPublicKeyInfo (the usual key pin).
+    pub spki_sha256: String,
+    /// The anchor's subject, for people.
+    pub subject: String,
+}
+
+/// Names a trust anchor by its public key. webpki keeps the subject and the key without
+/// their outer SEQUENCE, so both are wrapped again to hash and parse the standard encodings.
+pub fn anchor_facts(anchor: &rustls::pki_types::TrustAnchor<'_>) -> AnchorFacts {
+    let spki = der_sequence(anchor.subject_public_key_info.as_ref());
+    let digest = ring::digest::digest(&ring::digest::SHA256, &spki);
+    let spki_sha256 = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let subject_der = der_sequence(anchor.subject.as_ref());
+    let subject = match x509_parser::x509::X509Name::from_der(&subject_der) {
+        Ok((_, name)) => crate::redact::printable(&name.to_string()),
+        Err(_) => "(unparsable subject)".to_string(),
+    };
+    AnchorFacts { spki_sha256, subject }
+}
+
+/// `content` as the value of a DER SEQUENCE (tag 0x30, definite length).
+fn der_sequence(content: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x30];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend_from_slice(&bytes);
+    }
+    out.extend_from_slice(content);
+    out
 }
 
 fn format_ip(bytes: &[u8]) -> String {
@@ -156,6 +215,8 @@ mod tests {
             not_before_unix: 0,
             not_after_unix: 0,
             key: String::new(),
+            key_type: String::new(),
+            key_bits: 0,
             signature_algorithm: String::new(),
             self_signed: false,
             is_ca: false,

@@ -67,8 +67,13 @@ fn cipher_name(c: u16) -> String {
 const CIPHERS: &[u16] = &[0xc009, 0xc00a, 0xc013, 0xc014, 0x002f, 0x0035, 0x000a];
 
 fn client_hello(host: &str) -> Vec<u8> {
+    client_hello_offering(host, 0x0302)
+}
+
+/// A ClientHello offering versions up to `max_version` (0x0301 TLS 1.0, 0x0302 TLS 1.1).
+fn client_hello_offering(host: &str, max_version: u16) -> Vec<u8> {
     let mut body = Vec::new();
-    body.extend_from_slice(&0x0302u16.to_be_bytes()); // offer up to TLS 1.1
+    body.extend_from_slice(&max_version.to_be_bytes()); // offer up to this version
     let mut random = [0u8; 32];
     let _ = getrandom::fill(&mut random);
     body.extend_from_slice(&random);
@@ -113,9 +118,19 @@ fn push_extension(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
 
 /// Sends the legacy ClientHello on a fresh connection and reads the first record.
 pub async fn probe(addr: SocketAddr, host: &str, timeout: Duration) -> LegacyAnswer {
+    send(addr, client_hello(host), timeout).await
+}
+
+/// Sends a ClientHello offering at most `max_version` (0x0301 or 0x0302) on a fresh
+/// connection: a ServerHello choosing exactly that version means the server accepts it.
+pub async fn probe_offering(addr: SocketAddr, host: &str, max_version: u16, timeout: Duration) -> LegacyAnswer {
+    send(addr, client_hello_offering(host, max_version), timeout).await
+}
+
+async fn send(addr: SocketAddr, hello: Vec<u8>, timeout: Duration) -> LegacyAnswer {
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        stream.write_all(&client_hello(host)).await.map_err(|e| e.to_string())?;
+        stream.write_all(&hello).await.map_err(|e| e.to_string())?;
         let mut header = [0u8; 5];
         stream.read_exact(&mut header).await.map_err(|e| format!("closed: {e}"))?;
         let len = u16::from_be_bytes([header[3], header[4]]) as usize;
@@ -159,6 +174,8 @@ mod tests {
         let hs_len = u32::from_be_bytes([0, hello[6], hello[7], hello[8]]) as usize;
         assert_eq!(hs_len, hello.len() - 9);
         assert_eq!(&hello[9..11], &[0x03, 0x02]);
+        let tls10 = client_hello_offering("db.example.net", 0x0301);
+        assert_eq!(&tls10[9..11], &[0x03, 0x01]);
     }
 
     #[test]

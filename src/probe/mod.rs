@@ -11,6 +11,7 @@ pub mod hello;
 pub mod legacy;
 pub mod tcp;
 pub mod tls;
+pub mod versions;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ pub struct ProbeSettings {
     pub min_tls_version: Option<TlsVersion>,
     /// PEM holding the client certificate and key (the URI's `tlsCertificateKeyFile` wins).
     pub client_cert: Option<PathBuf>,
+    /// Also offer TLS 1.0, 1.1, 1.2 and 1.3 one at a time, to learn the oldest version each
+    /// host accepts (for the posture lock: `lock`, and `check` when a lock exists).
+    pub posture: bool,
 }
 
 impl Default for ProbeSettings {
@@ -54,6 +58,7 @@ impl Default for ProbeSettings {
             fail_days: 7,
             min_tls_version: None,
             client_cert: None,
+            posture: false,
         }
     }
 }
@@ -235,6 +240,11 @@ pub struct HostObservation {
     pub chain_verdict: Option<Result<(), rustls::Error>>,
     /// The leaf is itself one of the supplied trust anchors.
     pub leaf_is_anchor: bool,
+    /// The trust anchor the presented chain ends in, by path building at the run's time
+    /// (host names aside); `None` when no path reaches the trust.
+    pub anchor: Option<certs::AnchorFacts>,
+    /// Each TLS version offered on its own (only with [`ProbeSettings::posture`]).
+    pub versions: Option<versions::AcceptedVersions>,
     pub now_unix: i64,
 }
 
@@ -259,6 +269,8 @@ impl HostObservation {
             chain: Vec::new(),
             chain_verdict: None,
             leaf_is_anchor: false,
+            anchor: None,
+            versions: None,
             now_unix,
         }
     }
@@ -377,6 +389,15 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
     }
 
     analyse_chain(ctx, &mut obs);
+    // The posture probe asks only a server that answered TLS at all: after a timeout or a
+    // non-TLS answer it would only wait out its deadlines again.
+    let answered_tls = obs
+        .strict
+        .as_ref()
+        .is_some_and(|s| !matches!(s.outcome, Err(tls::TlsFailure::Timeout | tls::TlsFailure::NotTls)));
+    if ctx.prepared.target.settings.posture && answered_tls {
+        obs.versions = Some(versions::probe(setup, addr, &host.host, timeout).await);
+    }
     obs
 }
 
@@ -392,6 +413,12 @@ fn analyse_chain(ctx: &HostContext<'_>, obs: &mut HostObservation) {
         return;
     }
     obs.chain = certs::analyse(&presented, obs.now_unix);
+    obs.anchor = ctx
+        .prepared
+        .tls
+        .anchor_of(&presented, UnixTime::since_unix_epoch(Duration::from_secs(obs.now_unix.max(0) as u64)))
+        .as_ref()
+        .map(certs::anchor_facts);
     obs.leaf_is_anchor = presented.first().is_some_and(|leaf| ctx.prepared.tls.supplied_anchors.contains(leaf));
     let strict_failed = obs.strict.as_ref().is_some_and(|s| s.outcome.is_err());
     if strict_failed && let Some(Some(leaf)) = obs.chain.first() {

@@ -45,6 +45,8 @@ pub struct TlsSetup {
     /// is deliberately trusted.
     pub supplied_anchors: Vec<CertificateDer<'static>>,
     provider: Arc<CryptoProvider>,
+    /// The trust anchors themselves, to learn which one a verified chain ends in.
+    roots: Arc<RootCertStore>,
 }
 
 impl std::fmt::Debug for TlsSetup {
@@ -83,17 +85,27 @@ impl TlsSetup {
             trust.push(format!("the system store ({added} certificates)"));
         }
         let client_key = client_cert.map(|p| load_client_key(p, &provider)).transpose()?.map(Arc::new);
-        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        let roots = Arc::new(roots);
+        let verifier = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
             .build()
             .map_err(|e| AppError::Other(format!("cannot use the trust anchors: {e}")))?;
-        Ok(TlsSetup { verifier, trust_description: trust.join(" + "), client_key, supplied_anchors, provider })
+        Ok(TlsSetup { verifier, trust_description: trust.join(" + "), client_key, supplied_anchors, provider, roots })
     }
 
     fn config(&self, mode: Mode, record: &Arc<Recorder>) -> Result<ClientConfig, rustls::Error> {
+        self.config_offering(mode, record, &[&rustls::version::TLS13, &rustls::version::TLS12])
+    }
+
+    fn config_offering(
+        &self,
+        mode: Mode,
+        record: &Arc<Recorder>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Result<ClientConfig, rustls::Error> {
         let verifier = Arc::new(RecordingVerifier { inner: self.verifier.clone(), mode, record: record.clone() });
         let resolver = Arc::new(RecordingCertResolver { key: self.client_key.clone(), record: record.clone() });
         let config = ClientConfig::builder_with_provider(self.provider.clone())
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_protocol_versions(versions)?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_client_cert_resolver(resolver);
@@ -107,6 +119,29 @@ impl TlsSetup {
         };
         let name = server_name(host)?;
         self.verifier.verify_server_cert(leaf, intermediates, &name, &[], at).map(|_| ())
+    }
+
+    /// The trust anchor a presented chain (leaf first) ends in at `at`, by webpki's own path
+    /// building; host names are not part of the question. `None` when no path reaches one.
+    pub fn anchor_of(
+        &self,
+        chain: &[CertificateDer<'static>],
+        at: UnixTime,
+    ) -> Option<rustls::pki_types::TrustAnchor<'static>> {
+        let (leaf, intermediates) = chain.split_first()?;
+        let leaf = webpki::EndEntityCert::try_from(leaf).ok()?;
+        let path = leaf
+            .verify_for_usage(
+                self.provider.signature_verification_algorithms.all,
+                &self.roots.roots,
+                intermediates,
+                at,
+                webpki::KeyUsage::server_auth(),
+                None,
+                None,
+            )
+            .ok()?;
+        Some(path.anchor().to_owned())
     }
 }
 
@@ -378,6 +413,28 @@ pub async fn handshake(
         first_bytes: lock(&record.first_bytes).clone(),
     };
     (observation, stream)
+}
+
+/// Whether the server completes a handshake offering only `version` (1.2 or 1.3), whatever its
+/// certificate: one question of the posture probe (see `probe::versions`).
+pub async fn accepts(
+    setup: &TlsSetup,
+    version: &'static rustls::SupportedProtocolVersion,
+    tcp: TcpStream,
+    host: &str,
+    timeout: Duration,
+) -> Result<(), TlsFailure> {
+    let record = Arc::new(Recorder::default());
+    let config =
+        setup.config_offering(Mode::Relaxed, &record, &[version]).map_err(|e| TlsFailure::Other(e.to_string()))?;
+    let name = server_name(host).map_err(|e| TlsFailure::Other(e.to_string()))?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let stream = RecordingStream { inner: tcp, record };
+    match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(classify_io_error(&e)),
+        Err(_) => Err(TlsFailure::Timeout),
+    }
 }
 
 pub fn version_name(v: rustls::ProtocolVersion) -> String {
