@@ -252,7 +252,7 @@ fn run_steps_take_inputs_only_through_env() {
     let names: Vec<&str> = inputs.keys().filter_map(|k| k.as_str()).collect();
     assert_eq!(
         names,
-        ["policy", "version", "build-from-source", "github-token", "comment", "sarif-file", "format", "args"]
+        ["policy", "version", "build-from-source", "github-token", "comment", "issue", "sarif-file", "format", "args"]
     );
     for name in names {
         assert!(env_text.contains(&format!("inputs.{name} ")), "input {name} reaches a step through env");
@@ -516,4 +516,20 @@ fn the_sarif_file_output_is_empty_when_the_run_could_not_be_judged() {
     assert!(!h.dir.path().join("workspace/reports/mongo-preflight.sarif").exists());
     assert_eq!(h.action_output("sarif-file"), "");
     assert_eq!(h.action_output("verdict"), "");
+}
+
+#[test]
+fn the_issue_input_asks_check_for_issues_and_is_validated() {
+    for (value, expect_flag, expect_code) in [("true", true, 1), ("false", false, 1), ("sometimes", false, 2)] {
+        let mut h = Harness::new().input("issue", value).input("comment", "false");
+        let version = source_version();
+        let log = h.dir.path().join("args.log");
+        let asset = h.publish_asset(&version, fake_binary(&log).as_bytes());
+        h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
+        assert_eq!(h.run_step("install").code, 0);
+        let run = h.run_step("check");
+        assert_eq!(run.code, expect_code, "issue: {value}: {}{}", run.stdout, run.stderr);
+        let args = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(args.lines().any(|a| a == "--issue"), expect_flag, "issue: {value}: {args}");
+    }
 }

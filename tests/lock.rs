@@ -471,12 +471,12 @@ fn the_documented_scheduled_workflow_runs_check_with_issue_on_a_schedule() {
         .iter()
         .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("mongo-preflight/mongo-preflight@")))
         .expect("the action step");
-    assert_eq!(action["with"]["args"].as_str(), Some("--issue"));
+    assert_eq!(action["with"]["issue"].as_bool(), Some(true));
     assert_eq!(action["with"]["comment"].as_bool(), Some(false));
-    // The inputs it uses exist, and `args` reaches `check`.
+    // The inputs it uses exist, and `issue` reaches `check` (tests/action.rs runs the step).
     let action_yml: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(&std::fs::read_to_string(root.join("action.yml")).expect("action.yml")).expect("yaml");
-    for input in ["args", "comment"] {
+    for input in ["issue", "comment"] {
         assert!(action_yml["inputs"].get(input).is_some(), "action.yml has input `{input}`");
     }
     let out = Command::new(BIN).args(["check", "--help"]).output().expect("help");

@@ -37,6 +37,12 @@ case "${INPUT_COMMENT:-true}" in
   *) fail "input 'comment' must be true or false, not '${INPUT_COMMENT}'" ;;
 esac
 
+case "${INPUT_ISSUE:-false}" in
+  true | True | TRUE | yes | 1) args+=(--issue) ;;
+  false | False | FALSE | no | 0 | '') ;;
+  *) fail "input 'issue' must be true or false, not '${INPUT_ISSUE}'" ;;
+esac
+
 # Extra arguments split on whitespace. Never evaluated by a shell: no quotes, no expansion.
 if [ -n "${INPUT_ARGS:-}" ]; then
   read -r -a extra <<<"$INPUT_ARGS"
