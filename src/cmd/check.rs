@@ -17,13 +17,29 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     ));
     let scan_options = plan.scan.clone();
     let scan_task = tokio::task::spawn_blocking(move || crate::scan::run(&scan_options));
+    // Temporary Atlas access comes before the probe; its removal after everything that could
+    // fail, so that no way out of this function leaves the entry behind.
+    let atlas = match &plan.atlas {
+        Some(atlas) => Some(crate::cmd::atlas::Session::start(atlas).await),
+        None => None,
+    };
     let (probed, scanned) = tokio::join!(crate::probe::probe_all(plan.probe.targets.clone()), scan_task);
     progress.finish();
-    let mut clusters: Vec<_> = probed?
-        .iter()
-        .zip(&plan.probe.targets)
-        .map(|(observed, target)| crate::diagnose::cluster(observed, &Thresholds::of(&target.settings)))
-        .collect();
+    let mut clusters: Vec<_> = match &probed {
+        Ok(observed) => observed
+            .iter()
+            .zip(&plan.probe.targets)
+            .map(|(observed, target)| crate::diagnose::cluster(observed, &Thresholds::of(&target.settings)))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if let Some(atlas) = atlas {
+        if probed.is_ok() {
+            atlas.confirm(&mut clusters, &plan.probe.targets).await;
+        }
+        notes.extend(atlas.finish().await);
+    }
+    probed?;
     let scan = scanned.map_err(|e| AppError::Other(format!("the scanner stopped unexpectedly: {e}")))??;
 
     let mut findings = scan.findings;
