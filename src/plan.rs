@@ -145,7 +145,16 @@ impl CheckPlan {
             timeout,
         };
         let atlas = atlas_plan(&args.atlas, policy, timeout, &env, &mut notes)?;
-        Ok(CheckPlan { actions, judging, notes, scan, probe: ProbePlan { targets, client_certs }, today, output, atlas })
+        Ok(CheckPlan {
+            actions,
+            judging,
+            notes,
+            scan,
+            probe: ProbePlan { targets, client_certs },
+            today,
+            output,
+            atlas,
+        })
     }
 }
 
@@ -161,7 +170,8 @@ fn atlas_plan(
     let Some(atlas) = &policy.atlas else {
         if args.atlas_temporary_access.is_some() {
             return Err(AppError::Usage(
-                "--atlas-temporary-access needs the Atlas project: add `atlas: {project_id: …}` to the policy".to_string(),
+                "--atlas-temporary-access needs the Atlas project: add `atlas: {project_id: …}` to the policy"
+                    .to_string(),
             ));
         }
         return Ok(None);
@@ -178,12 +188,7 @@ fn atlas_plan(
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| crate::atlas::DEFAULT_BASE_URL.to_string());
     Ok(Some(AtlasPlan {
-        settings: crate::atlas::AtlasSettings {
-            base_url,
-            credentials,
-            project_id: atlas.project_id.clone(),
-            timeout,
-        },
+        settings: crate::atlas::AtlasSettings { base_url, credentials, project_id: atlas.project_id.clone(), timeout },
         temporary_access: args.atlas_temporary_access.or(atlas.temporary_access),
         egress_ip: args.egress_ip,
     }))

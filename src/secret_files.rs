@@ -118,9 +118,8 @@ async fn wait_for_signal() -> i32 {
 
 /// Work that undoes something outside the process (a temporary Atlas access-list entry), run on
 /// SIGINT/SIGTERM and on a panic, where no destructor runs. Each gets a bounded time.
-pub type Cleanup = std::sync::Arc<
-    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
->;
+pub type Cleanup =
+    std::sync::Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>;
 
 /// How long one cleanup may take on the way out.
 const CLEANUP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);

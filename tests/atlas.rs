@@ -36,7 +36,12 @@ struct Run {
 
 impl Run {
     fn host_diagnoses(&self) -> Vec<&Value> {
-        self.json["clusters"][0]["hosts"].as_array().into_iter().flatten().flat_map(|h| h["diagnoses"].as_array().into_iter().flatten()).collect()
+        self.json["clusters"][0]["hosts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|h| h["diagnoses"].as_array().into_iter().flatten())
+            .collect()
     }
     fn cluster_diagnoses(&self) -> Vec<&Value> {
         self.json["clusters"][0]["diagnoses"].as_array().into_iter().flatten().collect()
@@ -99,14 +104,16 @@ fn command(dir: &Path, api: &StandIn, uri: &str, creds: Creds) -> tokio::process
     cmd.env("ORDERS_URI", uri).env("MONGODB_ATLAS_BASE_URL", &api.url);
     match creds {
         Creds::ApiKey => {
-            cmd.env("MONGODB_ATLAS_PUBLIC_KEY", stand_in::PUBLIC_KEY).env("MONGODB_ATLAS_PRIVATE_KEY", stand_in::PRIVATE_KEY);
+            cmd.env("MONGODB_ATLAS_PUBLIC_KEY", stand_in::PUBLIC_KEY)
+                .env("MONGODB_ATLAS_PRIVATE_KEY", stand_in::PRIVATE_KEY);
         }
         Creds::WrongKey => {
             cmd.env("MONGODB_ATLAS_PUBLIC_KEY", stand_in::PUBLIC_KEY)
                 .env("MONGODB_ATLAS_PRIVATE_KEY", format!("{}-revoked", stand_in::PRIVATE_KEY));
         }
         Creds::ServiceAccount => {
-            cmd.env("MONGODB_ATLAS_CLIENT_ID", stand_in::CLIENT_ID).env("MONGODB_ATLAS_CLIENT_SECRET", stand_in::CLIENT_SECRET);
+            cmd.env("MONGODB_ATLAS_CLIENT_ID", stand_in::CLIENT_ID)
+                .env("MONGODB_ATLAS_CLIENT_SECRET", stand_in::CLIENT_SECRET);
         }
         Creds::WrongSecret => {
             cmd.env("MONGODB_ATLAS_CLIENT_ID", stand_in::CLIENT_ID)
@@ -134,7 +141,10 @@ async fn check(dir: &Path, api: &StandIn, uri: &str, creds: Creds, args: &[&str]
         cmd.args(["--timeout", "3"]);
     }
     cmd.args(args);
-    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output()).await.expect("check finished in time").expect("run");
+    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("check finished in time")
+        .expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_no_secrets(&stdout, &stderr);
@@ -182,15 +192,25 @@ async fn a_runner_not_on_the_list_gets_a_confirmed_diagnosis_naming_its_ip() {
     let summary = d["summary"].as_str().unwrap_or_default();
     assert!(summary.starts_with("Atlas confirms it") && summary.contains(RUNNER), "{summary}");
     let evidence = d["evidence"].as_str().unwrap_or_default();
-    assert!(evidence.contains("lists 5 entries") && evidence.contains(&format!("none of them covers the runner's egress IP {RUNNER}")), "{evidence}");
+    assert!(
+        evidence.contains("lists 5 entries")
+            && evidence.contains(&format!("none of them covers the runner's egress IP {RUNNER}")),
+        "{evidence}"
+    );
     assert!(d["remedy"].as_str().unwrap_or_default().contains("--atlas-temporary-access"), "{d}");
     // Every page was read, with digest authentication and the versioned media type.
     let requests = api.with(|s| s.requests.clone());
     for page in 1..=3 {
-        assert!(requests.iter().any(|r| r.contains("/accessList?") && r.ends_with(&format!("pageNum={page}"))), "page {page}: {requests:?}");
+        assert!(
+            requests.iter().any(|r| r.contains("/accessList?") && r.ends_with(&format!("pageNum={page}"))),
+            "page {page}: {requests:?}"
+        );
     }
     let auths = api.with(|s| s.authorizations.clone());
-    assert!(!auths.is_empty() && auths.iter().all(|a| a.starts_with("Digest ") && a.contains("username=\"qwertyui\"")), "{auths:?}");
+    assert!(
+        !auths.is_empty() && auths.iter().all(|a| a.starts_with("Digest ") && a.contains("username=\"qwertyui\"")),
+        "{auths:?}"
+    );
     assert!(auths.iter().all(|a| !a.contains(stand_in::PRIVATE_KEY)));
 }
 
@@ -200,7 +220,13 @@ async fn the_egress_ip_comes_from_the_environment_or_the_echo_service() {
     unrelated_entries(&api);
     let dir = workdir("");
     let mut cmd = command(dir.path(), &api, &uri, Creds::ServiceAccount);
-    cmd.env("MONGO_PREFLIGHT_IP_ECHO_URL", format!("{}/ip", api.url)).args(["check", "--format", "json", "--timeout", "3"]);
+    cmd.env("MONGO_PREFLIGHT_IP_ECHO_URL", format!("{}/ip", api.url)).args([
+        "check",
+        "--format",
+        "json",
+        "--timeout",
+        "3",
+    ]);
     let out = cmd.output().await.expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_no_secrets(&stdout, &String::from_utf8_lossy(&out.stderr));
@@ -212,7 +238,10 @@ async fn the_egress_ip_comes_from_the_environment_or_the_echo_service() {
     let out = cmd.output().await.expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     // 192.0.2.44 is on the list: the front (which sees 198.51.100.7) rejects anyway: refuted.
-    assert!(stdout.contains("(from $MONGO_PREFLIGHT_EGRESS_IP)") && stdout.contains("tls-handshake-failed"), "{stdout}");
+    assert!(
+        stdout.contains("(from $MONGO_PREFLIGHT_EGRESS_IP)") && stdout.contains("tls-handshake-failed"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,7 +254,10 @@ async fn an_active_entry_covering_the_runner_refutes_the_access_list_cause() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(run.codes(), ["tls-handshake-failed"], "{}", run.stdout);
     let evidence = run.diagnosis("tls-handshake-failed")["evidence"].as_str().unwrap_or_default().to_string();
-    assert!(evidence.contains("ACTIVE entry 198.51.100.0/24") && evidence.contains("the access list is not the cause"), "{evidence}");
+    assert!(
+        evidence.contains("ACTIVE entry 198.51.100.0/24") && evidence.contains("the access list is not the cause"),
+        "{evidence}"
+    );
     let auths = api.with(|s| s.authorizations.clone());
     assert!(auths.iter().any(|a| a.starts_with("Bearer ")), "{auths:?}");
 }
@@ -252,11 +284,21 @@ async fn a_paused_cluster_is_reported() {
     api.add_cluster("Paused0", &[format!("127.0.0.1:{port}")], Some("paused0.abcde.mongodb.net"), true);
     unrelated_entries(&api);
     let dir = workdir("");
-    let run = check(dir.path(), &api, &format!("mongodb://127.0.0.1:{port}/?tls=true"), Creds::ApiKey, &["--egress-ip", RUNNER]).await;
+    let run = check(
+        dir.path(),
+        &api,
+        &format!("mongodb://127.0.0.1:{port}/?tls=true"),
+        Creds::ApiKey,
+        &["--egress-ip", RUNNER],
+    )
+    .await;
     assert_eq!(run.code, 1);
     assert_eq!(run.codes(), ["atlas-cluster-paused", "ip-access-list-rejected"], "{}", run.stdout);
     let d = run.diagnosis("atlas-cluster-paused");
-    assert!(d["evidence"].as_str().unwrap_or_default().contains("cluster `Paused0`") && d["severity"] == "error", "{d}");
+    assert!(
+        d["evidence"].as_str().unwrap_or_default().contains("cluster `Paused0`") && d["severity"] == "error",
+        "{d}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,12 +306,18 @@ async fn a_list_open_to_the_world_is_reported() {
     // The runner is IPv6-only here, so `0.0.0.0/0` does not let it in.
     let ipv6 = "2001:db8::7";
     let (api, uri) = setup(ipv6, nowhere(), "127.0.0.1").await;
-    api.with(|s| s.entries = vec![Entry::active("0.0.0.0/0", "allow all - TEMP DEBUG ONLY"), Entry::active("203.0.113.0/24", "Office")]);
+    api.with(|s| {
+        s.entries =
+            vec![Entry::active("0.0.0.0/0", "allow all - TEMP DEBUG ONLY"), Entry::active("203.0.113.0/24", "Office")]
+    });
     let dir = workdir("");
     let run = check(dir.path(), &api, &uri, Creds::ApiKey, &["--egress-ip", ipv6]).await;
     assert_eq!(run.codes(), ["atlas-access-list-open-to-world", "ip-access-list-rejected"], "{}", run.stdout);
     let d = run.diagnosis("atlas-access-list-open-to-world");
-    assert!(d["evidence"].as_str().unwrap_or_default().contains("0.0.0.0/0 (comment \"allow all - TEMP DEBUG ONLY\")"), "{d}");
+    assert!(
+        d["evidence"].as_str().unwrap_or_default().contains("0.0.0.0/0 (comment \"allow all - TEMP DEBUG ONLY\")"),
+        "{d}"
+    );
     assert_eq!(d["severity"], "error");
 }
 
@@ -315,9 +363,18 @@ async fn missing_credentials_are_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_keys_own_access_list_is_told_apart_from_the_projects() {
-    let failure = Failure::Status(403, "IP_ADDRESS_NOT_ON_ACCESS_LIST", format!("IP address {RUNNER} is not allowed to access this resource."), vec![]);
+    let failure = Failure::Status(
+        403,
+        "IP_ADDRESS_NOT_ON_ACCESS_LIST",
+        format!("IP address {RUNNER} is not allowed to access this resource."),
+        vec![],
+    );
     let evidence = unavailable(Creds::ApiKey, Some(failure), None).await;
-    assert!(evidence.contains("IP_ADDRESS_NOT_ON_ACCESS_LIST: IP address 198.51.100.7 is not allowed") && evidence.contains("not the project's"), "{evidence}");
+    assert!(
+        evidence.contains("IP_ADDRESS_NOT_ON_ACCESS_LIST: IP address 198.51.100.7 is not allowed")
+            && evidence.contains("not the project's"),
+        "{evidence}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,7 +391,8 @@ async fn rate_limiting_names_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_error_is_named() {
-    let failure = Failure::Status(503, "SERVICE_UNAVAILABLE", "<script>alert(1)</script>\u{1b}[31m".to_string(), vec![]);
+    let failure =
+        Failure::Status(503, "SERVICE_UNAVAILABLE", "<script>alert(1)</script>\u{1b}[31m".to_string(), vec![]);
     let evidence = unavailable(Creds::ApiKey, Some(failure), None).await;
     assert!(evidence.contains("the API failed (HTTP 503 SERVICE_UNAVAILABLE"), "{evidence}");
     assert!(!evidence.contains('\u{1b}'), "API text is made printable: {evidence:?}");
@@ -357,7 +415,11 @@ async fn a_wrong_project_is_named() {
     .expect("policy");
     let run = check(dir.path(), &api, &uri, Creds::ApiKey, &["--egress-ip", RUNNER]).await;
     assert_eq!(run.codes(), ["atlas-api-unavailable", "ip-access-list-rejected"], "{}", run.stdout);
-    assert!(run.stdout.contains("not found (HTTP 404 GROUP_NOT_FOUND: No group with ID 0123456789abcdef01234567 exists.)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("not found (HTTP 404 GROUP_NOT_FOUND: No group with ID 0123456789abcdef01234567 exists.)"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// The lab's valid TLS endpoint (SecantusDB behind a TLS proxy) behind the front.
@@ -388,14 +450,22 @@ async fn temporary_access_lets_the_same_cluster_pass_and_leaves_no_entry() {
     assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
     assert!(after.codes().is_empty(), "{}", after.stdout);
     let notes = after.notes();
-    assert!(notes.contains(&format!("added {RUNNER}/32 to project {}", stand_in::PROJECT_ID)) && notes.contains("ACTIVE after"), "{notes}");
+    assert!(
+        notes.contains(&format!("added {RUNNER}/32 to project {}", stand_in::PROJECT_ID))
+            && notes.contains("ACTIVE after"),
+        "{notes}"
+    );
     assert!(notes.contains(&format!("{RUNNER}/32 removed again")), "{notes}");
     // Nothing left behind, and the entry went through PENDING to ACTIVE.
     assert_eq!(api.with(|s| s.entries.len()), entries_before);
     let requests = api.with(|s| s.requests.clone());
     let status_reads = requests.iter().filter(|r| r.ends_with(&format!("/accessList/{RUNNER}/status"))).count();
     assert!(status_reads >= 2, "polled until ACTIVE: {requests:?}");
-    assert!(requests.iter().any(|r| r == &format!("DELETE /api/atlas/v2/groups/{}/accessList/{RUNNER}", stand_in::PROJECT_ID)));
+    assert!(
+        requests
+            .iter()
+            .any(|r| r == &format!("DELETE /api/atlas/v2/groups/{}/accessList/{RUNNER}", stand_in::PROJECT_ID))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,7 +511,9 @@ async fn another_jobs_entry_for_the_same_ip_is_never_deleted() {
     assert!(run.notes().contains("used another job's entry"), "{}", run.notes());
     let requests = api.with(|s| s.requests.clone());
     assert!(!requests.iter().any(|r| r.starts_with("POST") || r.starts_with("DELETE")), "{requests:?}");
-    assert!(api.with(|s| s.entries.iter().any(|e| e.comment.as_deref() == Some("another job sharing this NAT address"))));
+    assert!(
+        api.with(|s| s.entries.iter().any(|e| e.comment.as_deref() == Some("another job sharing this NAT address")))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -466,7 +538,8 @@ async fn sigterm_during_temporary_access_still_deletes_the_entry() {
     assert!(delete_after.ends_with('Z') && delete_after.len() == 20, "{delete_after}");
     let killed = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
     assert!(killed.success());
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.expect("exits").expect("output");
+    let out =
+        tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.expect("exits").expect("output");
     assert_eq!(out.status.code(), Some(143));
     assert_no_secrets(&String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr));
     assert!(api.with(|s| s.entries.is_empty()), "the entry was removed on SIGTERM");
@@ -478,14 +551,23 @@ async fn atlas_secrets_are_masked_in_github_actions() {
     let dir = workdir("");
     for creds in [Creds::ApiKey, Creds::ServiceAccount] {
         let mut cmd = command(dir.path(), &api, &uri, creds);
-        cmd.env("GITHUB_ACTIONS", "true").args(["check", "--format", "github", "--timeout", "3", "--egress-ip", RUNNER]);
+        cmd.env("GITHUB_ACTIONS", "true").args([
+            "check",
+            "--format",
+            "github",
+            "--timeout",
+            "3",
+            "--egress-ip",
+            RUNNER,
+        ]);
         let out = cmd.output().await.expect("run");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let secret = match creds {
             Creds::ApiKey => stand_in::PRIVATE_KEY,
             _ => stand_in::CLIENT_SECRET,
         };
-        let masked = stdout.lines().take_while(|l| l.starts_with("::add-mask::")).any(|l| l == format!("::add-mask::{secret}"));
+        let masked =
+            stdout.lines().take_while(|l| l.starts_with("::add-mask::")).any(|l| l == format!("::add-mask::{secret}"));
         assert!(masked, "{stdout}");
         let rest: String = stdout.lines().filter(|l| !l.starts_with("::add-mask::")).collect::<Vec<_>>().join("\n");
         assert_no_secrets(&rest, &String::from_utf8_lossy(&out.stderr));
@@ -503,8 +585,16 @@ fn temporary_access_without_an_atlas_project_cannot_run() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("needs the Atlas project"), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = std::process::Command::new(BIN).current_dir(dir.path()).args(["check", "--atlas-temporary-access", "8d"]).output().expect("run");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs the Atlas project"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["check", "--atlas-temporary-access", "8d"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -512,14 +602,31 @@ fn temporary_access_without_an_atlas_project_cannot_run() {
 fn an_invalid_atlas_key_points_into_the_policy() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("mongo-preflight.yml"), "version: 1\natlas:\n  project_id: nope\n").expect("policy");
-    let out = std::process::Command::new(BIN).current_dir(dir.path()).args(["check"]).env_remove("GITHUB_ACTIONS").output().expect("run");
+    let out = std::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["check"])
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("mongo-preflight.yml:3:") && err.contains("24 hexadecimal digits"), "{err}");
-    std::fs::write(dir.path().join("mongo-preflight.yml"), "version: 1\natlas:\n  project_id: 65a1b2c3d4e5f6a7b8c9d0e1\n  temporary_access: 2w\n").expect("policy");
-    let out = std::process::Command::new(BIN).current_dir(dir.path()).args(["check"]).env_remove("GITHUB_ACTIONS").output().expect("run");
+    std::fs::write(
+        dir.path().join("mongo-preflight.yml"),
+        "version: 1\natlas:\n  project_id: 65a1b2c3d4e5f6a7b8c9d0e1\n  temporary_access: 2w\n",
+    )
+    .expect("policy");
+    let out = std::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["check"])
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.code() == Some(2) && err.contains("mongo-preflight.yml:4:") && err.contains("temporary_access"), "{err}");
+    assert!(
+        out.status.code() == Some(2) && err.contains("mongo-preflight.yml:4:") && err.contains("temporary_access"),
+        "{err}"
+    );
 }
 
 #[allow(dead_code)]

@@ -192,7 +192,8 @@ impl AtlasClient {
 
     /// The status of one entry (its key as [`AccessEntry::key`] gives it).
     pub async fn entry_status(&self, key: &str) -> Result<EntryStatus, ApiFailure> {
-        let response = self.call("GET", &self.group_path(&format!("/accessList/{key}/status")), V_ACCESS_LIST, None).await?;
+        let response =
+            self.call("GET", &self.group_path(&format!("/accessList/{key}/status")), V_ACCESS_LIST, None).await?;
         let body: StatusBody = parse(&response)?;
         EntryStatus::parse(&body.status).ok_or_else(|| ApiFailure::Unexpected {
             status: response.status,
@@ -211,7 +212,8 @@ impl AtlasClient {
 
     /// Adds one temporary single-address entry.
     pub async fn add_temporary(&self, ip: IpAddr, delete_after: &str, comment: &str) -> Result<(), ApiFailure> {
-        let body = serde_json::json!([{ "ipAddress": ip.to_string(), "deleteAfterDate": delete_after, "comment": comment }]);
+        let body =
+            serde_json::json!([{ "ipAddress": ip.to_string(), "deleteAfterDate": delete_after, "comment": comment }]);
         self.call("POST", &self.group_path("/accessList"), V_ACCESS_LIST, Some(body)).await.map(|_| ())
     }
 
@@ -244,14 +246,23 @@ impl AtlasClient {
                 hosts: strings.standard.as_deref().map(hosts_of).unwrap_or_default(),
             }
         };
-        Ok(dedicated.into_iter().map(|c| to_cluster(c, false)).chain(flex.into_iter().map(|c| to_cluster(c, true))).collect())
+        Ok(dedicated
+            .into_iter()
+            .map(|c| to_cluster(c, false))
+            .chain(flex.into_iter().map(|c| to_cluster(c, true)))
+            .collect())
     }
 
     async fn pages<T: serde::de::DeserializeOwned>(&self, path: &str, version: &str) -> Result<Vec<T>, ApiFailure> {
         let mut all = Vec::new();
         for page in 1..=MAX_PAGES {
             let response = self
-                .call("GET", &format!("{path}?includeCount=true&itemsPerPage={PAGE_SIZE}&pageNum={page}"), version, None)
+                .call(
+                    "GET",
+                    &format!("{path}?includeCount=true&itemsPerPage={PAGE_SIZE}&pageNum={page}"),
+                    version,
+                    None,
+                )
                 .await?;
             let body: Page<T> = parse(&response)?;
             let got = body.results.len();
@@ -423,7 +434,9 @@ fn failure_of(response: &Response) -> ApiFailure {
         status @ 500..=599 => {
             ApiFailure::Server { status, detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } }
         }
-        status => ApiFailure::Unexpected { status, detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } },
+        status => {
+            ApiFailure::Unexpected { status, detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } }
+        }
     }
 }
 
@@ -451,12 +464,17 @@ mod tests {
     #[test]
     fn hosts_of_atlas_connection_strings() {
         assert_eq!(
-            hosts_of("mongodb://cluster0-shard-00-00.abcde.mongodb.net:27017,Cluster0-shard-00-01.abcde.mongodb.net:27017/?ssl=true"),
+            hosts_of(
+                "mongodb://cluster0-shard-00-00.abcde.mongodb.net:27017,Cluster0-shard-00-01.abcde.mongodb.net:27017/?ssl=true"
+            ),
             vec![
                 ("cluster0-shard-00-00.abcde.mongodb.net".to_string(), 27017),
                 ("cluster0-shard-00-01.abcde.mongodb.net".to_string(), 27017)
             ]
         );
-        assert_eq!(hosts_of("mongodb+srv://cluster0.abcde.mongodb.net"), vec![("cluster0.abcde.mongodb.net".to_string(), 27017)]);
+        assert_eq!(
+            hosts_of("mongodb+srv://cluster0.abcde.mongodb.net"),
+            vec![("cluster0.abcde.mongodb.net".to_string(), 27017)]
+        );
     }
 }

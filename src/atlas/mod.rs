@@ -143,9 +143,7 @@ impl AtlasObservation {
     /// The cluster that owns any of these hosts or this SRV name.
     pub fn cluster_for(&self, hosts: &[(String, u16)], srv: Option<&str>) -> Option<&AtlasCluster> {
         let clusters = self.clusters.as_ref().ok()?;
-        clusters
-            .iter()
-            .find(|c| srv.is_some_and(|s| c.owns_srv(s)) || hosts.iter().any(|(h, p)| c.owns(h, *p)))
+        clusters.iter().find(|c| srv.is_some_and(|s| c.owns_srv(s)) || hosts.iter().any(|(h, p)| c.owns(h, *p)))
     }
 }
 

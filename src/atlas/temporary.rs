@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::client::{ApiFailure, AtlasClient, Deleted};
 use super::access::EntryStatus;
+use super::client::{ApiFailure, AtlasClient, Deleted};
 
 /// Atlas keeps a temporary entry at most a week.
 pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);

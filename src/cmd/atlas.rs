@@ -30,20 +30,20 @@ impl Session {
         let env = |name: &str| std::env::var(name).ok();
         let client = AtlasClient::new(settings).map(Arc::new);
         let egress = crate::atlas::egress::find(plan.egress_ip, &env, settings.timeout).await;
-        let mut session = Session {
-            client,
-            project_id: settings.project_id.clone(),
-            egress,
-            grant: None,
-            notes: Vec::new(),
-        };
+        let mut session =
+            Session { client, project_id: settings.project_id.clone(), egress, grant: None, notes: Vec::new() };
         if let Some(duration) = plan.temporary_access {
             session.grant(duration, settings.timeout, &env).await;
         }
         session
     }
 
-    async fn grant(&mut self, duration: std::time::Duration, wait: std::time::Duration, env: &dyn Fn(&str) -> Option<String>) {
+    async fn grant(
+        &mut self,
+        duration: std::time::Duration,
+        wait: std::time::Duration,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) {
         let project = &self.project_id;
         let not_added = |why: String| {
             note(Severity::Warning, format!("Atlas temporary access was not added to project {project}: {why}"))
@@ -66,7 +66,9 @@ impl Session {
             Err(failure) => self.notes.push(not_added(failure.describe())),
             Ok(Outcome::AlreadyCovered { entry }) => self.notes.push(note(
                 Severity::Info,
-                format!("Atlas temporary access: nothing added, ACTIVE entry {entry} already covers the runner's IP {ip}"),
+                format!(
+                    "Atlas temporary access: nothing added, ACTIVE entry {entry} already covers the runner's IP {ip}"
+                ),
             )),
             Ok(Outcome::Granted(grant)) => {
                 let status = match &grant.status {
@@ -87,7 +89,9 @@ impl Session {
                 } else {
                     (
                         Severity::Warning,
-                        format!("Atlas temporary access: {whose}; its status was {status} after {waited:.1} s, not ACTIVE: probed anyway"),
+                        format!(
+                            "Atlas temporary access: {whose}; its status was {status} after {waited:.1} s, not ACTIVE: probed anyway"
+                        ),
                     )
                 };
                 self.notes.push(note(severity, message));

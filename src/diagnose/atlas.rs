@@ -66,12 +66,18 @@ pub fn confirm(report: &mut ClusterReport, srv: Option<&str>, obs: &AtlasObserva
                 if entries.len() == 1 { "y" } else { "ies" }
             );
             if let Some(active) = active {
-                *d = refuted(d, &target, *ip, &obs.egress_source, &format!(
-                    "{api}; ACTIVE entry {} covers the runner's egress IP {ip} (from {}): the access list is not the cause.{}",
-                    active.entry.describe(),
-                    obs.egress_source,
-                    if cluster.paused { " The cluster is paused (see atlas-cluster-paused)." } else { "" }
-                ));
+                *d = refuted(
+                    d,
+                    &target,
+                    *ip,
+                    &obs.egress_source,
+                    &format!(
+                        "{api}; ACTIVE entry {} covers the runner's egress IP {ip} (from {}): the access list is not the cause.{}",
+                        active.entry.describe(),
+                        obs.egress_source,
+                        if cluster.paused { " The cluster is paused (see atlas-cluster-paused)." } else { "" }
+                    ),
+                );
             } else if let Some(pending) = obs.covering.first() {
                 let status = match &pending.status {
                     Ok(s) => s.as_str().to_string(),

@@ -88,7 +88,10 @@ pub(super) fn validate(
     };
     let (id, at) = project_id;
     if id.len() != 24 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(source.error_at(at, format!("`atlas`: the project id must be 24 hexadecimal digits, not `{}`", crate::redact::printable(&id))));
+        return Err(source.error_at(
+            at,
+            format!("`atlas`: the project id must be 24 hexadecimal digits, not `{}`", crate::redact::printable(&id)),
+        ));
     }
     Ok((Some(AtlasPolicy { project_id: id, temporary_access }), None))
 }

@@ -50,7 +50,8 @@ pub struct PolicyFile {
     /// The furthest a waiver's `expires` may lie after the day of the run, in days. Default 90.
     #[serde(default)]
     #[schemars(with = "Option<u32>", range(min = 1, max = 3650))]
-    pub max_waiver_days: Option<Spanned<u32>>,    /// The MongoDB Atlas project behind the clusters: its Administration API confirms or
+    pub max_waiver_days: Option<Spanned<u32>>,
+    /// The MongoDB Atlas project behind the clusters: its Administration API confirms or
     /// refutes an IP access-list rejection and can give CI temporary access (docs/atlas.md).
     #[serde(default)]
     #[schemars(with = "Option<super::atlas::AtlasFile>")]

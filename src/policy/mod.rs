@@ -290,8 +290,7 @@ impl Validator<'_> {
         let scan = self.scan(raw.scan.unwrap_or_default())?;
         let atlas = match &raw.atlas {
             Some(a) => {
-                let (policy, note) =
-                    atlas::validate(a, self.source, self.context.env, self.context.secrets_withheld)?;
+                let (policy, note) = atlas::validate(a, self.source, self.context.env, self.context.secrets_withheld)?;
                 self.notes.borrow_mut().extend(note);
                 policy
             }

@@ -51,7 +51,13 @@ impl Entry {
     /// A permanent entry, ACTIVE already.
     pub fn active(cidr: &str, comment: &str) -> Entry {
         let ip = cidr.strip_suffix("/32").map(str::to_string);
-        Entry { cidr: cidr.to_string(), ip, comment: Some(comment.to_string()), delete_after: None, active_at: Some(Instant::now()) }
+        Entry {
+            cidr: cidr.to_string(),
+            ip,
+            comment: Some(comment.to_string()),
+            delete_after: None,
+            active_at: Some(Instant::now()),
+        }
     }
 
     pub fn status(&self) -> &'static str {
@@ -188,14 +194,15 @@ impl StandIn {
 
     /// Adds a dedicated cluster whose standard connection string lists `hosts`.
     pub fn add_cluster(&self, name: &str, hosts: &[String], srv: Option<&str>, paused: bool) {
-        let standard = format!("mongodb://{}/?ssl=true&authSource=admin&replicaSet=atlas-xyz123-shard-0", hosts.join(","));
+        let standard =
+            format!("mongodb://{}/?ssl=true&authSource=admin&replicaSet=atlas-xyz123-shard-0", hosts.join(","));
         let mut strings = json!({"standard": standard, "privateEndpoint": []});
         if let Some(srv) = srv {
             strings["standardSrv"] = json!(format!("mongodb+srv://{srv}"));
         }
         let cluster = json!({
             "id": "65b0c0ffee0123456789abcd", "groupId": PROJECT_ID, "name": name, "clusterType": "REPLICASET",
-            "paused": paused, "stateName": if paused { "IDLE" } else { "IDLE" },
+            "paused": paused, "stateName": "IDLE",
             "mongoDBVersion": "8.0.29", "mongoDBMajorVersion": "8.0", "connectionStrings": strings,
             "advancedConfiguration": {"minimumEnabledTlsProtocol": "TLS1_2", "tlsCipherConfigMode": "DEFAULT"},
             "links": [{"href": format!("https://cloud.mongodb.com/api/atlas/v2/groups/{PROJECT_ID}/clusters/{name}"), "rel": "self"}],
@@ -235,9 +242,11 @@ fn challenge(state: &mut State) -> Response<Full<Bytes>> {
     let mut r = error(401, "USER_UNAUTHORIZED", "Current user is not authorized to perform this action.", json!([]));
     r.headers_mut().insert(
         "www-authenticate",
-        format!("Digest realm=\"MMS Public API\", domain=\"\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\", stale=false")
-            .parse()
-            .expect("header"),
+        format!(
+            "Digest realm=\"MMS Public API\", domain=\"\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\", stale=false"
+        )
+        .parse()
+        .expect("header"),
     );
     r
 }
@@ -275,7 +284,9 @@ fn page(state: &State, path: &str, query: &str, items: Vec<Value>, version: &str
     let start = (page_num - 1) * per_page;
     let results: Vec<Value> = items.iter().skip(start).take(per_page).cloned().collect();
     let base = format!("https://cloud.mongodb.com{path}");
-    let mut links = vec![json!({"href": format!("{base}?includeCount=true&itemsPerPage={per_page}&pageNum={page_num}"), "rel": "self"})];
+    let mut links = vec![
+        json!({"href": format!("{base}?includeCount=true&itemsPerPage={per_page}&pageNum={page_num}"), "rel": "self"}),
+    ];
     if start + per_page < items.len() {
         links.push(json!({"href": format!("{base}?includeCount=true&itemsPerPage={per_page}&pageNum={}", page_num + 1), "rel": "next"}));
     }
@@ -297,7 +308,8 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
 
     let hang = {
         let mut s = state.lock().expect("state");
-        s.requests.push(format!("{method} {path}{}", if query.is_empty() { String::new() } else { format!("?{query}") }));
+        s.requests
+            .push(format!("{method} {path}{}", if query.is_empty() { String::new() } else { format!("?{query}") }));
         if let Some(a) = &auth {
             s.authorizations.push(a.clone());
         }
@@ -370,9 +382,15 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
             };
             for item in new {
                 let ip = item["ipAddress"].as_str().map(str::to_string);
-                let cidr = item["cidrBlock"].as_str().map(str::to_string).or_else(|| ip.as_ref().map(|i| format!("{i}/32")));
+                let cidr =
+                    item["cidrBlock"].as_str().map(str::to_string).or_else(|| ip.as_ref().map(|i| format!("{i}/32")));
                 let Some(cidr) = cidr else {
-                    return error(400, "VALIDATION_ERROR", "Exactly one of ipAddress, cidrBlock or awsSecurityGroup is required.", json!([]));
+                    return error(
+                        400,
+                        "VALIDATION_ERROR",
+                        "Exactly one of ipAddress, cidrBlock or awsSecurityGroup is required.",
+                        json!([]),
+                    );
                 };
                 // Adding an entry that exists succeeds and changes nothing.
                 if s.entries.iter().any(|e| e.cidr == cidr) {
