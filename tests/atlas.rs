@@ -633,3 +633,45 @@ fn an_invalid_atlas_key_points_into_the_policy() {
 fn _ip(ip: &str) -> IpAddr {
     ip.parse().expect("ip")
 }
+
+#[test]
+fn an_open_access_list_in_any_tool_fails_the_scan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = [
+        ("atlas.tf", "resource \"mongodbatlas_project_ip_access_list\" \"ci\" {\n  cidr_block = \"0.0.0.0/0\"\n}\n"),
+        ("open.sh", "atlas accessLists create 0.0.0.0/0 --type cidrBlock\n"),
+        ("project.yaml", "kind: AtlasProject\nspec:\n  projectIpAccessList:\n    - cidrBlock: 0.0.0.0/0\n"),
+        (
+            "stack.yaml",
+            "Resources:\n  A:\n    Type: MongoDB::Atlas::ProjectIpAccessList\n    Properties:\n      AccessList:\n        - CIDRBlock: ::/0\n",
+        ),
+        ("index.ts", "new mongodbatlas.ProjectIpAccessList(\"o\", { cidrBlock: \"0.0.0.0/0\" });\n"),
+        ("api.sh", "curl -X POST \"$BASE/api/atlas/v2/groups/$G/accessList\" -d '[{\"cidrBlock\":\"0.0.0.0/0\"}]'\n"),
+        ("sg.tf", "resource \"aws_security_group\" \"s\" {\n  ingress { cidr_blocks = [\"0.0.0.0/0\"] }\n}\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let out = std::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["scan", "--format", "json"])
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut flagged: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "access-list-open-to-world" && f["severity"] == "error")
+        .map(|f| f["path"].as_str().unwrap_or_default().to_string())
+        .collect();
+    flagged.sort();
+    assert_eq!(flagged, ["api.sh", "atlas.tf", "index.ts", "open.sh", "project.yaml", "stack.yaml"], "{json}");
+    let explain = std::process::Command::new(BIN).args(["explain", "access-list-open-to-world"]).output().expect("run");
+    let text = String::from_utf8_lossy(&explain.stdout);
+    for tool in ["Terraform", "Atlas CLI", "Admin API", "Kubernetes Operator", "CloudFormation", "Pulumi"] {
+        assert!(text.contains(&format!("{tool}: ")), "explain names the safe alternative for {tool}: {text}");
+    }
+}

@@ -14,6 +14,7 @@ pub mod engine;
 mod git;
 pub mod go;
 pub mod ignore_files;
+pub mod infrastructure;
 pub mod javascript;
 pub mod jvm;
 pub mod lang;
@@ -205,6 +206,7 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
         Lang::JavaScript => javascript::scan(&ctx, &mut hits),
         _ => {}
     }
+    infrastructure::scan(&ctx, &mut hits);
     if hits.is_empty() {
         return Vec::new();
     }
@@ -254,6 +256,10 @@ pub fn safe_alternative(lang: Lang, rule: Rule) -> Option<&'static str> {
 /// A rule's safe alternative in each language family, for `explain` and the docs.
 pub fn safe_alternatives(rule: Rule) -> Vec<(&'static str, &'static str)> {
     use lang::Lang;
+    // Infrastructure tools rather than languages: each finding's message names its tool's.
+    if rule == Rule::AccessListOpenToWorld {
+        return infrastructure::ALTERNATIVES.to_vec();
+    }
     const FAMILIES: &[(&str, Lang)] = &[
         ("Python", Lang::Python),
         ("JavaScript/TypeScript", Lang::JavaScript),
