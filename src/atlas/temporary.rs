@@ -108,13 +108,13 @@ pub async fn grant(
     wait: Duration,
 ) -> Result<Outcome, ApiFailure> {
     let entries = client.access_list().await?;
-    let mut own_address = None;
+    let mut pending_same_address = false;
     for entry in entries.iter().filter(|e| e.covers(ip)) {
         if client.entry_status(&entry.key()).await? == EntryStatus::Active {
             return Ok(Outcome::AlreadyCovered { entry: entry.describe() });
         }
         if entry.network().is_some_and(|n| n.prefix_len() == n.max_prefix_len()) {
-            own_address = Some(entry.clone());
+            pending_same_address = true;
         }
     }
     let delete_after = (time::OffsetDateTime::now_utc() + duration)
@@ -124,8 +124,7 @@ pub async fn grant(
         .unwrap_or_default();
     let key = ip.to_string();
     // Another job's entry for this address, not yet ACTIVE: wait for it, never delete it.
-    let (owned, guard) = if let Some(entry) = own_address {
-        let _ = entry;
+    let (owned, guard) = if pending_same_address {
         (false, None)
     } else {
         // Registered before the request, so that a signal during it still removes the entry.
@@ -134,10 +133,10 @@ pub async fn grant(
         // Adding an address that is already listed succeeds and changes nothing: the entry is
         // this run's only if it carries this run's comment.
         match client.entry(&key).await {
-            Ok(Some(entry)) if entry.comment.as_deref() == Some(comment.as_str()) => (true, Some(guard)),
-            Ok(_) => (false, None),
-            // Unknown: keep it ours, so that it is deleted rather than left behind.
-            Err(_) => (true, Some(guard)),
+            Ok(Some(entry)) if entry.comment.as_deref() != Some(comment.as_str()) => (false, None),
+            // This run's comment; or not readable yet right after the POST (a 404 the API is
+            // known for), or unknown: kept as ours, so that it is deleted rather than left behind.
+            _ => (true, Some(guard)),
         }
     };
     let started = Instant::now();
@@ -182,9 +181,10 @@ fn register(client: Arc<AtlasClient>, key: String, comment: String) -> crate::se
         let key = key.clone();
         let comment = comment.clone();
         Box::pin(async move {
-            if let Ok(Some(entry)) = client.entry(&key).await
-                && entry.comment.as_deref() == Some(comment.as_str())
-            {
+            // Another job's entry (another comment) is never deleted; when the entry cannot be
+            // read, deleting it is still right: this run has just added it.
+            let others = matches!(client.entry(&key).await, Ok(Some(entry)) if entry.comment.as_deref() != Some(comment.as_str()));
+            if !others {
                 let _ = client.delete_entry(&key).await;
             }
         })

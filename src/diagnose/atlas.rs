@@ -40,7 +40,7 @@ pub fn confirm(report: &mut ClusterReport, srv: Option<&str>, obs: &AtlasObserva
                 cluster.name,
                 if cluster.state_name.is_empty() { "unknown" } else { cluster.state_name.as_str() }
             ),
-            crate::catalog::codes::DiagnosisCode::AtlasClusterPaused.remedy(),
+            Code::AtlasClusterPaused.remedy(),
         ));
     }
 
@@ -70,7 +70,6 @@ pub fn confirm(report: &mut ClusterReport, srv: Option<&str>, obs: &AtlasObserva
                     d,
                     &target,
                     *ip,
-                    &obs.egress_source,
                     &format!(
                         "{api}; ACTIVE entry {} covers the runner's egress IP {ip} (from {}): the access list is not the cause.{}",
                         active.entry.describe(),
@@ -110,7 +109,7 @@ pub fn confirm(report: &mut ClusterReport, srv: Option<&str>, obs: &AtlasObserva
 }
 
 /// The rejection, refuted: an ACTIVE entry covers the runner, so the alert has another cause.
-fn refuted(original: &Diagnosis, target: &str, ip: std::net::IpAddr, _source: &str, why: &str) -> Diagnosis {
+fn refuted(original: &Diagnosis, target: &str, ip: std::net::IpAddr, why: &str) -> Diagnosis {
     Code::TlsHandshakeFailed.diagnose(
         format!("{target} sent the access-list alert although an ACTIVE Atlas entry covers the runner's IP {ip}"),
         format!("{} {why}", original.evidence),
