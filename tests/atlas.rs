@@ -517,6 +517,28 @@ async fn another_jobs_entry_for_the_same_ip_is_never_deleted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_another_job_added_first_is_not_this_runs_to_delete() {
+    let (api, uri, lab_args) = healthy_setup().await;
+    // Between this run's read of the list and its POST, another job adds the same address: the
+    // POST then changes nothing, and the entry carries the other job's comment.
+    api.with(|s| {
+        let mut e = Entry::active(&format!("{RUNNER}/32"), "mongo-preflight 000000 octo/other run 9/1");
+        e.active_at = Some(std::time::Instant::now() + Duration::from_millis(1500));
+        s.race = Some(e);
+    });
+    let dir = workdir("");
+    let mut args: Vec<&str> = lab_args.iter().map(String::as_str).collect();
+    args.extend(["--egress-ip", RUNNER, "--atlas-temporary-access", "10m"]);
+    let run = check(dir.path(), &api, &uri, Creds::ApiKey, &args).await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.notes().contains("used another job's entry"), "{}", run.notes());
+    let requests = api.with(|s| s.requests.clone());
+    assert!(requests.iter().any(|r| r.starts_with("POST")), "{requests:?}");
+    assert!(!requests.iter().any(|r| r.starts_with("DELETE")), "{requests:?}");
+    assert_eq!(api.with(|s| s.entries.iter().filter(|e| e.cidr == format!("{RUNNER}/32")).count()), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_temporary_access_still_deletes_the_entry() {
     let (api, uri) = setup(RUNNER, nowhere(), "127.0.0.1").await;
     // The entry never turns ACTIVE within the run: it is killed while waiting.

@@ -129,6 +129,8 @@ pub struct State {
     pub echo: String,
     /// DELETE removes the entry but answers 404, as when it expired just before.
     pub delete_answers_404: bool,
+    /// Added just before the next POST is handled: another job won the race for the address.
+    pub race: Option<Entry>,
 }
 
 impl State {
@@ -162,6 +164,7 @@ impl StandIn {
             authorizations: Vec::new(),
             echo: "198.51.100.7\n".to_string(),
             delete_answers_404: false,
+            race: None,
         }));
         let served = state.clone();
         tokio::spawn(async move {
@@ -377,6 +380,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
             page(&s, &path, &query, items, &version)
         }
         ("POST", ["accessList"]) => {
+            if let Some(winner) = s.race.take() {
+                s.entries.push(winner);
+            }
             let Ok(Value::Array(new)) = serde_json::from_slice::<Value>(&body) else {
                 return error(400, "VALIDATION_ERROR", "The request body must be a JSON array.", json!([]));
             };
