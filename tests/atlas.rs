@@ -94,6 +94,8 @@ fn command(dir: &Path, api: &StandIn, uri: &str, creds: Creds) -> tokio::process
             cmd.env_remove(key);
         }
     }
+    // Every log line is written too, and checked for secrets with the report.
+    cmd.env("MONGO_PREFLIGHT_LOG", "trace");
     // A password to keep out of every output; not on the lab's named endpoints, whose auth stage
     // would go through the driver's system resolver, which does not know the lab's names.
     let uri = if uri.contains("127.0.0.1") {

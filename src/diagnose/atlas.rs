@@ -20,8 +20,10 @@ pub fn confirm(report: &mut ClusterReport, srv: Option<&str>, obs: &AtlasObserva
         || hosts.iter().any(|(h, _)| crate::probe::is_atlas_host(h));
     let cluster = obs.cluster_for(&hosts, srv);
 
+    // When the project's clusters could not be read, nobody can tell whether this cluster is
+    // one of them: the failure is reported on every cluster.
     if let Some(why) = unavailable(obs)
-        && (cluster.is_some() || atlas_like)
+        && (cluster.is_some() || atlas_like || obs.clusters.is_err())
     {
         report.diagnoses.push(Code::AtlasApiUnavailable.diagnose(
             format!("The Atlas Administration API could not be asked about project {}", obs.project_id),
