@@ -468,6 +468,9 @@ async fn temporary_access_lets_the_same_cluster_pass_and_leaves_no_entry() {
             .iter()
             .any(|r| r == &format!("DELETE /api/atlas/v2/groups/{}/accessList/{RUNNER}", stand_in::PROJECT_ID))
     );
+    // The service account's token does not outlive the run.
+    assert!(requests.iter().any(|r| r == "POST /api/oauth/revoke"), "{requests:?}");
+    assert!(api.with(|s| s.tokens.is_empty()), "every token was revoked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -376,6 +376,29 @@ impl AtlasClient {
         }
     }
 
+    /// Revokes the service account's token at the end of the run, so that it does not outlive
+    /// the run by its hour. Best effort: a failure changes nothing in the report.
+    pub async fn revoke(&self) {
+        let Some(Credentials::ServiceAccount { client_id, client_secret }) = &self.credentials else { return };
+        let Some(token) = self.token.lock().await.take() else { return };
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{client_secret}"));
+        let form = format!(
+            "token={}&token_type_hint=access_token",
+            percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let Ok(request) = http::Request::builder()
+            .method("POST")
+            .uri(format!("{}/api/oauth/revoke", self.base_url))
+            .header(http::header::AUTHORIZATION, format!("Basic {basic}"))
+            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(http::header::ACCEPT, "application/json")
+            .body(Full::new(Bytes::from(form)))
+        else {
+            return;
+        };
+        let _ = self.http.send(request).await;
+    }
+
     fn transport_failure(&self, e: TransportError) -> ApiFailure {
         match e {
             TransportError::Timeout => ApiFailure::Timeout { seconds: self.timeout_seconds },

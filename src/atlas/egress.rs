@@ -21,7 +21,7 @@ pub struct Egress {
 }
 
 /// `--egress-ip`, else `$MONGO_PREFLIGHT_EGRESS_IP`, else the echo service's answer.
-pub async fn find(given: Option<IpAddr>, env: &dyn Fn(&str) -> Option<String>, timeout: Duration) -> Egress {
+pub async fn find(given: Option<IpAddr>, env: &(dyn Fn(&str) -> Option<String> + Sync), timeout: Duration) -> Egress {
     if let Some(ip) = given {
         return Egress { ip: Ok(ip), source: "--egress-ip".to_string() };
     }

@@ -117,6 +117,8 @@ pub async fn grant(
             pending_same_address = true;
         }
     }
+    // Atlas refuses a date more than a week after the request: a full week is cut by a minute.
+    let duration = duration.min(MAX_DURATION - Duration::from_secs(60));
     let delete_after = (time::OffsetDateTime::now_utc() + duration)
         .replace_nanosecond(0)
         .ok()

@@ -9,13 +9,28 @@ use crate::model::{ClusterReport, Note, Severity};
 use crate::plan::AtlasPlan;
 use crate::probe::ProbeTarget;
 
+fn unknown_egress() -> Egress {
+    Egress { ip: Err("the lookup stopped unexpectedly".to_string()), source: "the IP lookup".to_string() }
+}
+
 /// One run's use of the API.
 pub struct Session {
     client: Result<Arc<AtlasClient>, ApiFailure>,
     project_id: String,
-    egress: Egress,
+    /// Known before the probe when temporary access needs it; otherwise found while the probe
+    /// runs.
+    egress: EgressLookup,
     grant: Option<Grant>,
     notes: Vec<Note>,
+}
+
+enum EgressLookup {
+    Known(Egress),
+    Running(tokio::task::JoinHandle<Egress>),
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 fn note(severity: Severity, message: String) -> Note {
@@ -27,13 +42,16 @@ impl Session {
     /// the stage deadline for the entry to become ACTIVE).
     pub async fn start(plan: &AtlasPlan) -> Session {
         let settings = &plan.settings;
-        let env = |name: &str| std::env::var(name).ok();
         let client = AtlasClient::new(settings).map(Arc::new);
-        let egress = crate::atlas::egress::find(plan.egress_ip, &env, settings.timeout).await;
+        let (given, timeout) = (plan.egress_ip, settings.timeout);
+        let egress = match plan.temporary_access {
+            Some(_) => EgressLookup::Known(crate::atlas::egress::find(given, &process_env, timeout).await),
+            None => EgressLookup::Running(tokio::spawn(crate::atlas::egress::find(given, &process_env, timeout))),
+        };
         let mut session =
             Session { client, project_id: settings.project_id.clone(), egress, grant: None, notes: Vec::new() };
         if let Some(duration) = plan.temporary_access {
-            session.grant(duration, settings.timeout, &env).await;
+            session.grant(duration, settings.timeout, &process_env).await;
         }
         session
     }
@@ -48,7 +66,8 @@ impl Session {
         let not_added = |why: String| {
             note(Severity::Warning, format!("Atlas temporary access was not added to project {project}: {why}"))
         };
-        let ip = match &self.egress.ip {
+        let EgressLookup::Known(egress) = &self.egress else { return };
+        let ip = match &egress.ip {
             Ok(ip) => *ip,
             Err(why) => {
                 self.notes.push(not_added(format!("the runner's egress IP is unknown ({why})")));
@@ -101,13 +120,17 @@ impl Session {
     }
 
     /// Reads the project's facts and adds what they mean to each cluster's diagnoses.
-    pub async fn confirm(&self, clusters: &mut [ClusterReport], targets: &[ProbeTarget]) {
+    pub async fn confirm(&mut self, clusters: &mut [ClusterReport], targets: &[ProbeTarget]) {
+        let egress = match std::mem::replace(&mut self.egress, EgressLookup::Known(unknown_egress())) {
+            EgressLookup::Known(egress) => egress,
+            EgressLookup::Running(task) => task.await.unwrap_or_else(|_| unknown_egress()),
+        };
         let observation = match &self.client {
-            Ok(client) => crate::atlas::observe(client, &self.egress).await,
+            Ok(client) => crate::atlas::observe(client, &egress).await,
             Err(failure) => AtlasObservation {
                 project_id: self.project_id.clone(),
-                egress_ip: self.egress.ip.clone(),
-                egress_source: self.egress.source.clone(),
+                egress_ip: egress.ip.clone(),
+                egress_source: egress.source.clone(),
                 access_list: Err(failure.clone()),
                 covering: Vec::new(),
                 clusters: Err(failure.clone()),
@@ -116,6 +139,7 @@ impl Session {
         for (report, target) in clusters.iter_mut().zip(targets) {
             crate::diagnose::atlas::confirm(report, target.uri.srv_name(), &observation);
         }
+        self.egress = EgressLookup::Known(egress);
     }
 
     /// Deletes the temporary entry this run added (a 404 means it is gone already) and returns
@@ -143,6 +167,9 @@ impl Session {
                 )),
                 Err(_) => {}
             }
+        }
+        if let Ok(client) = &self.client {
+            client.revoke().await;
         }
         self.notes
     }

@@ -33,7 +33,7 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
             .collect(),
         Err(_) => Vec::new(),
     };
-    if let Some(atlas) = atlas {
+    if let Some(mut atlas) = atlas {
         if probed.is_ok() {
             atlas.confirm(&mut clusters, &plan.probe.targets).await;
         }

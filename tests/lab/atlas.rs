@@ -120,7 +120,8 @@ pub struct State {
     /// Fail only requests whose path contains this (with `fail`).
     pub fail_only: Option<&'static str>,
     nonces: Vec<String>,
-    tokens: Vec<String>,
+    /// Bearer tokens issued and not revoked.
+    pub tokens: Vec<String>,
     /// `METHOD path?query` of every request, in order.
     pub requests: Vec<String>,
     /// Every Authorization header received (to prove the secret itself never travels).
@@ -323,6 +324,16 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
     }
     let mut s = state.lock().expect("state");
 
+    if path == "/api/oauth/revoke" && method == "POST" {
+        let form = String::from_utf8_lossy(&body).into_owned();
+        let token = form
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("token="))
+            .map(|t| percent_encoding::percent_decode_str(t).decode_utf8_lossy().into_owned())
+            .unwrap_or_default();
+        s.tokens.retain(|t| *t != token);
+        return Response::builder().status(200).body(Full::new(Bytes::new())).expect("response");
+    }
     if path == "/api/oauth/token" && method == "POST" {
         use base64::Engine;
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
