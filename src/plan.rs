@@ -144,7 +144,8 @@ impl CheckPlan {
             render,
             timeout,
         };
-        let atlas = atlas_plan(&args.atlas, policy, timeout, &env, &mut notes)?;
+        let secrets_withheld = change.is_some_and(ChangeEvent::lacks_secrets);
+        let atlas = atlas_plan(&args.atlas, policy, timeout, &env, secrets_withheld, &mut notes)?;
         Ok(CheckPlan {
             actions,
             judging,
@@ -165,6 +166,7 @@ fn atlas_plan(
     policy: &Policy,
     timeout: Duration,
     env: &dyn Fn(&str) -> Option<String>,
+    secrets_withheld: bool,
     notes: &mut Vec<Note>,
 ) -> Result<Option<AtlasPlan>, AppError> {
     let Some(atlas) = &policy.atlas else {
@@ -183,6 +185,16 @@ fn atlas_plan(
             None
         }
     };
+    // A pull request from a fork or from Dependabot gets no secrets: nothing to ask with.
+    if credentials.is_none() && secrets_withheld {
+        notes.push(Note {
+            severity: Severity::Warning,
+            message: "the Atlas project was not asked: this run gets no secrets (a pull request from a fork or \
+                      from Dependabot)"
+                .to_string(),
+        });
+        return Ok(None);
+    }
     let base_url = env(crate::atlas::ENV_BASE_URL)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())

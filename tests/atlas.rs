@@ -407,6 +407,28 @@ async fn an_api_that_does_not_answer_in_time_is_named() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_egress_ip_that_cannot_be_found_is_named() {
+    let (api, uri) = setup(RUNNER, nowhere(), "127.0.0.1").await;
+    unrelated_entries(&api);
+    let dir = workdir("");
+    let mut cmd = command(dir.path(), &api, &uri, Creds::ApiKey);
+    cmd.env("MONGO_PREFLIGHT_IP_ECHO_URL", "http://127.0.0.1:9/").args(["check", "--format", "json", "--timeout", "3"]);
+    let out = cmd.output().await.expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_no_secrets(&stdout, &String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let json: Value = serde_json::from_str(&stdout).expect("json");
+    let diagnoses = json["clusters"][0]["diagnoses"].to_string();
+    assert!(
+        diagnoses.contains("atlas-api-unavailable")
+            && diagnoses.contains("finding the runner's egress IP: http://127.0.0.1:9/"),
+        "{diagnoses}"
+    );
+    // The probe's diagnosis stands, unconfirmed.
+    assert!(json["clusters"][0]["hosts"][0]["diagnoses"].to_string().contains("likely"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_project_is_named() {
     let (api, uri) = setup(RUNNER, nowhere(), "127.0.0.1").await;
     let dir = tempfile::tempdir().expect("tempdir");
