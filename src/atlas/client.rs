@@ -10,8 +10,9 @@ use http_body_util::Full;
 use serde::Deserialize;
 
 use super::access::{AccessEntry, EntryStatus};
+use super::cluster::AtlasCluster;
 use super::http::{Http, Response, TransportError};
-use super::{AtlasCluster, AtlasSettings, Credentials};
+use super::settings::{self, AtlasSettings, Credentials};
 
 /// The API version each resource is served in (the access list exists only in 2023-01-01).
 const V_ACCESS_LIST: &str = "2023-01-01";
@@ -287,10 +288,10 @@ impl AtlasClient {
         let Some(credentials) = &self.credentials else {
             return Err(ApiFailure::NoCredentials(format!(
                 "set ${} and ${} (a service account) or ${} and ${} (an API key)",
-                super::ENV_CLIENT_ID,
-                super::ENV_CLIENT_SECRET,
-                super::ENV_PUBLIC_KEY,
-                super::ENV_PRIVATE_KEY
+                settings::ENV_CLIENT_ID,
+                settings::ENV_CLIENT_SECRET,
+                settings::ENV_PUBLIC_KEY,
+                settings::ENV_PRIVATE_KEY
             )));
         };
         let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::engine::{FileCtx, Hit};
-use super::rules::Rule;
+use crate::catalog::rules::Rule;
 
 /// The addresses that mean "every address".
 const OPEN: &[&str] = &["0.0.0.0/0", "::/0"];
@@ -255,7 +255,7 @@ pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::scan::rules::Rule;
+    use crate::catalog::rules::Rule;
     use crate::scan::scan_text;
 
     fn lines(path: &str, text: &str) -> Vec<u32> {
