@@ -147,6 +147,26 @@ pub struct CheckArgs {
     pub base: Option<String>,
     #[command(flatten)]
     pub network: NetworkArgs,
+    #[command(flatten)]
+    pub atlas: AtlasArgs,
+}
+
+/// The Atlas project's Administration API (with `atlas:` in the policy).
+#[derive(Debug, Clone, Args)]
+pub struct AtlasArgs {
+    /// Add this runner's IP/32 to the Atlas project's access list for DURATION (`30m`, `2h`, at
+    /// most `7d`), wait until it is ACTIVE, probe, and delete it at the end of the run. Needs
+    /// `atlas:` in the policy.
+    #[arg(long, value_name = "DURATION", value_parser = parse_access_duration)]
+    pub atlas_temporary_access: Option<Duration>,
+    /// The runner's public (egress) IP as Atlas sees it [default: $MONGO_PREFLIGHT_EGRESS_IP,
+    /// else asked from $MONGO_PREFLIGHT_IP_ECHO_URL or https://checkip.amazonaws.com].
+    #[arg(long, value_name = "IP")]
+    pub egress_ip: Option<std::net::IpAddr>,
+}
+
+fn parse_access_duration(s: &str) -> Result<Duration, String> {
+    crate::atlas::temporary::parse_duration(s)
 }
 
 /// Write mongo-preflight.lock: each cluster's TLS floor, which `check` then holds it to.

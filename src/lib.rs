@@ -5,6 +5,7 @@
 //! verdict → one renderer per format ([`report`]).
 #![forbid(unsafe_code)]
 
+pub mod atlas;
 pub mod catalog;
 pub mod cli;
 pub mod cmd;

@@ -166,12 +166,18 @@ pub fn emit_report(content: &str, format: crate::report::Format, output: Option<
 
 /// The secrets found in the environment: each MongoDB connection string with user info, as a
 /// whole, with its password both as written and decoded (valid or not: an invalid one is still
-/// a secret); and each line of a private key given as PEM text (a `client_cert_env`). Masking
+/// a secret); each line of a private key given as PEM text (a `client_cert_env`); and the Atlas
+/// API's private key and client secret (`MONGODB_ATLAS_PRIVATE_KEY`, `…_CLIENT_SECRET`). Masking
 /// more than the run reads costs nothing.
 pub fn secrets_to_mask(vars: &[(String, String)]) -> Vec<String> {
     let mut secrets = Vec::new();
-    for (_, value) in vars {
+    for (name, value) in vars {
         let value = value.trim();
+        // Atlas private keys and service-account secrets, whatever they look like.
+        if crate::atlas::SECRET_VARS.contains(&name.as_str()) && !value.is_empty() {
+            secrets.push(value.to_string());
+            continue;
+        }
         let lower = value.get(..14).unwrap_or(value).to_ascii_lowercase();
         if lower.starts_with("mongodb://") || lower.starts_with("mongodb+srv://") {
             let after_scheme = value.split_once("://").map_or("", |(_, rest)| rest);

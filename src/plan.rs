@@ -33,12 +33,24 @@ pub struct CheckPlan {
     pub output: OutputPlan,
     /// The posture lock that judges the clusters, when there is one.
     pub lock: Option<LockPlan>,
+    /// The Atlas project to ask, with `atlas:` in the policy.
+    pub atlas: Option<AtlasPlan>,
 }
 
 /// The posture lock that judges, and how it is shown.
 pub struct LockPlan {
     pub lock: crate::lock::Lock,
     pub path: String,
+}
+
+/// What the run asks the Atlas Administration API, and whether it adds temporary access.
+#[derive(Debug, Clone)]
+pub struct AtlasPlan {
+    pub settings: crate::atlas::AtlasSettings,
+    /// `--atlas-temporary-access`, else the policy's `atlas.temporary_access`.
+    pub temporary_access: Option<Duration>,
+    /// `--egress-ip`.
+    pub egress_ip: Option<std::net::IpAddr>,
 }
 
 /// The clusters to probe, with the secret files they need for as long as the plan lives.
@@ -149,7 +161,19 @@ impl CheckPlan {
             render,
             timeout,
         };
-        Ok(CheckPlan { actions, judging, notes, scan, probe: ProbePlan { targets, client_certs }, today, output, lock })
+        let secrets_withheld = change.is_some_and(ChangeEvent::lacks_secrets);
+        let atlas = atlas_plan(&args.atlas, policy, timeout, &env, secrets_withheld, &mut notes)?;
+        Ok(CheckPlan {
+            actions,
+            judging,
+            notes,
+            scan,
+            probe: ProbePlan { targets, client_certs },
+            today,
+            output,
+            atlas,
+            lock,
+        })
     }
 }
 
@@ -239,6 +263,53 @@ fn lock_plan(judging: &mut policy::source::Judging) -> Result<Option<LockPlan>, 
         judging.changes.dedup();
     }
     Ok(judging_lock.map(|lock| LockPlan { lock, path: texts.path.clone() }))
+}
+
+/// The Atlas project, its credentials and the temporary access asked for. Temporary access
+/// without `atlas:` in the policy cannot run (exit 2).
+fn atlas_plan(
+    args: &crate::cli::AtlasArgs,
+    policy: &Policy,
+    timeout: Duration,
+    env: &dyn Fn(&str) -> Option<String>,
+    secrets_withheld: bool,
+    notes: &mut Vec<Note>,
+) -> Result<Option<AtlasPlan>, AppError> {
+    let Some(atlas) = &policy.atlas else {
+        if args.atlas_temporary_access.is_some() {
+            return Err(AppError::Usage(
+                "--atlas-temporary-access needs the Atlas project: add `atlas: {project_id: …}` to the policy"
+                    .to_string(),
+            ));
+        }
+        return Ok(None);
+    };
+    let credentials = match crate::atlas::Credentials::from_env(env) {
+        Ok(credentials) => credentials,
+        Err(why) => {
+            notes.push(Note { severity: Severity::Warning, message: format!("Atlas credentials ignored: {why}") });
+            None
+        }
+    };
+    // A pull request from a fork or from Dependabot gets no secrets: nothing to ask with.
+    if credentials.is_none() && secrets_withheld {
+        notes.push(Note {
+            severity: Severity::Warning,
+            message: "the Atlas project was not asked: this run gets no secrets (a pull request from a fork or \
+                      from Dependabot)"
+                .to_string(),
+        });
+        return Ok(None);
+    }
+    let base_url = env(crate::atlas::ENV_BASE_URL)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| crate::atlas::DEFAULT_BASE_URL.to_string());
+    Ok(Some(AtlasPlan {
+        settings: crate::atlas::AtlasSettings { base_url, credentials, project_id: atlas.project_id.clone(), timeout },
+        temporary_access: args.atlas_temporary_access.or(atlas.temporary_access),
+        egress_ip: args.egress_ip,
+    }))
 }
 
 fn thresholds_of(cluster: &ClusterPolicy) -> Thresholds {

@@ -82,11 +82,13 @@ pub fn install_cleanup(on_signal: fn()) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         remove_all();
+        run_cleanups_blocking();
         previous(info);
     }));
     tokio::spawn(async move {
         let code = wait_for_signal().await;
         remove_all();
+        run_cleanups().await;
         on_signal();
         std::process::exit(code);
     });
@@ -112,4 +114,72 @@ async fn wait_for_signal() -> i32 {
         Ok(()) => 130,
         Err(_) => std::future::pending().await,
     }
+}
+
+/// Work that undoes something outside the process (a temporary Atlas access-list entry), run on
+/// SIGINT/SIGTERM and on a panic, where no destructor runs. Each gets a bounded time.
+pub type Cleanup =
+    std::sync::Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>;
+
+/// How long one cleanup may take on the way out.
+const CLEANUP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
+
+static CLEANUPS: Mutex<Vec<(u64, Cleanup)>> = Mutex::new(Vec::new());
+static NEXT_CLEANUP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A registered cleanup; dropping it (once the work was undone normally) unregisters it.
+#[derive(Debug)]
+pub struct CleanupGuard {
+    id: u64,
+}
+
+/// Registers `cleanup` to run if the process is stopped by a signal or a panic before the guard
+/// is dropped.
+pub fn register_cleanup(cleanup: Cleanup) -> CleanupGuard {
+    let id = NEXT_CLEANUP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    match CLEANUPS.lock() {
+        Ok(mut all) => all.push((id, cleanup)),
+        Err(poisoned) => poisoned.into_inner().push((id, cleanup)),
+    }
+    CleanupGuard { id }
+}
+
+impl Drop for CleanupGuard {
+    fn drop(&mut self) {
+        match CLEANUPS.lock() {
+            Ok(mut all) => all.retain(|(id, _)| *id != self.id),
+            Err(poisoned) => poisoned.into_inner().retain(|(id, _)| *id != self.id),
+        }
+    }
+}
+
+fn take_cleanups() -> Vec<Cleanup> {
+    let taken = match CLEANUPS.lock() {
+        Ok(mut all) => std::mem::take(&mut *all),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    taken.into_iter().map(|(_, c)| c).collect()
+}
+
+/// Runs every registered cleanup, each within its deadline.
+async fn run_cleanups() {
+    let all = take_cleanups();
+    futures::future::join_all(all.iter().map(|c| tokio::time::timeout(CLEANUP_DEADLINE, c()))).await;
+}
+
+/// From a panic hook: the cleanups run on a thread of their own with a runtime of their own,
+/// because the panicking thread may be inside the main runtime.
+fn run_cleanups_blocking() {
+    let all = take_cleanups();
+    if all.is_empty() {
+        return;
+    }
+    let worker = std::thread::spawn(move || {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            runtime.block_on(async {
+                futures::future::join_all(all.iter().map(|c| tokio::time::timeout(CLEANUP_DEADLINE, c()))).await;
+            });
+        }
+    });
+    let _ = worker.join();
 }

@@ -378,6 +378,20 @@ fn a_fork_pull_request_without_secrets_still_scans_and_writes_the_summary() {
 }
 
 #[test]
+fn a_fork_pull_request_without_secrets_does_not_ask_atlas() {
+    let policy = "version: 1\nclusters:\n  - name: orders\n    uri_env: ORDERS_URI\natlas:\n  project_id: 65a1b2c3d4e5f6a7b8c9d0e1\n";
+    let lab = pull_request(&[("mongo-preflight.yml", policy), ("app/db.py", SAFE_PY)], &[("app/db.py", SAFE_PY)], &[]);
+    write_event(&lab, "pull_request", &lab.base_sha.clone(), "someone/app");
+    let (out, json) = check(&lab, Some("pull_request"), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        json["notes"].to_string().contains("the Atlas project was not asked: this run gets no secrets"),
+        "{}",
+        json["notes"]
+    );
+}
+
+#[test]
 fn a_merge_queue_entry_is_judged_by_its_base() {
     let policy = format!(
         "version: 1\nallow:\n  - rule: allow-invalid-certificates\n    reason: r\n    expires: {}\n",

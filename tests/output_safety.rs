@@ -90,6 +90,45 @@ fn no_canary_password_reaches_any_format_or_log_level() {
 }
 
 #[test]
+fn no_atlas_secret_reaches_any_format_or_log_level() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("mongo-preflight.yml"),
+        "version: 1\nclusters:\n  - name: orders\n    uri_env: ORDERS_URI\natlas:\n  project_id: 65a1b2c3d4e5f6a7b8c9d0e1\n",
+    )
+    .expect("policy");
+    let private_key = format!("pk-{CORE}-1");
+    let client_secret = format!("sk-{CORE}-2");
+    for (id_var, id, secret_var, secret) in [
+        ("MONGODB_ATLAS_PUBLIC_KEY", "pubkey", "MONGODB_ATLAS_PRIVATE_KEY", &private_key),
+        ("MONGODB_ATLAS_CLIENT_ID", "mdb_sa_id_x", "MONGODB_ATLAS_CLIENT_SECRET", &client_secret),
+    ] {
+        for format in FORMATS {
+            for actions in [false, true] {
+                let mut cmd = command(dir.path());
+                cmd.args(["check", "--format", format, "--timeout", "2", "--egress-ip", "198.51.100.7"])
+                    .env("ORDERS_URI", "mongodb://127.0.0.1:1/")
+                    .env("MONGODB_ATLAS_BASE_URL", "http://127.0.0.1:1")
+                    .env(id_var, id)
+                    .env(secret_var, secret)
+                    .env("RUST_LOG", "trace");
+                if actions {
+                    cmd.env("GITHUB_ACTIONS", "true");
+                }
+                let out = cmd.output().expect("run");
+                let text = all_output(&out);
+                assert!(out.status.code().is_some_and(|c| (0..=2).contains(&c)), "{format}: {text}");
+                assert!(text.contains("atlas-api-unavailable"), "{format}: the API was asked: {text}");
+                assert!(!unmasked(&text).contains(CORE), "{format} actions={actions}:\n{text}");
+                if actions {
+                    assert!(text.contains(&format!("::add-mask::{secret}")), "{text}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn a_java_properties_snippet_never_shows_its_password() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(

@@ -65,7 +65,7 @@ fn unknown_top_level_key() {
     assert_eq!(
         headline("version: 1\nclusers: []\n"),
         "mongo-preflight.yml:2:1: unknown key `clusers`; did you mean `clusters`? (expected one of `version`, \
-         `timeout`, `clusters`, `scan`, `allow`, `severity`, `max_waiver_days`)"
+         `timeout`, `clusters`, `scan`, `allow`, `severity`, `max_waiver_days`, `atlas`)"
     );
 }
 

@@ -188,6 +188,27 @@ catalogue! {
         remedy: "Run `mongo-preflight lock` and commit `mongo-preflight.lock`.",
         avoid: "Nothing insecure is involved; only the regression check is missing.",
     },
+    AtlasClusterPaused = "atlas-cluster-paused", Error, {
+        title: "The Atlas Administration API reports the cluster as paused",
+        cause: "A paused Atlas cluster keeps its DNS names but serves no connections, so clients time out or are refused, and the error looks like a network or TLS problem.",
+        detection: "With `atlas:` configured, the project's clusters were read from the Administration API (`GET /api/atlas/v2/groups/{id}/clusters`), a probed host was found in one cluster's connection strings, and that cluster has `paused: true`.",
+        remedy: "Resume the cluster (Atlas UI: the cluster's … menu > Resume; Atlas CLI: `atlas clusters start NAME`; Admin API: PATCH the cluster with `paused: false`), wait until its state is IDLE, then re-run.",
+        avoid: "No TLS or access-list setting changes anything while the cluster is paused; do not open the access list or disable verification.",
+    },
+    AtlasAccessListOpenToWorld = "atlas-access-list-open-to-world", Error, {
+        title: "The Atlas project's IP access list lets every address in (0.0.0.0/0 or ::/0)",
+        cause: "Someone added `0.0.0.0/0` (or `::/0`) to the project's IP access list, usually to get CI runners with changing addresses past `TLSV1_ALERT_INTERNAL_ERROR`. It is the network-level twin of `tlsAllowInvalidCertificates`: the cluster then accepts connections from the whole internet and only the database password protects it.",
+        detection: "With `atlas:` configured, every page of the project's IP access list was read from the Administration API and an entry's `cidrBlock` is `0.0.0.0/0` or `::/0` (or its `ipAddress` is `0.0.0.0` or `::`).",
+        remedy: "Delete the entry (Atlas UI: Security > Network Access; Atlas CLI: `atlas accessLists delete 0.0.0.0/0`). Give CI its own way in instead: `mongo-preflight check --atlas-temporary-access 30m` adds the runner's own IP/32 with an expiry, waits until it is ACTIVE, and deletes it at the end of the run; or use runners with static egress IPs, or private endpoints.",
+        avoid: "Do not \"fix\" a rejected runner by opening the list to the world, not even temporarily: a scheduled job that re-adds `0.0.0.0/0` is the same hole every week.",
+    },
+    AtlasApiUnavailable = "atlas-api-unavailable", Warning, {
+        title: "The Atlas Administration API could not be asked",
+        cause: "The credentials were refused (401), the API key's or service account's own access list does not hold the runner's address (403 `IP_ADDRESS_NOT_ON_ACCESS_LIST`, which is not the project's list), the credentials lack the role, the project does not exist, the API is rate limiting (429, with `Retry-After`), failed (5xx) or did not answer in time, or the runner's egress IP could not be found.",
+        detection: "A request to the Administration API (or to the IP echo service) failed; the evidence names the request and the status, error code and detail the API gave.",
+        remedy: "Check the credentials (`MONGODB_ATLAS_CLIENT_ID`/`MONGODB_ATLAS_CLIENT_SECRET` for a service account, or `MONGODB_ATLAS_PUBLIC_KEY`/`MONGODB_ATLAS_PRIVATE_KEY` for an API key), their role in the project (Project Read Only to confirm, Project Network Access Manager for temporary access), the credential's own API access list, and `atlas.project_id`. The probe's own diagnosis stands meanwhile.",
+        avoid: "Do not switch off the credential's API access list to make this go away; add the runner's range to it, or use a runner with a static address.",
+    },
 }
 
 #[cfg(test)]
@@ -203,6 +224,6 @@ mod tests {
             assert!(seen.insert(code.id()), "duplicate id {}", code.id());
             assert!(!code.explanation().remedy.is_empty());
         }
-        assert_eq!(DiagnosisCode::ALL.len(), 26);
+        assert_eq!(DiagnosisCode::ALL.len(), 29);
     }
 }

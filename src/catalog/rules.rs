@@ -1,4 +1,4 @@
-//! The eight scan rules, each with its explanation. Their ids are a public contract:
+//! The nine scan rules, each with its explanation. Their ids are a public contract:
 //! `docs/codes.md` lists them, `docs/scan.md` says what each one catches.
 
 use super::documented::catalogue;
@@ -62,6 +62,13 @@ catalogue! {
         detection: "The option set to a true literal.",
         remedy: "Remove it.",
         avoid: "Do not switch off revocation checks to silence network errors.",
+    },
+    AccessListOpenToWorld = "access-list-open-to-world", Error, {
+        title: "An Atlas IP access list is opened to every address (0.0.0.0/0 or ::/0)",
+        cause: "Teams that meet Atlas's `TLSV1_ALERT_INTERNAL_ERROR` (the runner's IP is not on the project's IP access list) often open the list to the whole internet: a Terraform entry commented \"allow all\" or \"TEMP - DEBUG ONLY\", a scheduled workflow that re-adds `0.0.0.0/0` every week, a setup guide's step for GitHub-hosted runners. It is the network-level twin of `tlsAllowInvalidCertificates`: the cluster then accepts connections from anywhere and only the database password protects it.",
+        detection: "`0.0.0.0/0` or `::/0` as the value of `cidr_block`/`cidrBlock`/`CIDRBlock` inside Terraform `mongodbatlas_project_ip_access_list` or `mongodbatlas_access_list_api_key` (and the old `mongodbatlas_project_ip_whitelist`), the Atlas Kubernetes Operator's `projectIpAccessList` or `AtlasIPAccessList`, CloudFormation `MongoDB::Atlas::ProjectIpAccessList`, or Pulumi `ProjectIpAccessList` in any language; in an Admin API request body next to an `/accessList` or `/whitelist` path (v2 and v1.0); and as the entry of `atlas accessLists create` (or `mongocli atlas whitelist create`) in scripts and workflows. Specific CIDRs, `--currentIp`, AWS security groups and routes, `net.bindIp: 0.0.0.0`, comments and documentation are not flagged.",
+        remedy: "Remove the entry. Give CI its own way in: `mongo-preflight check --atlas-temporary-access 30m` adds the runner's IP/32 with an expiry, waits until it is ACTIVE and deletes it at the end of the run, or `atlas accessLists create --currentIp --deleteAfter TIME`; for permanent access list the exact egress ranges, or use private endpoints.",
+        avoid: "A \"temporary\" `0.0.0.0/0` that a job removes later is still open while it exists, and stays open whenever the clean-up fails.",
     },
 }
 
@@ -181,6 +188,22 @@ impl Rule {
                 const E: &[Example] = &[
                     bad("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: true })"),
                     ok("db.ts", "new MongoClient(uri, { tlsDisableCertificateRevocationCheck: false })"),
+                ];
+                E
+            }
+            Rule::AccessListOpenToWorld => {
+                const E: &[Example] = &[
+                    bad(
+                        "atlas.tf",
+                        "resource \"mongodbatlas_project_ip_access_list\" \"ci\" { cidr_block = \"0.0.0.0/0\" }",
+                    ),
+                    bad("ci.sh", "atlas accessLists create 0.0.0.0/0 --type cidrBlock"),
+                    ok(
+                        "atlas.tf",
+                        "resource \"mongodbatlas_project_ip_access_list\" \"ci\" { cidr_block = \"203.0.113.0/24\" }",
+                    ),
+                    ok("sg.tf", "resource \"aws_security_group\" \"db\" { ingress { cidr_blocks = [\"0.0.0.0/0\"] } }"),
+                    ok("ci.sh", "atlas accessLists create --currentIp --deleteAfter \"$EXPIRY\""),
                 ];
                 E
             }

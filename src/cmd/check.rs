@@ -17,21 +17,36 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
     ));
     let scan_options = plan.scan.clone();
     let scan_task = tokio::task::spawn_blocking(move || crate::scan::run(&scan_options));
+    // Temporary Atlas access comes before the probe; its removal after everything that could
+    // fail, so that no way out of this function leaves the entry behind.
+    let atlas = match &plan.atlas {
+        Some(atlas) => Some(crate::cmd::atlas::Session::start(atlas).await),
+        None => None,
+    };
     let (probed, scanned) = tokio::join!(crate::probe::probe_all(plan.probe.targets.clone()), scan_task);
     progress.finish();
-    let observed = probed?;
-    let mut clusters: Vec<_> = observed
-        .iter()
-        .zip(&plan.probe.targets)
-        .map(|(observed, target)| crate::diagnose::cluster(observed, &Thresholds::of(&target.settings)))
-        .collect();
-    if let Some(lock) = &plan.lock {
-        for (cluster, observed) in clusters.iter_mut().zip(&observed) {
+    let mut clusters: Vec<_> = match &probed {
+        Ok(observed) => observed
+            .iter()
+            .zip(&plan.probe.targets)
+            .map(|(observed, target)| crate::diagnose::cluster(observed, &Thresholds::of(&target.settings)))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if let (Some(lock), Ok(observed)) = (&plan.lock, &probed) {
+        for (cluster, observed) in clusters.iter_mut().zip(observed) {
             let compared = crate::diagnose::regression::compare(observed, &lock.lock, &lock.path);
             cluster.diagnoses.extend(compared.diagnoses);
             notes.extend(compared.notes);
         }
     }
+    if let Some(mut atlas) = atlas {
+        if probed.is_ok() {
+            atlas.confirm(&mut clusters, &plan.probe.targets).await;
+        }
+        notes.extend(atlas.finish().await);
+    }
+    probed?;
     let scan = scanned.map_err(|e| AppError::Other(format!("the scanner stopped unexpectedly: {e}")))??;
 
     let mut findings = scan.findings;

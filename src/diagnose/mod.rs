@@ -4,6 +4,7 @@
 //! the renderers only render.
 
 pub use crate::catalog::codes;
+pub mod atlas;
 pub mod regression;
 pub mod stages;
 

@@ -51,6 +51,11 @@ pub struct PolicyFile {
     #[serde(default)]
     #[schemars(with = "Option<u32>", range(min = 1, max = 3650))]
     pub max_waiver_days: Option<Spanned<u32>>,
+    /// The MongoDB Atlas project behind the clusters: its Administration API confirms or
+    /// refutes an IP access-list rejection and can give CI temporary access (docs/atlas.md).
+    #[serde(default)]
+    #[schemars(with = "Option<super::atlas::AtlasFile>")]
+    pub atlas: Option<Spanned<super::atlas::AtlasFile>>,
 }
 
 /// One severity override: a bare level, or a level with the reason and expiry that lowering a

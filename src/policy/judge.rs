@@ -29,6 +29,7 @@ pub const UNREACHABLE_CODES: &[DiagnosisCode] = &[
     DiagnosisCode::TcpConnectTimeout,
     DiagnosisCode::TlsHandshakeTimeout,
     DiagnosisCode::IpAccessListRejected,
+    DiagnosisCode::AtlasClusterPaused,
 ];
 
 /// What the pass said about the policy itself.

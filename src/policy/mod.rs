@@ -4,6 +4,7 @@
 //! Every mistake in the file is an [`AppError::Policy`] (exit 2) that names the file, line and
 //! column; nothing is probed, scanned or written before the whole policy is valid.
 
+pub mod atlas;
 pub mod changes;
 pub mod diagnostic;
 pub mod file;
@@ -67,6 +68,8 @@ pub struct Policy {
     pub skipped_clusters: Vec<String>,
     /// Remarks about the policy itself (e.g. the default policy skipped the probe).
     pub notes: Vec<Note>,
+    /// The Atlas project behind the clusters (`atlas:`).
+    pub atlas: Option<atlas::AtlasPolicy>,
 }
 
 #[derive(Debug, Clone)]
@@ -297,6 +300,14 @@ impl Validator<'_> {
         }
 
         let scan = self.scan(raw.scan.unwrap_or_default())?;
+        let atlas = match &raw.atlas {
+            Some(a) => {
+                let (policy, note) = atlas::validate(a, self.source, self.context.env, self.context.secrets_withheld)?;
+                self.notes.borrow_mut().extend(note);
+                policy
+            }
+            None => None,
+        };
 
         let cluster_names: Vec<&str> = cluster_names.iter().map(String::as_str).collect();
         let mut waivers = raw
@@ -334,6 +345,7 @@ impl Validator<'_> {
             max_waiver_days,
             skipped_clusters,
             notes: self.notes.take(),
+            atlas,
         })
     }
 

@@ -9,7 +9,7 @@ use crate::catalog::rules::Rule;
 use super::family::Family;
 use super::lang::Lang;
 use super::matcher::OptionTable;
-use super::{c_cpp, config, dotnet, go, javascript, jvm, php, python, ruby, rust_lang, shell, uri};
+use super::{c_cpp, config, dotnet, go, infrastructure, javascript, jvm, php, python, ruby, rust_lang, shell, uri};
 
 /// In the order file extensions are tried, and the order `explain` lists safe alternatives.
 pub static FAMILIES: &[&Family] = &[
@@ -83,6 +83,10 @@ pub fn safe_alternative(lang: Lang, rule: Rule) -> Option<&'static str> {
 
 /// A rule's safe alternative in each language family, for `explain` and the docs.
 pub fn safe_alternatives(rule: Rule) -> Vec<(&'static str, &'static str)> {
+    // Infrastructure tools rather than languages: each finding's message names its tool's.
+    if rule == Rule::AccessListOpenToWorld {
+        return infrastructure::ALTERNATIVES.to_vec();
+    }
     FAMILIES.iter().filter_map(|f| Some((f.title?, (f.safe_alternative)(rule)?))).collect()
 }
 

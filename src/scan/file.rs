@@ -6,7 +6,7 @@ use crate::catalog::rules::Rule;
 
 use super::family::{FileCtx, Hit};
 use super::lang::Lang;
-use super::{config, families, matcher, prefilter, strip, uri};
+use super::{config, families, infrastructure, matcher, prefilter, strip, uri};
 
 /// One finding in one file, before it gets its path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +66,9 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
     if let Some(own_rules) = families::of(lang).scan {
         own_rules(&ctx, &mut hits);
     }
+    // Infrastructure (Terraform, CloudFormation, Kubernetes, the Atlas CLI and API) is written
+    // in any of the formats above: its rules look at every file.
+    infrastructure::scan(&ctx, &mut hits);
     if hits.is_empty() {
         return Vec::new();
     }

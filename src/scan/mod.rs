@@ -19,6 +19,7 @@ pub mod file;
 mod git;
 pub mod go;
 pub mod ignore_files;
+pub mod infrastructure;
 pub mod javascript;
 pub mod jvm;
 pub mod lang;

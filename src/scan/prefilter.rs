@@ -23,6 +23,9 @@ const OPTION_KEYWORDS: &[&str] = &[
     "disablecertificaterevocation",
     "disable_certificate_revocation",
     "disable-certificate-revocation",
+    // An Atlas IP access list opened to every address (rule `access-list-open-to-world`).
+    "0.0.0.0/0",
+    "::/0",
 ];
 
 /// Keywords that put a file in a MongoDB context.

@@ -9,6 +9,7 @@
 // through the including crate's private `mod lab`.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod atlas;
 pub mod certs;
 pub mod dns;
 pub mod hostile;
