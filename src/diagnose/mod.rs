@@ -4,6 +4,7 @@
 //! the renderers only render.
 
 pub use crate::catalog::codes;
+pub mod group;
 pub mod stages;
 
 use rustls::{AlertDescription, CertificateError};
@@ -62,7 +63,7 @@ pub fn cluster(obs: &ClusterObservation, t: &Thresholds) -> ClusterReport {
     if let (Some(srv), false) = (&obs.srv, obs.not_probed.is_empty()) {
         diagnoses.push(srv_hosts_not_probed(&srv.name, &obs.not_probed));
     }
-    ClusterReport {
+    let mut report = ClusterReport {
         name: obs.name.clone(),
         uri: obs.uri.clone(),
         diagnoses,
@@ -79,7 +80,10 @@ pub fn cluster(obs: &ClusterObservation, t: &Thresholds) -> ClusterReport {
             .collect(),
         required: obs.required,
         policy_line: obs.policy_line,
-    }
+        shared: Vec::new(),
+    };
+    group::group(&mut report);
+    report
 }
 
 /// How many of the unprobed targets the evidence names; the count covers the rest.
