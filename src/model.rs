@@ -86,9 +86,12 @@ pub mod stage {
     pub const TLS_LEGACY: &str = "tls_legacy";
     pub const HELLO: &str = "hello";
     pub const PLAINTEXT_HELLO: &str = "plaintext_hello";
+    /// `hello` over the relaxed connection, for the server's facts only.
+    pub const RELAXED_HELLO: &str = "relaxed_hello";
     pub const AUTH: &str = "auth";
     /// All stages in display order.
-    pub const ORDER: &[&str] = &[DNS, TCP, TLS_STRICT, TLS_RELAXED, TLS_LEGACY, HELLO, PLAINTEXT_HELLO, AUTH];
+    pub const ORDER: &[&str] =
+        &[DNS, TCP, TLS_STRICT, TLS_RELAXED, RELAXED_HELLO, TLS_LEGACY, HELLO, PLAINTEXT_HELLO, AUTH];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

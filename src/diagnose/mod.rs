@@ -4,7 +4,10 @@
 //! the renderers only render.
 
 pub use crate::catalog::codes;
+pub mod ca_bundle;
 pub mod group;
+pub mod hello_facts;
+pub mod interception;
 pub mod stages;
 
 use rustls::{AlertDescription, CertificateError};
@@ -62,6 +65,10 @@ pub fn cluster(obs: &ClusterObservation, t: &Thresholds) -> ClusterReport {
     let mut diagnoses = obs.srv.as_ref().map(srv).unwrap_or_default();
     if let (Some(srv), false) = (&obs.srv, obs.not_probed.is_empty()) {
         diagnoses.push(srv_hosts_not_probed(&srv.name, &obs.not_probed));
+    }
+    if let Some(bundle) = &obs.ca_bundle {
+        let families = ca_bundle::families(obs);
+        diagnoses.extend(ca_bundle::judge(bundle, families, &format!("cluster `{}`", obs.name)));
     }
     let mut report = ClusterReport {
         name: obs.name.clone(),
@@ -256,14 +263,18 @@ fn plaintext_mongo(obs: &HostObservation, target: &str, out: &mut Vec<Diagnosis>
         ));
         return;
     }
-    auth_result(obs, target, out);
+    let blocking = hello_facts::facts(obs, target, out);
+    auth_result(obs, target, blocking, out);
 }
 
 /// After a verified handshake: the `hello`, a late mTLS refusal, then auth.
 fn after_handshake(obs: &HostObservation, strict: &HandshakeObservation, target: &str, out: &mut Vec<Diagnosis>) {
     let Some(hello) = &obs.hello else { return };
     match &hello.value {
-        Ok(_) => auth_result(obs, target, out),
+        Ok(_) => {
+            let blocking = hello_facts::facts(obs, target, out);
+            auth_result(obs, target, blocking, out)
+        }
         Err(e) if strict.certificate_requested && is_refusal(e) => {
             out.push(client_cert_required(strict, &e.describe(), target))
         }
@@ -306,10 +317,14 @@ fn client_cert_required(strict: &HandshakeObservation, what: &str, target: &str)
     )
 }
 
-fn auth_result(obs: &HostObservation, target: &str, out: &mut Vec<Diagnosis>) {
+/// The driver's authentication. When `hello` already named a cause the driver cannot get past
+/// (a wrong replica set, an unsupported server), its failure to connect repeats that cause
+/// and is not reported again; a rejected password still is.
+fn auth_result(obs: &HostObservation, target: &str, explained: bool, out: &mut Vec<Diagnosis>) {
     let Some(auth) = &obs.auth else { return };
     match &auth.value {
         AuthOutcome::Ok => {}
+        AuthOutcome::Failed(_) | AuthOutcome::Timeout if explained => {}
         AuthOutcome::Rejected(e) => out.push(Code::AuthFailed.diagnose(
             format!("{target} rejected the credentials"),
             format!("{e} ({} ms)", ms(auth.elapsed)),
@@ -528,9 +543,19 @@ fn certificate_failure(
     };
     let start = out.len();
 
-    // Dates and name are judged from the parsed certificates, independently of the chain.
+    // Dates and name are judged from the parsed certificates, independently of the chain. When
+    // the server's clock explains every date failure, the runner's clock is the cause.
+    let date_failures: Vec<&CertFacts> = obs
+        .chain
+        .iter()
+        .flatten()
+        .filter(|c| obs.now_unix > c.not_after_unix || obs.now_unix < c.not_before_unix)
+        .collect();
+    let skew = hello_facts::clock_skew(obs, target, &date_failures);
+    let skewed = skew.is_some();
+    out.extend(skew);
     let mut any_expired = false;
-    for (i, cert) in obs.chain.iter().enumerate() {
+    for (i, cert) in obs.chain.iter().enumerate().filter(|_| !skewed) {
         let Some(cert) = cert else { continue };
         let which =
             if i == 0 { "The server's certificate".to_string() } else { format!("Chain certificate #{}", i + 1) };
@@ -615,6 +640,7 @@ fn certificate_failure(
         expiry(obs, t, out);
     }
 
+    hello_facts::facts(obs, target, out);
     match obs.relaxed.as_ref().map(|r| &r.outcome) {
         Some(Ok(n)) => out.push(Code::InsecureFallbackRequired.diagnose(
             format!("Only disabling certificate verification would make {target} connect: do not"),
@@ -703,6 +729,9 @@ fn unknown_issuer(obs: &HostObservation, target: &str) -> Diagnosis {
             ),
             remedy_of(Code::CertChainIncomplete),
         );
+    }
+    if let Some(intercepted) = interception::suspected(obs, target) {
+        return intercepted;
     }
     let top = obs.chain.iter().rev().flatten().next().unwrap_or(l);
     let evidence = if sent == 1 {

@@ -63,6 +63,7 @@ pub fn stage_label(name: &str) -> &str {
         stage::TLS_LEGACY => "TLS 1.0/1.1",
         stage::HELLO => "hello",
         stage::PLAINTEXT_HELLO => "plaintext hello",
+        stage::RELAXED_HELLO => "relaxed hello",
         stage::AUTH => "auth",
         other => other,
     }
