@@ -194,7 +194,7 @@ diagnosis_codes! {
         title: "Only an insecure setting would make this connection work",
         cause: "Strict TLS verification fails, but a handshake that accepts any certificate succeeds. Anyone who \"fixes\" this with `tlsAllowInvalidCertificates`, `tlsAllowInvalidHostnames` or `tlsInsecure` turns off the protection against man-in-the-middle attacks.",
         detection: "The strict handshake failed on certificate verification while the relaxed handshake (no verification, for diagnosis only) on a separate connection completed.",
-        remedy: "Fix the certificate problem named by the accompanying cert-* code: supply the right `tlsCAFile`, connect by the certified host name, or repair the server's chain.",
+        remedy: "Fix the problem named by the accompanying code (a cert-* code, `clock-skew` or `tls-interception-suspected`): supply the right `tlsCAFile`, connect by the certified host name, repair the server's chain, fix the runner's clock, or take the connection out of TLS inspection.",
         avoid: "`tlsAllowInvalidCertificates=true`, `tlsAllowInvalidHostnames=true`, `tlsInsecure=true`, `ssl_cert_reqs=CERT_NONE`, `InsecureSkipVerify`: all of them would make this work by making it insecure.",
     },
     AuthFailed = "auth-failed", Error, {

@@ -15,9 +15,22 @@ fn target_of(h: &HostReport) -> String {
     if h.host.contains(':') { format!("[{}]:{}", h.host, h.port) } else { format!("{}:{}", h.host, h.port) }
 }
 
-/// The summary with this host's own names replaced by placeholders: equal for the same cause.
-fn cause(summary: &str, h: &HostReport) -> String {
-    summary.replace(&target_of(h), &TARGET.to_string()).replace(&format!("`{}`", h.host), &NAME.to_string())
+/// Addresses and timings, which differ from host to host whatever the cause.
+static INCIDENTAL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // constant pattern
+    regex::Regex::new(r"\[[0-9A-Fa-f:.]+\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|\b\d+ ms\b").unwrap()
+});
+
+/// The text with this host's own names replaced by placeholders.
+fn neutral(text: &str, h: &HostReport) -> String {
+    text.replace(&target_of(h), &TARGET.to_string()).replace(&format!("`{}`", h.host), &NAME.to_string())
+}
+
+/// What makes two diagnoses the same cause: the summary and the evidence once the host's own
+/// names, addresses and timings are set aside.
+fn cause(summary: &str, evidence: &str, h: &HostReport) -> (String, String) {
+    let evidence = neutral(evidence, h).replace(&h.host, &NAME.to_string());
+    (neutral(summary, h), INCIDENTAL.replace_all(&evidence, "#").into_owned())
 }
 
 /// Words for a cause that `n` hosts share, from its placeholder form.
@@ -34,11 +47,11 @@ fn shared_summary(cause: &str, n: usize) -> String {
 
 /// Fills `cluster.shared` from its hosts' diagnoses.
 pub fn group(cluster: &mut ClusterReport) {
-    let mut causes: BTreeMap<(String, String, String), Vec<SharedBy>> = BTreeMap::new();
+    let mut causes: BTreeMap<(String, String, (String, String)), Vec<SharedBy>> = BTreeMap::new();
     let mut order = Vec::new();
     for h in &cluster.hosts {
         for (i, d) in h.diagnoses.iter().enumerate() {
-            let key = (d.code.to_string(), d.severity.to_string(), cause(&d.summary, h));
+            let key = (d.code.to_string(), d.severity.to_string(), cause(&d.summary, &d.evidence, h));
             let members = causes.entry(key.clone()).or_default();
             if members.is_empty() {
                 order.push(key);
@@ -63,7 +76,7 @@ pub fn group(cluster: &mut ClusterReport) {
                 .find(|h| h.host == first.host && h.port == first.port)
                 .and_then(|h| h.diagnoses.get(first.diagnosis))?
                 .code;
-            Some(SharedDiagnosis { code, summary: shared_summary(&key.2, hosts.len()), hosts })
+            Some(SharedDiagnosis { code, summary: shared_summary(&key.2.0, hosts.len()), hosts })
         })
         .collect();
 }
@@ -80,7 +93,16 @@ mod tests {
             port: 27017,
             address: String::new(),
             stages: Default::default(),
-            diagnoses: summaries.iter().map(|(c, s)| c.diagnose(*s, "", "")).collect(),
+            diagnoses: summaries
+                .iter()
+                .map(|(c, s)| {
+                    c.diagnose(
+                        *s,
+                        format!("alert after {} ms from 10.0.0.{}:27017", name.as_bytes()[0], name.as_bytes()[0]),
+                        "",
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -118,6 +140,12 @@ mod tests {
         let shown = cluster.shown();
         assert_eq!(shown.len(), 2, "each cause once");
         assert_eq!(shown[0].hosts.len(), 3);
+
+        // The same words for another reason are another cause.
+        cluster.hosts[1].diagnoses[1].evidence = "the certificate names only db.example.net".into();
+        group(&mut cluster);
+        assert_eq!(cluster.shared[1].hosts.len(), 2, "{:?}", cluster.shared);
+        cluster.hosts[1].diagnoses[1].evidence = cluster.hosts[0].diagnoses[1].evidence.clone();
 
         // A different cause on one host stays its own.
         cluster.hosts[2].diagnoses[0].summary = "c.example.net:27017 presents something else".into();

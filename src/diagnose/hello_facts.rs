@@ -96,10 +96,12 @@ pub fn clock_skew(obs: &HostObservation, target: &str, date_failures: &[&CertFac
             span(skew.abs())
         ),
         format!(
-            "{source} gives localTime {}; the runner's clock read {} when the reply arrived (the server is {skew} s \
-             ahead); at the server's time the certificate is valid: {}",
+            "{source} gives localTime {}; the runner's clock read {} when the reply arrived (the server is {} s \
+             {}); at the server's time the certificate is valid: {}",
             r.local_time.as_deref().unwrap_or("?"),
             rfc3339(r.received_ms),
+            skew.abs(),
+            if skew > 0 { "ahead" } else { "behind" },
             dates.join("; ")
         ),
         remedy_of(Code::ClockSkew),

@@ -180,7 +180,8 @@ fn write_diagnosis(out: &mut String, p: &Painter, item: &Shown<'_>, pad: &str) {
     let inner = format!("{pad}    ");
     if item.hosts.len() > 1 {
         let hosts: Vec<String> = item.hosts.iter().map(|h| host_port(h)).collect();
-        let _ = writeln!(out, "{inner}hosts:    {}", indent(&hosts.join(", "), &format!("{inner}          ")));
+        let hosts = format!("{} (the evidence is the first host's)", hosts.join(", "));
+        let _ = writeln!(out, "{inner}hosts:    {}", indent(&hosts, &format!("{inner}          ")));
     }
     if !d.evidence.is_empty() {
         let _ = writeln!(out, "{inner}evidence: {}", indent(&d.evidence, &format!("{inner}          ")));

@@ -21,6 +21,15 @@ const MAX_REQUESTS: usize = 16;
 /// How long a connection may stay idle or take over its TLS handshake.
 const IDLE: Duration = Duration::from_secs(15);
 
+/// Every command name each fake server received, by port: what went over its connections.
+static RECEIVED: std::sync::Mutex<Vec<(u16, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// The command names the fake server on `port` has received so far, in order.
+pub fn commands_received(port: u16) -> Vec<String> {
+    let log = RECEIVED.lock().unwrap_or_else(|p| p.into_inner());
+    log.iter().filter(|(p, _)| *p == port).map(|(_, c)| c.clone()).collect()
+}
+
 /// What the server says about itself.
 #[derive(Clone, Debug)]
 pub struct HelloSpec {
@@ -71,6 +80,7 @@ fn not_found(command: &str) -> Document {
 /// The answer to one command document.
 fn answer(spec: &HelloSpec, port: u16, command: &Document) -> Document {
     let name = command.keys().next().map(String::as_str).unwrap_or_default();
+    RECEIVED.lock().unwrap_or_else(|p| p.into_inner()).push((port, name.to_string()));
     match name {
         "hello" if spec.knows_hello => hello_reply(spec, port),
         "isMaster" | "ismaster" => hello_reply(spec, port),
