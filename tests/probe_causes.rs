@@ -227,6 +227,11 @@ fn atlas_ca_bundles_need_isrg_and_all_four_gts_roots() {
     assert!(!summary.contains("ISRG"), "ISRG Root X1 is there: {summary}");
     assert!(d["remedy"].as_str().is_some_and(|r| r.contains("https://pki.goog/repository/")), "{d}");
 
+    // A root named "ISRG Root X1" with another key is not ISRG Root X1.
+    let run = probe_with(&file("bundle_fake_isrg"), &[&uri]);
+    let summary = diagnosis(&run.json, "ca-bundle-incomplete")["summary"].as_str().unwrap_or_default().to_string();
+    assert!(summary.contains("ISRG Root X1") && !summary.contains("GTS"), "{summary}");
+
     // The lab CA alone lacks all five; a non-Atlas host with the same file needs none of them.
     let run = probe(&[&uri]);
     let summary = diagnosis(&run.json, "ca-bundle-incomplete")["summary"].as_str().unwrap_or_default().to_string();

@@ -18,7 +18,8 @@ pub const SET_NAME: &str = "rs-actual";
 
 const NO_CLIENT_AUTH: ProxyOptions = ProxyOptions { tls12_only: false, client_roots: None };
 
-/// Files the cases need, by name (see [`add`]).
+/// Files the cases need, by name (see [`add`]); `bundle_fake_isrg` holds a root named
+/// "ISRG Root X1" with another key, besides the real GTS roots.
 pub type Files = BTreeMap<&'static str, PathBuf>;
 
 fn with_option(mut endpoint: Endpoint, option: &str) -> Endpoint {
@@ -231,6 +232,8 @@ pub async fn add(endpoints: &mut BTreeMap<String, Endpoint>, pki: &Pki, upstream
     };
     bundle("bundle_complete", format!("{root_pem}{real}"));
     bundle("bundle_without_gts", format!("{root_pem}{}", system_root("ISRG_Root_X1")));
+    let gts: String = ATLAS_ROOTS[1..].iter().map(|name| system_root(name)).collect();
+    bundle("bundle_fake_isrg", format!("{root_pem}{}{gts}", lets_encrypt.root_pem()));
     bundle("bundle_intermediate_only", intermediate_pem.clone());
     bundle("bundle_intermediate_and_root", format!("{intermediate_pem}{root_pem}"));
     files
