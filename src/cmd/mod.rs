@@ -1,5 +1,6 @@
 //! One file per command: its arguments and how it runs. Each returns the process exit code.
 
+pub mod ca_files;
 pub mod check;
 pub mod explain;
 pub mod init;

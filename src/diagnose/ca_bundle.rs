@@ -3,7 +3,7 @@
 
 use super::Diagnose;
 use crate::catalog::codes::DiagnosisCode as Code;
-use crate::model::{Diagnosis, Severity};
+use crate::model::{ClusterReport, Diagnosis, Severity};
 use crate::probe::ca_bundle::{BundleCert, CaBundle};
 
 /// A root a CA family needs.
@@ -87,6 +87,23 @@ pub fn families(obs: &crate::probe::ClusterObservation) -> Families {
     f
 }
 
+/// A CA file the repository's settings name, judged on its own: a report entry of its own
+/// (no hosts), named after the file, whose `uri` says where the settings name it.
+pub fn repository_file(reference: &crate::scan::ca_files::CaFileReference, bundle: &CaBundle) -> Option<ClusterReport> {
+    let families = Families { atlas: reference.atlas, ..Families::default() };
+    let named_at = reference.named_at.join(", ");
+    let diagnoses = judge(bundle, families, &format!("the repository's MongoDB settings ({named_at})"));
+    (!diagnoses.is_empty()).then(|| ClusterReport {
+        name: format!("CA file {}", reference.path),
+        uri: format!("named by {named_at}"),
+        diagnoses,
+        hosts: Vec::new(),
+        required: true,
+        policy_line: None,
+        shared: Vec::new(),
+    })
+}
+
 /// The file holds the root: a certificate with its name and key (a self-signed root or a
 /// cross-signed copy of it, which clients accept as the same anchor).
 fn holds(bundle: &CaBundle, root: &Root) -> bool {
@@ -106,6 +123,13 @@ fn orphan_intermediates(bundle: &CaBundle) -> Vec<&BundleCert> {
 /// The diagnoses for one CA file; `used_for` says who uses it (a cluster, a file's setting).
 pub fn judge(bundle: &CaBundle, families: Families, used_for: &str) -> Vec<Diagnosis> {
     let mut out = Vec::new();
+    // A file that holds part of a family (its intermediate, one of its roots) is meant for it.
+    let mut families = families;
+    for name in bundle.certs.iter().flat_map(|c| [&c.issuer, &c.subject]) {
+        let lower = name.to_lowercase();
+        families.lets_encrypt |= lower.contains("let's encrypt") || lower.contains("internet security research group");
+        families.google |= lower.contains("google trust services");
+    }
     let path = bundle.path.display().to_string();
     let missing: Vec<Root> = families.required().into_iter().filter(|r| !holds(bundle, r)).collect();
     if !missing.is_empty() && bundle.error.is_none() {

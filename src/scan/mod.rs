@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod c_cpp;
+pub mod ca_files;
 pub mod config;
 pub mod decode;
 pub mod dotnet;
