@@ -49,7 +49,20 @@ CASES = [
     ("atlas-valid, bundle without GTS", "atlas-valid", "bundle_without_gts", ""),
     ("atlas-valid, complete bundle (look-alike)", "atlas-valid", "bundle_complete", ""),
     ("valid, intermediate-only bundle", "valid", "bundle_intermediate_only", ""),
+    ("atlas-rejected: 3 hosts, one cause", "srv:atlas-rejected", None, ""),
 ]
+
+
+def case_uris(lab, name, extra):
+    """(mongo-preflight's URI, mongosh's URI). mongosh cannot resolve the lab's SRV records, so
+    it gets the same three hosts as a seed list, with the TXT record's options."""
+    if name == "srv:atlas-rejected":
+        hosts = ",".join(f"cluster0-shard-00-0{i}.abcde.mongodb.net:{lab['endpoints'][f'rejected-{i + 1}']['port']}"
+                         for i in range(3))
+        return (lab["srv"]["atlas-rejected"]["uri"],
+                f"mongodb://{hosts}/?tls=true&authSource=admin&replicaSet=atlas-abcde-shard-0")
+    uri = lab["endpoints"][name]["uri"] + extra
+    return uri, uri
 
 DNS_PRELOAD = r"""
 // The lab's names go to 127.0.0.1, as the lab's DNS answers them.
@@ -117,9 +130,8 @@ def main():
         lab = read_lab(lab_proc)
         rows = []
         for label, name, ca_key, extra in CASES:
-            e = lab["endpoints"][name]
             ca = lab["files"][ca_key] if ca_key else lab["ca_file"]
-            uri = e["uri"] + extra
+            uri, shell_uri = case_uris(lab, name, extra)
             t = time.perf_counter()
             out = subprocess.run([args.binary, "probe", "--format", "json", "--ca-file", ca,
                                   "--dns-server", lab["dns_server"], uri], capture_output=True, text=True)
@@ -130,10 +142,13 @@ def main():
                 for d in c["diagnoses"] + [d for h in c["hosts"] for d in h["diagnoses"]]:
                     if d["code"] not in codes:
                         codes.append(d["code"])
-            sep = "&" if "?" in uri else "?"
+                for shared in c.get("shared", []):
+                    i = codes.index(shared["code"])
+                    codes[i] += f" (once, {len(shared['hosts'])} hosts)"
+            sep = "&" if "?" in shell_uri else "?"
             shell_env = dict(os.environ, HOME=str(home), NODE_OPTIONS=f"--require {preload}")
             t = time.perf_counter()
-            sh = subprocess.run([str(mongosh), f"{uri}{sep}serverSelectionTimeoutMS={args.timeout_ms}",
+            sh = subprocess.run([str(mongosh), f"{shell_uri}{sep}serverSelectionTimeoutMS={args.timeout_ms}",
                                  "--tlsCAFile", ca, "--quiet", "--norc", "--eval", "db.runCommand({ping: 1}).ok"],
                                 capture_output=True, text=True, env=shell_env, timeout=120)
             sh_ms = (time.perf_counter() - t) * 1000

@@ -227,7 +227,7 @@ diagnosis_codes! {
     },
     ServerVersionUnsupported = "server-version-unsupported", Error, {
         title: "The server is older than current drivers support",
-        cause: "The server's `maxWireVersion` is below 7, that is older than MongoDB 4.0. Current official drivers refuse such servers, with messages such as \"Server reports wire version 6, but this version of the driver requires at least 7 (MongoDB 4.0)\" that are easily misread as network problems. Some current drivers require more: the Rust driver 3.x and the Node.js driver 7.x (mongosh 2.x) require MongoDB 4.4 (wire version 9).",
+        cause: "The server's `maxWireVersion` is below 7, that is older than MongoDB 4.0. Current official drivers refuse such servers, with messages such as \"Server reports wire version 6, but this version of the driver requires at least 7 (MongoDB 4.0)\" that are easily misread as network problems. Some current drivers require more: the Rust driver 3.x and the Node.js driver 7.x (in mongosh 2.12) require MongoDB 4.4 (wire version 9).",
         detection: "The `maxWireVersion` of the server's `hello` (or legacy `isMaster`) reply was compared with 7.",
         remedy: "Upgrade the server to a supported MongoDB version (4.0 at the very least; better a version MongoDB still supports), or pin a driver release that still supports it while you upgrade.",
         avoid: "Do not downgrade drivers in production to dodge the upgrade: old drivers miss security fixes.",
