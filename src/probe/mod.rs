@@ -169,17 +169,19 @@ async fn probe_cluster(p: Prepared) -> ClusterObservation {
         }
     };
 
-    let ctx =
-        HostContext {
-            prepared: &p,
-            dns: &dns,
-            txt_options: &txt_options,
-            tls_expected: target.uri.tls_enabled(),
-            now: SystemTime::now(),
-            replica_set: target.uri.option("replicaSet").map(str::to_string).or_else(|| {
-                txt_options.iter().find(|(k, _)| k.eq_ignore_ascii_case("replicaSet")).map(|(_, v)| v.clone())
-            }),
-        };
+    let replica_set = target
+        .uri
+        .option("replicaSet")
+        .map(str::to_string)
+        .or_else(|| txt_options.iter().find(|(k, _)| k.eq_ignore_ascii_case("replicaSet")).map(|(_, v)| v.clone()));
+    let ctx = HostContext {
+        prepared: &p,
+        dns: &dns,
+        txt_options: &txt_options,
+        tls_expected: target.uri.tls_enabled(),
+        now: SystemTime::now(),
+        replica_set,
+    };
     observed.hosts = futures::future::join_all(hosts.iter().map(|h| probe_host(&ctx, h.clone()))).await;
     observed
 }
@@ -358,11 +360,12 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
                 }
                 let Ok(tcp) = tcp::reconnect(addr, timeout).await else { return (None, None) };
                 let (observed, stream) = tls::handshake(setup, tls::Mode::Relaxed, tcp, &host.host, timeout).await;
-                // Only `hello`, which holds no credentials, ever goes over this connection.
+                // Only `hello`, which holds no credentials, ever goes over this connection. A
+                // MongoDB answers it in milliseconds: a quarter of the deadline is plenty.
                 let reply = match stream {
                     Some(mut stream) => {
                         let start = Instant::now();
-                        let reply = hello::hello(&mut stream, timeout).await;
+                        let reply = hello::hello(&mut stream, quarter(timeout)).await;
                         Some(Timed { elapsed: start.elapsed(), value: reply })
                     }
                     None => None,
@@ -383,11 +386,7 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
                 }
                 // A plaintext MongoDB answers `hello` in milliseconds; after a handshake that
                 // already used its whole deadline, a quarter of it is plenty of proof.
-                let follow_up = if matches!(failure, F::Timeout) {
-                    (timeout / 4).max(Duration::from_secs(1)).min(timeout)
-                } else {
-                    timeout
-                };
+                let follow_up = if matches!(failure, F::Timeout) { quarter(timeout) } else { timeout };
                 let start = Instant::now();
                 let reply = match tcp::reconnect(addr, follow_up).await {
                     Ok(mut tcp) => hello::hello(&mut tcp, follow_up).await,
@@ -406,6 +405,12 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
 
     analyse_chain(ctx, &mut obs);
     obs
+}
+
+/// A quarter of the deadline, at least a second (never more than the deadline): enough for
+/// a follow-up question a MongoDB answers in milliseconds.
+fn quarter(timeout: Duration) -> Duration {
+    (timeout / 4).max(Duration::from_secs(1)).min(timeout)
 }
 
 fn analyse_chain(ctx: &HostContext<'_>, obs: &mut HostObservation) {
