@@ -9,6 +9,9 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// The most certificates read from one file: a full system bundle holds about 150.
 pub const MAX_CERTIFICATES: usize = 1000;
+/// The largest file read: a full system bundle is about 200 KiB. A repository's file may be
+/// anything a pull request puts there.
+pub const MAX_BYTES: u64 = 4 * 1024 * 1024;
 
 /// One certificate of a CA file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +64,13 @@ pub fn facts(der: &[u8]) -> Option<BundleCert> {
 /// Reads every certificate of a PEM file.
 pub fn read(path: &Path) -> CaBundle {
     let mut bundle = CaBundle { path: path.to_path_buf(), certs: Vec::new(), error: None };
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_BYTES
+    {
+        bundle.error =
+            Some(format!("{} holds {} bytes, more than any CA file needs: not read", path.display(), meta.len()));
+        return bundle;
+    }
     let iter = match CertificateDer::pem_file_iter(path) {
         Ok(iter) => iter,
         Err(e) => {
