@@ -154,6 +154,19 @@ impl Repo {
         Ok(named(&out, name))
     }
 
+    /// `git grep -n -z -I -i -E PATTERN` over the tracked files of the working tree: `file NUL
+    /// line NUL text` records. No match is an empty answer, not an error.
+    pub async fn grep(&self, pattern: &str) -> Result<Vec<u8>, String> {
+        let child = self.command().args(["grep", "-n", "-z", "-I", "-i", "-E", "-e", pattern]).output();
+        match tokio::time::timeout(self.deadline, child).await {
+            Ok(Ok(output)) if output.status.success() => Ok(output.stdout),
+            Ok(Ok(output)) if output.status.code() == Some(1) => Ok(Vec::new()),
+            Ok(Ok(output)) => Err(format!("`git grep` failed: {}", String::from_utf8_lossy(&output.stderr).trim())),
+            Ok(Err(e)) => Err(format!("git could not run: {e}")),
+            Err(_) => Err(format!("`git grep` took longer than {}s", self.deadline.as_secs())),
+        }
+    }
+
     /// Paths at a commit whose file name is `name`, anywhere in the tree.
     pub async fn paths_named_at(&self, commit: &str, name: &str) -> Result<Vec<String>, String> {
         let out = self.run(&["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit]).await?;

@@ -86,13 +86,15 @@ pub mod stage {
     pub const TLS_LEGACY: &str = "tls_legacy";
     pub const HELLO: &str = "hello";
     pub const PLAINTEXT_HELLO: &str = "plaintext_hello";
+    /// `hello` over the relaxed connection, for the server's facts only.
+    pub const RELAXED_HELLO: &str = "relaxed_hello";
     pub const AUTH: &str = "auth";
     /// Each TLS version offered on its own (the posture lock's question; `lock`, and `check`
     /// with a lock).
     pub const TLS_VERSIONS: &str = "tls_versions";
     /// All stages in display order.
     pub const ORDER: &[&str] =
-        &[DNS, TCP, TLS_STRICT, TLS_RELAXED, TLS_LEGACY, TLS_VERSIONS, HELLO, PLAINTEXT_HELLO, AUTH];
+        &[DNS, TCP, TLS_STRICT, TLS_RELAXED, RELAXED_HELLO, TLS_LEGACY, TLS_VERSIONS, HELLO, PLAINTEXT_HELLO, AUTH];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,6 +122,83 @@ pub struct ClusterReport {
     /// 1-based line of this cluster's entry in the policy file, when it came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_line: Option<u32>,
+    /// Diagnoses that several hosts share (same code and cause): each is shown once, naming
+    /// its hosts. The per-host diagnoses stay in `hosts[].diagnoses`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<SharedDiagnosis>,
+}
+
+/// One cause that several hosts of a cluster share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedDiagnosis {
+    pub code: crate::catalog::codes::DiagnosisCode,
+    /// The summary in words that fit every host (no single host named).
+    pub summary: String,
+    /// Each host that has it, and where in that host's `diagnoses` it sits.
+    pub hosts: Vec<SharedBy>,
+}
+
+/// A host's share of a [`SharedDiagnosis`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedBy {
+    pub host: String,
+    pub port: u16,
+    /// Index into that host's `diagnoses`.
+    pub diagnosis: usize,
+}
+
+/// A diagnosis as reports show it: once per cluster and cause.
+#[derive(Debug, Clone)]
+pub struct Shown<'a> {
+    /// The diagnosis (for a shared one, its first host's: severity, evidence and remedy).
+    pub diagnosis: &'a Diagnosis,
+    pub summary: &'a str,
+    /// No host for a cluster-wide diagnosis, one for a host's own, several for a shared one.
+    pub hosts: Vec<&'a HostReport>,
+}
+
+impl ClusterReport {
+    /// Every diagnosis of this cluster once: cluster-wide ones, then shared ones (once, with
+    /// their hosts), then each host's own. A shared diagnosis whose members no longer agree on
+    /// severity or waiver is shown per host.
+    pub fn shown(&self) -> Vec<Shown<'_>> {
+        let mut out: Vec<Shown<'_>> =
+            self.diagnoses.iter().map(|d| Shown { diagnosis: d, summary: &d.summary, hosts: Vec::new() }).collect();
+        // (host index, diagnosis index) of every diagnosis shown as part of a shared one.
+        let mut grouped = std::collections::BTreeSet::new();
+        for shared in &self.shared {
+            let members: Vec<(usize, usize, &HostReport, &Diagnosis)> = shared
+                .hosts
+                .iter()
+                .filter_map(|by| {
+                    let (i, host) =
+                        self.hosts.iter().enumerate().find(|(_, h)| h.host == by.host && h.port == by.port)?;
+                    let d = host.diagnoses.get(by.diagnosis).filter(|d| d.code == shared.code)?;
+                    Some((i, by.diagnosis, host, d))
+                })
+                .collect();
+            let Some((_, _, _, first)) = members.first() else { continue };
+            if members.len() < 2
+                || members.iter().any(|(_, _, _, d)| d.severity != first.severity || d.waived != first.waived)
+            {
+                continue;
+            }
+            grouped.extend(members.iter().map(|(i, j, _, _)| (*i, *j)));
+            out.push(Shown {
+                diagnosis: first,
+                summary: &shared.summary,
+                hosts: members.iter().map(|(_, _, h, _)| *h).collect(),
+            });
+        }
+        for (i, host) in self.hosts.iter().enumerate() {
+            for (j, d) in host.diagnoses.iter().enumerate() {
+                if !grouped.contains(&(i, j)) {
+                    out.push(Shown { diagnosis: d, summary: &d.summary, hosts: vec![host] });
+                }
+            }
+        }
+        out
+    }
 }
 
 fn default_true() -> bool {
@@ -335,10 +414,14 @@ impl RunReport {
     /// Unwaived counts by severity over diagnoses, findings and notes.
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
-        let severities = self
-            .diagnoses()
-            .filter(|(_, _, d)| !d.waived)
-            .map(|(_, _, d)| d.severity)
+        // A cause several hosts share counts once, as it is shown.
+        let shown: Vec<Severity> = self
+            .clusters
+            .iter()
+            .flat_map(|c| c.shown().into_iter().map(|s| s.diagnosis).filter(|d| !d.waived).map(|d| d.severity))
+            .collect();
+        let severities = shown
+            .into_iter()
             .chain(self.findings.iter().filter(|f| !f.waived).map(|f| f.severity))
             .chain(self.notes.iter().map(|n| n.severity));
         for s in severities {

@@ -183,6 +183,7 @@ fn cluster(name: &str, evidence: Option<&str>) -> ClusterReport {
         hosts: Vec::new(),
         required: true,
         policy_line: None,
+        shared: Vec::new(),
     }
 }
 

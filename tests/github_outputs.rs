@@ -234,6 +234,7 @@ fn hostile_report() -> RunReport {
         hosts: vec![host],
         required: true,
         policy_line: Some(3),
+        shared: Vec::new(),
     };
     RunReport::new(vec![cluster], vec![], vec![])
 }

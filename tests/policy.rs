@@ -391,6 +391,7 @@ fn cluster(name: &str, code: &str) -> ClusterReport {
         }],
         required: true,
         policy_line: Some(3),
+        shared: Vec::new(),
     }
 }
 

@@ -211,7 +211,9 @@ fn insecure_fallback_is_reported_only_when_relaxed_tls_succeeds() {
 #[test]
 fn untrusted_issuer_on_atlas_mentions_google_trust_services() {
     let lab = lab::shared();
-    let run = probe(&[&lab.endpoint("atlas-untrusted-root").uri], &[]);
+    // A chain named like Let's Encrypt's (a chain from neither of Atlas's CAs would be
+    // `tls-interception-suspected` instead).
+    let run = probe(&[&lab.endpoint("atlas-le-untrusted").uri], &[]);
     let d = diagnosis(&run.json, "cert-untrusted-issuer");
     assert!(d["remedy"].as_str().is_some_and(|r| r.contains("Google Trust Services")), "{d}");
     let plain = probe(&[&lab.endpoint("untrusted-root").uri], &[]);

@@ -111,6 +111,7 @@ fn fixture() -> RunReport {
         ],
         required: true,
         policy_line: Some(4),
+        shared: Vec::new(),
     };
     let reporting = ClusterReport {
         name: "reporting".to_string(),
@@ -125,6 +126,7 @@ fn fixture() -> RunReport {
         hosts: Vec::new(),
         required: false,
         policy_line: Some(11),
+        shared: Vec::new(),
     };
     let findings = vec![
         finding(

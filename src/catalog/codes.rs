@@ -157,7 +157,7 @@ catalogue! {
         title: "Only an insecure setting would make this connection work",
         cause: "Strict TLS verification fails, but a handshake that accepts any certificate succeeds. Anyone who \"fixes\" this with `tlsAllowInvalidCertificates`, `tlsAllowInvalidHostnames` or `tlsInsecure` turns off the protection against man-in-the-middle attacks.",
         detection: "The strict handshake failed on certificate verification while the relaxed handshake (no verification, for diagnosis only) on a separate connection completed.",
-        remedy: "Fix the certificate problem named by the accompanying cert-* code: supply the right `tlsCAFile`, connect by the certified host name, or repair the server's chain.",
+        remedy: "Fix the problem named by the accompanying code (a cert-* code, `clock-skew` or `tls-interception-suspected`): supply the right `tlsCAFile`, connect by the certified host name, repair the server's chain, fix the runner's clock, or take the connection out of TLS inspection.",
         avoid: "`tlsAllowInvalidCertificates=true`, `tlsAllowInvalidHostnames=true`, `tlsInsecure=true`, `ssl_cert_reqs=CERT_NONE`, `InsecureSkipVerify`: all of them would make this work by making it insecure.",
     },
     AuthFailed = "auth-failed", Error, {
@@ -209,6 +209,48 @@ catalogue! {
         remedy: "Check the credentials (`MONGODB_ATLAS_CLIENT_ID`/`MONGODB_ATLAS_CLIENT_SECRET` for a service account, or `MONGODB_ATLAS_PUBLIC_KEY`/`MONGODB_ATLAS_PRIVATE_KEY` for an API key), their role in the project (Project Read Only to confirm, Project Network Access Manager for temporary access), the credential's own API access list, and `atlas.project_id`. The probe's own diagnosis stands meanwhile.",
         avoid: "Do not switch off the credential's API access list to make this go away; add the runner's range to it, or use a runner with a static address.",
     },
+    TlsInterceptionSuspected = "tls-interception-suspected", Error, {
+        title: "A TLS-inspecting proxy or antivirus product re-signs the server's certificate",
+        cause: "Corporate networks and some CI runners pass TLS through an inspecting proxy or endpoint agent (Zscaler, Netskope, Palo Alto Networks, Fortinet, Blue Coat, Forcepoint, Cisco Umbrella, Sophos, Kaspersky, mitmproxy, ...). It ends the TLS connection itself and shows the client a certificate it signed with its own root, which the client does not trust. The server is fine: the network path is not.",
+        detection: "Strict verification failed, and a certificate of the presented chain is issued by or named after an inspection product (the list is in `src/diagnose/interception.rs`), or the host is an Atlas host (`*.mongodb.net`) and no certificate of the chain comes from Let's Encrypt or Google Trust Services, the only CAs Atlas uses.",
+        remedy: "Either exempt the cluster from inspection (ask the network team to bypass `*.mongodb.net:27017`, or your cluster's host names and port, in the proxy's SSL inspection policy), or trust the proxy's root explicitly: export it (your IT department publishes it) and pass it with `tlsCAFile` (or `--ca-file`), in a bundle that also holds the server's real roots.",
+        avoid: "`tlsAllowInvalidCertificates=true` or `tlsInsecure=true` would accept the proxy's certificate and anyone else's. Disabling verification is never the way out.",
+    },
+    ReplicaSetNameMismatch = "replica-set-name-mismatch", Error, {
+        title: "The connection string's replicaSet differs from the server's replica set name",
+        cause: "The URI (or its DNS TXT record) names `replicaSet=X`, but the server reports another `setName` in `hello`, or is not a replica set member at all (a standalone or a mongos). Drivers then find no member of set X and wait out server selection (30 s by default) with an opaque timeout.",
+        detection: "The `setName` of the server's `hello` reply (read over the verified connection, or over the relaxed one when strict TLS failed) was compared with the `replicaSet` option.",
+        remedy: "Use the replica set name the server reports (shown in the evidence) in `replicaSet=`, or remove the option for a standalone server or a mongos. For Atlas, copy the connection string again from Connect > Drivers.",
+        avoid: "Do not raise `serverSelectionTimeoutMS`: no member of the named set will ever answer.",
+    },
+    ServerVersionUnsupported = "server-version-unsupported", Error, {
+        title: "The server is older than current drivers support",
+        cause: "The server's `maxWireVersion` is below 7, that is older than MongoDB 4.0. Current official drivers refuse such servers, with messages such as \"Server reports wire version 6, but this version of the driver requires at least 7 (MongoDB 4.0)\" that are easily misread as network problems. Some current drivers require more: the Rust driver 3.x and the Node.js driver 7.x (in mongosh 2.12) require MongoDB 4.4 (wire version 9).",
+        detection: "The `maxWireVersion` of the server's `hello` (or legacy `isMaster`) reply was compared with 7.",
+        remedy: "Upgrade the server to a supported MongoDB version (4.0 at the very least; better a version MongoDB still supports), or pin a driver release that still supports it while you upgrade.",
+        avoid: "Do not downgrade drivers in production to dodge the upgrade: old drivers miss security fixes.",
+    },
+    ClockSkew = "clock-skew", Error, {
+        title: "The runner's clock is off, and that makes a valid certificate look invalid",
+        cause: "The runner's clock differs from the server's by more than 5 minutes (a VM restored from a snapshot, a container without time sync, a wrong time zone setting on a system clock). Certificate dates are compared with the local clock, so a certificate that is valid by the server's clock looks not yet valid or expired.",
+        detection: "Strict verification failed on a validity date; the server's `hello` `localTime` (read over the relaxed connection, which carries no credentials) differs from the runner's clock by more than 5 minutes, and at the server's time every certificate of the chain is within its validity.",
+        remedy: "Fix the runner's clock: enable time synchronisation (NTP, `systemd-timesyncd`, `chrony`), and check the host clock of the VM or container. If the server's clock is the wrong one, fix it there.",
+        avoid: "Do not disable certificate validation, and do not re-issue the certificate: it is valid.",
+    },
+    CaBundleIncomplete = "ca-bundle-incomplete", Error, {
+        title: "A CA file lacks a root the server's certificate authorities need",
+        cause: "The run uses a CA file (`tlsCAFile`, `--ca-file`, the policy's `ca_file`, or one the repository's MongoDB settings point at) that replaces the system's trust store, and it lacks a root the server's CA family needs. Atlas issues cluster certificates from Let's Encrypt (ISRG Root X1) and Google Trust Services (GTS Root R1-R4); a bundle with only one of them works until the cluster's next certificate comes from the other CA, then fails with CERTIFICATE_VERIFY_FAILED.",
+        detection: "Every certificate of the CA file is parsed; roots are identified by subject and public key (SHA-256 of the SubjectPublicKeyInfo), never by file name. For Atlas hosts, ISRG Root X1 and GTS Root R1-R4 are required (an error); for other hosts whose chain comes from Let's Encrypt or Google Trust Services, that family's roots are required (a warning).",
+        remedy: "Add the missing roots named in the evidence to the CA file. ISRG Root X1: https://letsencrypt.org/certs/isrgrootx1.pem; GTS Root R1-R4: https://pki.goog/repository/. Better, drop the custom CA file and use the operating system's store or certifi, which hold them all.",
+        avoid: "Do not \"fix\" the day it breaks with `tlsAllowInvalidCertificates`: add the roots now.",
+    },
+    CaPinsIntermediate = "ca-pins-intermediate", Warning, {
+        title: "A CA file holds intermediate certificates without their roots",
+        cause: "The CA file trusts an intermediate CA directly (for example Let's Encrypt R10/R11/E5/E6, or a GTS WE1/WR1 intermediate) but not the root that issued it. Public CAs rotate their intermediates often; the day the server's certificate comes from another intermediate, verification fails.",
+        detection: "Every certificate of the CA file is parsed; a CA certificate whose issuer differs from its subject (not self-signed) is an intermediate, and its issuer was looked for among the file's roots.",
+        remedy: "Replace the intermediates with the roots that issued them (named in the evidence); for Atlas, ISRG Root X1 and GTS Root R1-R4. Servers send their intermediates in the handshake; clients need only roots.",
+        avoid: "Do not pin intermediates or leaf certificates, and do not disable verification when the pinned one rotates.",
+    },
 }
 
 #[cfg(test)]
@@ -224,6 +266,6 @@ mod tests {
             assert!(seen.insert(code.id()), "duplicate id {}", code.id());
             assert!(!code.explanation().remedy.is_empty());
         }
-        assert_eq!(DiagnosisCode::ALL.len(), 29);
+        assert_eq!(DiagnosisCode::ALL.len(), 35);
     }
 }

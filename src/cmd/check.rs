@@ -51,6 +51,9 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
 
     let mut findings = scan.findings;
     notes.extend(scan.notes);
+    let (ca_files, ca_notes) = super::ca_files::judge(&plan.scan.root, plan.output.timeout).await;
+    clusters.extend(ca_files);
+    notes.extend(ca_notes);
     let judged = policy::apply(&plan.judging.policy, &mut clusters, &mut findings, plan.today);
     notes.extend(judged.notes);
     let report = RunReport::new(clusters, findings, notes).with_policy(PolicyReport {

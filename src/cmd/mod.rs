@@ -1,6 +1,7 @@
 //! One file per command: its arguments and how it runs. Each returns the process exit code.
 
 pub mod atlas;
+pub mod ca_files;
 pub mod check;
 pub mod explain;
 pub mod init;

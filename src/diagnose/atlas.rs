@@ -7,12 +7,18 @@
 use crate::atlas::{ApiFailure, AtlasObservation, EntryStatus};
 use crate::model::{ClusterReport, Diagnosis};
 
-use super::Diagnose;
-use super::codes::DiagnosisCode as Code;
+use super::diagnosis::Diagnose;
+use crate::catalog::codes::DiagnosisCode as Code;
 
 /// Adds the Atlas diagnoses to one cluster's report. `srv` is the cluster's `mongodb+srv` name,
 /// if its connection string has one.
 pub fn confirm(report: &mut ClusterReport, srv: Option<&str>, obs: &AtlasObservation) {
+    confirm_hosts(report, srv, obs);
+    // The hosts' diagnoses may have changed words or code: what they share is grouped again.
+    super::group::group(report);
+}
+
+fn confirm_hosts(report: &mut ClusterReport, srv: Option<&str>, obs: &AtlasObservation) {
     let hosts: Vec<(String, u16)> = report.hosts.iter().map(|h| (h.host.clone(), h.port)).collect();
     let rejected = report.hosts.iter().any(|h| h.diagnoses.iter().any(|d| d.code == Code::IpAccessListRejected));
     let atlas_like = rejected
@@ -143,15 +149,4 @@ fn unavailable(obs: &AtlasObservation) -> Option<String> {
         reasons.push(format!("finding the runner's egress IP: {why}"));
     }
     (!reasons.is_empty()).then(|| reasons.join("; "))
-}
-
-trait Remedy {
-    fn remedy(self) -> String;
-}
-
-impl Remedy for Code {
-    fn remedy(self) -> String {
-        use crate::catalog::Documented;
-        self.explanation().remedy.to_string()
-    }
 }

@@ -5,12 +5,16 @@
 
 pub use crate::catalog::codes;
 pub mod atlas;
+pub mod ca_bundle;
+mod diagnosis;
+pub mod group;
+pub mod hello_facts;
+pub mod interception;
 pub mod regression;
 pub mod stages;
 
 use rustls::{AlertDescription, CertificateError};
 
-use crate::catalog::Documented;
 use crate::model::{ClusterReport, Diagnosis, HostReport, Severity};
 use crate::probe::certs::{self, CertFacts};
 use crate::probe::hello::HelloError;
@@ -20,24 +24,7 @@ use crate::probe::{
     ClusterObservation, HostObservation, SrvObservation, TlsVersion, auth::AuthOutcome, dns::DnsFailure,
 };
 use codes::DiagnosisCode as Code;
-
-/// Builds a diagnosis from a code: the code's default severity, the words of this case.
-pub(crate) trait Diagnose {
-    fn diagnose(self, summary: impl Into<String>, evidence: impl Into<String>, remedy: impl Into<String>) -> Diagnosis;
-}
-
-impl Diagnose for Code {
-    fn diagnose(self, summary: impl Into<String>, evidence: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {
-        Diagnosis {
-            code: self,
-            severity: self.default_severity(),
-            summary: summary.into(),
-            evidence: evidence.into(),
-            remedy: remedy.into(),
-            waived: false,
-        }
-    }
-}
+pub(crate) use diagnosis::Diagnose;
 
 /// The policy's judgement thresholds.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +51,11 @@ pub fn cluster(obs: &ClusterObservation, t: &Thresholds) -> ClusterReport {
     if let (Some(srv), false) = (&obs.srv, obs.not_probed.is_empty()) {
         diagnoses.push(srv_hosts_not_probed(&srv.name, &obs.not_probed));
     }
-    ClusterReport {
+    if let Some(bundle) = &obs.ca_bundle {
+        let families = ca_bundle::families(obs);
+        diagnoses.extend(ca_bundle::judge(bundle, families, &format!("cluster `{}`", obs.name)));
+    }
+    let mut report = ClusterReport {
         name: obs.name.clone(),
         uri: obs.uri.clone(),
         diagnoses,
@@ -81,7 +72,10 @@ pub fn cluster(obs: &ClusterObservation, t: &Thresholds) -> ClusterReport {
             .collect(),
         required: obs.required,
         policy_line: obs.policy_line,
-    }
+        shared: Vec::new(),
+    };
+    group::group(&mut report);
+    report
 }
 
 /// How many of the unprobed targets the evidence names; the count covers the rest.
@@ -117,32 +111,25 @@ fn ms(d: std::time::Duration) -> u128 {
     d.as_millis()
 }
 
-fn remedy_of(code: Code) -> String {
-    code.explanation().remedy.to_string()
-}
-
 /// Cluster-wide DNS diagnoses for a `mongodb+srv` name.
 pub fn srv(obs: &SrvObservation) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     match &obs.result {
-        Err(DnsFailure::NotFound(detail)) => out.push(Code::DnsSrvNotFound.diagnose(
+        Err(DnsFailure::NotFound(detail)) => out.push(Code::DnsSrvNotFound.diagnosed(
             format!("No SRV record for `{}`: the cluster name does not exist (deleted, paused, or a typo)", obs.name),
             format!("{detail}; lookup took {} ms", ms(obs.elapsed)),
-            remedy_of(Code::DnsSrvNotFound),
         )),
-        Err(DnsFailure::Failed(detail)) => out.push(Code::DnsLookupFailed.diagnose(
-            format!("The DNS server failed to answer the SRV query for `{}`", obs.name),
-            detail.clone(),
-            remedy_of(Code::DnsLookupFailed),
-        )),
+        Err(DnsFailure::Failed(detail)) => out.push(
+            Code::DnsLookupFailed
+                .diagnosed(format!("The DNS server failed to answer the SRV query for `{}`", obs.name), detail.clone()),
+        ),
         Ok(_) => {}
     }
     if !obs.rejected.is_empty() {
         let names: Vec<String> = obs.rejected.iter().map(|t| format!("{}:{}", t.target, t.port)).collect();
-        out.push(Code::SrvInvalidTarget.diagnose(
+        out.push(Code::SrvInvalidTarget.diagnosed(
             format!("SRV targets outside `{}`'s parent domain were ignored, as drivers do", obs.name),
             format!("rejected targets: {}", names.join(", ")),
-            remedy_of(Code::SrvInvalidTarget),
         ));
     }
     // A TXT failure only matters once the SRV lookup worked; otherwise it repeats the same cause.
@@ -163,19 +150,17 @@ pub fn host(obs: &HostObservation, t: &Thresholds) -> Vec<Diagnosis> {
 
     match obs.dns.as_ref().map(|d| &d.value) {
         Some(Err(DnsFailure::NotFound(detail))) => {
-            out.push(Code::DnsHostNotFound.diagnose(
-                format!("`{}` does not resolve to any address", obs.host.host),
-                detail.clone(),
-                remedy_of(Code::DnsHostNotFound),
-            ));
+            out.push(
+                Code::DnsHostNotFound
+                    .diagnosed(format!("`{}` does not resolve to any address", obs.host.host), detail.clone()),
+            );
             return out;
         }
         Some(Err(DnsFailure::Failed(detail))) => {
-            out.push(Code::DnsLookupFailed.diagnose(
-                format!("The DNS server failed to resolve `{}`", obs.host.host),
-                detail.clone(),
-                remedy_of(Code::DnsLookupFailed),
-            ));
+            out.push(
+                Code::DnsLookupFailed
+                    .diagnosed(format!("The DNS server failed to resolve `{}`", obs.host.host), detail.clone()),
+            );
             return out;
         }
         _ => {}
@@ -200,14 +185,13 @@ pub fn host(obs: &HostObservation, t: &Thresholds) -> Vec<Diagnosis> {
             if let (Some(min), Some(got)) = (t.min_tls_version, TlsVersion::from_name(&negotiated.version))
                 && got < min
             {
-                out.push(Code::TlsVersionBelowMinimum.diagnose(
+                out.push(Code::TlsVersionBelowMinimum.diagnosed(
                     format!(
                         "{target} negotiated {} but the policy requires at least {}",
                         negotiated.version,
                         min.as_str()
                     ),
                     format!("strict handshake: {} with {}", negotiated.version, negotiated.cipher_suite),
-                    remedy_of(Code::TlsVersionBelowMinimum),
                 ));
             }
             after_handshake(obs, strict, &target, &mut out);
@@ -229,16 +213,12 @@ fn tcp_failure(obs: &HostObservation, target: &str) -> Diagnosis {
         .collect();
     let evidence = format!("{} (after {} ms)", attempts.join("; "), ms(obs.tcp_elapsed));
     if obs.tcp_failures.iter().all(|(_, e)| *e == AttemptError::Refused) {
-        Code::TcpConnectionRefused.diagnose(
-            format!("Nothing listens on {target}: the connection was refused"),
-            evidence,
-            remedy_of(Code::TcpConnectionRefused),
-        )
+        Code::TcpConnectionRefused
+            .diagnosed(format!("Nothing listens on {target}: the connection was refused"), evidence)
     } else {
-        Code::TcpConnectTimeout.diagnose(
+        Code::TcpConnectTimeout.diagnosed(
             format!("No TCP answer from {target} in time: a firewall or blocked egress port is likely"),
             evidence,
-            remedy_of(Code::TcpConnectTimeout),
         )
     }
 }
@@ -254,21 +234,24 @@ fn plaintext_mongo(obs: &HostObservation, target: &str, out: &mut Vec<Diagnosis>
         ));
         return;
     }
-    auth_result(obs, target, out);
+    let blocking = hello_facts::facts(obs, target, out);
+    auth_result(obs, target, blocking, out);
 }
 
 /// After a verified handshake: the `hello`, a late mTLS refusal, then auth.
 fn after_handshake(obs: &HostObservation, strict: &HandshakeObservation, target: &str, out: &mut Vec<Diagnosis>) {
     let Some(hello) = &obs.hello else { return };
     match &hello.value {
-        Ok(_) => auth_result(obs, target, out),
+        Ok(_) => {
+            let blocking = hello_facts::facts(obs, target, out);
+            auth_result(obs, target, blocking, out)
+        }
         Err(e) if strict.certificate_requested && is_refusal(e) => {
             out.push(client_cert_required(strict, &e.describe(), target))
         }
-        Err(e) => out.push(Code::MongoHandshakeFailed.diagnose(
+        Err(e) => out.push(Code::MongoHandshakeFailed.diagnosed(
             format!("TLS to {target} is fine, but the MongoDB `hello` failed"),
             format!("{} ({} ms after the handshake)", e.describe(), ms(hello.elapsed)),
-            remedy_of(Code::MongoHandshakeFailed),
         )),
     }
 }
@@ -297,31 +280,30 @@ fn is_client_cert_alert(a: AlertDescription) -> bool {
 
 fn client_cert_required(strict: &HandshakeObservation, what: &str, target: &str) -> Diagnosis {
     let offered = "the client offered no certificate, or one the server does not accept";
-    Code::ClientCertificateRequired.diagnose(
+    Code::ClientCertificateRequired.diagnosed(
         format!("{target} requires a client certificate (mutual TLS) and refused the connection"),
-        format!("The server sent a CertificateRequest during the handshake; then {what} ({offered}). Strict handshake took {} ms.", ms(strict.elapsed)),
-        remedy_of(Code::ClientCertificateRequired),
-    )
+        format!("The server sent a CertificateRequest during the handshake; then {what} ({offered}). Strict handshake took {} ms.", ms(strict.elapsed)))
 }
 
-fn auth_result(obs: &HostObservation, target: &str, out: &mut Vec<Diagnosis>) {
+/// The driver's authentication. When `hello` already named a cause the driver cannot get past
+/// (a wrong replica set, an unsupported server), its failure to connect repeats that cause
+/// and is not reported again; a rejected password still is.
+fn auth_result(obs: &HostObservation, target: &str, explained: bool, out: &mut Vec<Diagnosis>) {
     let Some(auth) = &obs.auth else { return };
     match &auth.value {
         AuthOutcome::Ok => {}
-        AuthOutcome::Rejected(e) => out.push(Code::AuthFailed.diagnose(
-            format!("{target} rejected the credentials"),
-            format!("{e} ({} ms)", ms(auth.elapsed)),
-            remedy_of(Code::AuthFailed),
-        )),
-        AuthOutcome::Failed(e) => out.push(Code::MongoHandshakeFailed.diagnose(
+        AuthOutcome::Failed(_) | AuthOutcome::Timeout if explained => {}
+        AuthOutcome::Rejected(e) => out.push(
+            Code::AuthFailed
+                .diagnosed(format!("{target} rejected the credentials"), format!("{e} ({} ms)", ms(auth.elapsed))),
+        ),
+        AuthOutcome::Failed(e) => out.push(Code::MongoHandshakeFailed.diagnosed(
             format!("The MongoDB driver could not authenticate to {target}"),
             format!("{e} ({} ms)", ms(auth.elapsed)),
-            remedy_of(Code::MongoHandshakeFailed),
         )),
-        AuthOutcome::Timeout => out.push(Code::MongoHandshakeFailed.diagnose(
+        AuthOutcome::Timeout => out.push(Code::MongoHandshakeFailed.diagnosed(
             format!("Authentication to {target} did not finish in time"),
             format!("no answer within {} ms", ms(auth.elapsed)),
-            remedy_of(Code::MongoHandshakeFailed),
         )),
     }
 }
@@ -367,29 +349,26 @@ fn handshake_failure(
             target,
             &format!("the server answered the ClientHello with alert `{}` after {took} ms", alert_name(*a)),
         )),
-        TlsFailure::Alert(a) => out.push(Code::TlsHandshakeFailed.diagnose(
+        TlsFailure::Alert(a) => out.push(Code::TlsHandshakeFailed.diagnosed(
             format!("The TLS handshake with {target} failed with alert `{}`", alert_name(*a)),
             with_relaxed_note(
                 format!("strict handshake: received fatal alert `{}` after {took} ms", alert_name(*a)),
                 obs,
             ),
-            remedy_of(Code::TlsHandshakeFailed),
         )),
         TlsFailure::Certificate(e) => certificate_failure(obs, e, t, target, out),
-        TlsFailure::NotTls => out.push(Code::ServerNotTls.diagnose(
+        TlsFailure::NotTls => out.push(Code::ServerNotTls.diagnosed(
             format!("{target} does not speak TLS"),
             format!(
                 "the server answered the ClientHello with non-TLS bytes: {} (after {took} ms)",
                 describe_bytes(&strict.first_bytes)
             ),
-            remedy_of(Code::ServerNotTls),
         )),
         TlsFailure::Timeout => {
             if let Some(proof) = plaintext_proof(obs) {
-                out.push(Code::ServerNotTls.diagnose(
+                out.push(Code::ServerNotTls.diagnosed(
                     format!("{target} is a plaintext MongoDB server, but the connection string asks for TLS"),
                     format!("the TLS handshake got no answer in {took} ms; {proof}"),
-                    remedy_of(Code::ServerNotTls),
                 ));
             } else {
                 // A peer that trickles bytes is not silent: say what little it sent.
@@ -401,10 +380,9 @@ fn handshake_failure(
                         describe_bytes(&strict.first_bytes)
                     )
                 };
-                out.push(Code::TlsHandshakeTimeout.diagnose(
+                out.push(Code::TlsHandshakeTimeout.diagnosed(
                     format!("{target} accepted TCP but never answered the TLS ClientHello"),
                     format!("{received}; a plaintext `hello` on a fresh connection got no answer either"),
-                    remedy_of(Code::TlsHandshakeTimeout),
                 ));
             }
         }
@@ -422,24 +400,21 @@ fn handshake_failure(
                     ),
                 ));
             } else if let Some(proof) = plaintext_proof(obs) {
-                out.push(Code::ServerNotTls.diagnose(
+                out.push(Code::ServerNotTls.diagnosed(
                     format!("{target} is a plaintext MongoDB server, but the connection string asks for TLS"),
                     format!("{how} after {took} ms; {proof}"),
-                    remedy_of(Code::ServerNotTls),
                 ));
             } else {
                 let legacy = obs.legacy.as_ref().map(|l| format!("; {}", l.value.describe())).unwrap_or_default();
-                out.push(Code::TlsHandshakeFailed.diagnose(
+                out.push(Code::TlsHandshakeFailed.diagnosed(
                     format!("{target} dropped the TLS handshake without saying why"),
                     with_relaxed_note(format!("{how} after {took} ms{legacy}; a plaintext `hello` got no answer"), obs),
-                    remedy_of(Code::TlsHandshakeFailed),
                 ));
             }
         }
-        TlsFailure::Other(detail) => out.push(Code::TlsHandshakeFailed.diagnose(
+        TlsFailure::Other(detail) => out.push(Code::TlsHandshakeFailed.diagnosed(
             format!("The TLS handshake with {target} failed"),
             with_relaxed_note(format!("{} after {took} ms", crate::redact::text(detail)), obs),
-            remedy_of(Code::TlsHandshakeFailed),
         )),
     }
 }
@@ -501,7 +476,7 @@ fn protocol_mismatch(obs: &HostObservation, target: &str, what: &str) -> Diagnos
     Code::TlsProtocolMismatch.diagnose(
         summary,
         with_relaxed_note(format!("{what}{legacy}"), obs),
-        format!("{}{atlas}", remedy_of(Code::TlsProtocolMismatch)),
+        format!("{}{atlas}", Code::TlsProtocolMismatch.remedy()),
     )
 }
 
@@ -526,24 +501,32 @@ fn certificate_failure(
     };
     let start = out.len();
 
-    // Dates and name are judged from the parsed certificates, independently of the chain.
+    // Dates and name are judged from the parsed certificates, independently of the chain. When
+    // the server's clock explains every date failure, the runner's clock is the cause.
+    let date_failures: Vec<&CertFacts> = obs
+        .chain
+        .iter()
+        .flatten()
+        .filter(|c| obs.now_unix > c.not_after_unix || obs.now_unix < c.not_before_unix)
+        .collect();
+    let skew = hello_facts::clock_skew(obs, target, &date_failures);
+    let skewed = skew.is_some();
+    out.extend(skew);
     let mut any_expired = false;
-    for (i, cert) in obs.chain.iter().enumerate() {
+    for (i, cert) in obs.chain.iter().enumerate().filter(|_| !skewed) {
         let Some(cert) = cert else { continue };
         let which =
             if i == 0 { "The server's certificate".to_string() } else { format!("Chain certificate #{}", i + 1) };
         if obs.now_unix > cert.not_after_unix {
             any_expired = true;
-            out.push(Code::CertExpired.diagnose(
+            out.push(Code::CertExpired.diagnosed(
                 format!("{which} for {target} expired {} days ago", -cert.days_left),
                 format!("{}; notAfter {}", describe_cert(cert), cert.not_after),
-                remedy_of(Code::CertExpired),
             ));
         } else if obs.now_unix < cert.not_before_unix {
-            out.push(Code::CertNotYetValid.diagnose(
+            out.push(Code::CertNotYetValid.diagnosed(
                 format!("{which} for {target} is not valid yet"),
                 format!("{}; notBefore {}", describe_cert(cert), cert.not_before),
-                remedy_of(Code::CertNotYetValid),
             ));
         }
     }
@@ -555,10 +538,9 @@ fn certificate_failure(
         && (name_error || !certs::name_matches(l, &obs.host.host))
     {
         let sans = if l.sans.is_empty() { "none".to_string() } else { l.sans.join(", ") };
-        out.push(Code::CertHostnameMismatch.diagnose(
+        out.push(Code::CertHostnameMismatch.diagnosed(
             format!("The certificate of {target} does not name `{}`", obs.host.host),
             format!("{}; subjectAltNames: {sans}", describe_cert(l)),
-            remedy_of(Code::CertHostnameMismatch),
         ));
     }
 
@@ -590,31 +572,29 @@ fn certificate_failure(
             | CertificateError::NotValidForNameContext { .. },
         )
         | None => {}
-        Some(other) => out.push(Code::CertInvalid.diagnose(
+        Some(other) => out.push(Code::CertInvalid.diagnosed(
             format!("The certificate of {target} is unusable for a TLS server"),
             format!(
                 "{}{}",
                 cert_invalid_detail(&other),
                 leaf(obs).map(|l| format!("; {}", describe_cert(l))).unwrap_or_default()
             ),
-            remedy_of(Code::CertInvalid),
         )),
     }
 
     if out.len() == start {
         // Verification failed but no specific defect was identified: say exactly what webpki said.
-        out.push(Code::CertInvalid.diagnose(
-            format!("The certificate of {target} failed verification"),
-            format!("{error}"),
-            remedy_of(Code::CertInvalid),
-        ));
+        out.push(
+            Code::CertInvalid.diagnosed(format!("The certificate of {target} failed verification"), format!("{error}")),
+        );
     }
     if !any_expired {
         expiry(obs, t, out);
     }
 
+    hello_facts::facts(obs, target, out);
     match obs.relaxed.as_ref().map(|r| &r.outcome) {
-        Some(Ok(n)) => out.push(Code::InsecureFallbackRequired.diagnose(
+        Some(Ok(n)) => out.push(Code::InsecureFallbackRequired.diagnosed(
             format!("Only disabling certificate verification would make {target} connect: do not"),
             format!(
                 "strict TLS failed ({}); a handshake with verification disabled succeeded ({} with {}). \
@@ -623,7 +603,6 @@ tlsAllowInvalidCertificates/tlsInsecure would \"work\" only by accepting any cer
                 n.version,
                 n.cipher_suite
             ),
-            remedy_of(Code::InsecureFallbackRequired),
         )),
         Some(Err(_)) => {
             if let Some(first) = out.get_mut(start) {
@@ -677,30 +656,29 @@ rustls-based clients such as the Rust driver refuse it, while OpenSSL-based driv
 
 fn unknown_issuer(obs: &HostObservation, target: &str) -> Diagnosis {
     let Some(l) = leaf(obs) else {
-        return Code::CertUntrustedIssuer.diagnose(
+        return Code::CertUntrustedIssuer.diagnosed(
             format!("The certificate chain of {target} does not reach a trusted root"),
             format!("webpki: unknown issuer; trust: {}", obs.trust),
-            remedy_of(Code::CertUntrustedIssuer),
         );
     };
     let sent = obs.chain.len();
     if l.self_signed {
-        return Code::CertSelfSigned.diagnose(
+        return Code::CertSelfSigned.diagnosed(
             format!("{target} presents a self-signed certificate"),
-            format!("{}: issuer equals subject and the signature verifies with its own key; it is not among the trust anchors ({})", describe_cert(l), obs.trust),
-            remedy_of(Code::CertSelfSigned),
-        );
+            format!("{}: issuer equals subject and the signature verifies with its own key; it is not among the trust anchors ({})", describe_cert(l), obs.trust));
     }
     if sent == 1 && !l.ca_issuers.is_empty() {
-        return Code::CertChainIncomplete.diagnose(
+        return Code::CertChainIncomplete.diagnosed(
             format!("{target} sends its certificate without the intermediate that issued it"),
             format!(
                 "the server sent only its leaf ({}); its AIA caIssuers names the missing issuer at {}",
                 describe_cert(l),
                 l.ca_issuers.join(", ")
             ),
-            remedy_of(Code::CertChainIncomplete),
         );
+    }
+    if let Some(intercepted) = interception::suspected(obs, target) {
+        return intercepted;
     }
     let top = obs.chain.iter().rev().flatten().next().unwrap_or(l);
     let evidence = if sent == 1 {
@@ -716,7 +694,7 @@ not supplied (tlsCAFile / --ca-file), or the server omits an intermediate. Trust
             top.subject, top.issuer, obs.trust
         )
     };
-    let mut remedy = remedy_of(Code::CertUntrustedIssuer);
+    let mut remedy = Code::CertUntrustedIssuer.remedy();
     if obs.is_atlas {
         remedy.push_str(
             " Atlas added Google Trust Services roots alongside Let's Encrypt in 2025: update the client's CA bundle \
@@ -745,7 +723,7 @@ fn expiry(obs: &HostObservation, t: &Thresholds, out: &mut Vec<Diagnosis>) {
         return;
     }
     let which = if i == 0 { "The server's certificate".to_string() } else { format!("Chain certificate #{}", i + 1) };
-    let mut d = Code::CertExpiringSoon.diagnose(
+    let mut d = Code::CertExpiringSoon.diagnosed(
         format!("{which} for {} expires in {days} days", obs.host),
         format!(
             "{}; notAfter {} (warning under {} days, error under {} days)",
@@ -754,7 +732,6 @@ fn expiry(obs: &HostObservation, t: &Thresholds, out: &mut Vec<Diagnosis>) {
             t.warn_days,
             t.fail_days
         ),
-        remedy_of(Code::CertExpiringSoon),
     );
     d.severity = if days < i64::from(t.fail_days) { Severity::Error } else { Severity::Warning };
     out.push(d);

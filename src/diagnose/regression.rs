@@ -2,13 +2,13 @@
 //! that got weaker, `tls-baseline-missing` for a cluster the lock does not hold, and a note
 //! when the cluster got stronger (the lock can be raised).
 
-use super::Diagnose;
+use super::diagnosis::Diagnose;
 use crate::lock::{self, Lock, Observed};
 use crate::model::{Diagnosis, Note, Severity};
 use crate::probe::ClusterObservation;
 use codes::DiagnosisCode as Code;
 
-use super::codes;
+use crate::catalog::codes;
 
 /// What the comparison found for one cluster.
 #[derive(Debug, Default)]

@@ -124,6 +124,12 @@ pub fn of(obs: &HostObservation) -> BTreeMap<String, StageResult> {
     if let Some(h) = &obs.hello {
         stages.insert(stage::HELLO.to_string(), stage_result(h.value.is_ok(), h.elapsed, hello_details(&h.value)));
     }
+    if let Some(h) = &obs.relaxed_hello {
+        stages.insert(
+            stage::RELAXED_HELLO.to_string(),
+            stage_result(h.value.is_ok(), h.elapsed, hello_details(&h.value)),
+        );
+    }
     if let Some(h) = &obs.plaintext_hello {
         stages.insert(
             stage::PLAINTEXT_HELLO.to_string(),

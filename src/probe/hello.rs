@@ -6,6 +6,10 @@ use mongodb::bson::{Bson, Document, doc};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 const OP_MSG: i32 = 2013;
+const OP_QUERY: i32 = 2004;
+const OP_REPLY: i32 = 1;
+/// MongoDB's error code for a command the server does not know.
+const COMMAND_NOT_FOUND: i32 = 59;
 /// The longest reply accepted, header included. A `hello` reply is one small document: even a
 /// 50-member replica set (MongoDB's limit) with long host names, tags and a signed
 /// `$clusterTime` stays far under 64 KiB. MongoDB's own ceiling (maxMessageSizeBytes, 48 MB)
@@ -24,6 +28,18 @@ pub struct HelloReply {
     pub set_name: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<String>,
+    /// The server's clock (`localTime`), RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_time: Option<String>,
+    /// `localTime` in milliseconds since the epoch.
+    #[serde(skip)]
+    pub local_time_ms: Option<i64>,
+    /// The runner's clock when the reply arrived, in milliseconds since the epoch.
+    #[serde(skip)]
+    pub received_ms: i64,
+    /// The server does not know `hello` (MongoDB before 4.4.2): the legacy `isMaster` answered.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub legacy_is_master: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,34 +64,80 @@ impl HelloError {
     }
 }
 
-fn request() -> Result<Vec<u8>, HelloError> {
-    let body = mongodb::bson::to_vec(&doc! { "hello": 1, "$db": "admin" })
-        .map_err(|e| HelloError::Protocol(format!("cannot encode hello: {e}")))?;
-    let len = 16 + 4 + 1 + body.len();
+fn encode(command: &Document) -> Result<Vec<u8>, HelloError> {
+    mongodb::bson::to_vec(command).map_err(|e| HelloError::Protocol(format!("cannot encode hello: {e}")))
+}
+
+fn header(len: usize, request_id: i32, op: i32) -> Vec<u8> {
     let mut msg = Vec::with_capacity(len);
     msg.extend_from_slice(&(len as i32).to_le_bytes());
-    msg.extend_from_slice(&1i32.to_le_bytes()); // requestID
+    msg.extend_from_slice(&request_id.to_le_bytes());
     msg.extend_from_slice(&0i32.to_le_bytes()); // responseTo
-    msg.extend_from_slice(&OP_MSG.to_le_bytes());
+    msg.extend_from_slice(&op.to_le_bytes());
+    msg
+}
+
+fn request() -> Result<Vec<u8>, HelloError> {
+    let body = encode(&doc! { "hello": 1, "$db": "admin" })?;
+    let mut msg = header(16 + 4 + 1 + body.len(), 1, OP_MSG);
     msg.extend_from_slice(&0u32.to_le_bytes()); // flagBits
     msg.push(0); // section kind 0: body
     msg.extend_from_slice(&body);
     Ok(msg)
 }
 
-/// Sends `hello` and reads the reply, all within `timeout`.
+/// The legacy handshake every server version answers: `isMaster` as an OP_QUERY on
+/// `admin.$cmd`, as drivers send it when they do not know the server yet.
+fn legacy_request() -> Result<Vec<u8>, HelloError> {
+    let body = encode(&doc! { "isMaster": 1 })?;
+    const COLLECTION: &[u8] = b"admin.$cmd\0";
+    let mut msg = header(16 + 4 + COLLECTION.len() + 8 + body.len(), 2, OP_QUERY);
+    msg.extend_from_slice(&0u32.to_le_bytes()); // flags
+    msg.extend_from_slice(COLLECTION);
+    msg.extend_from_slice(&0i32.to_le_bytes()); // numberToSkip
+    msg.extend_from_slice(&(-1i32).to_le_bytes()); // numberToReturn: one document
+    msg.extend_from_slice(&body);
+    Ok(msg)
+}
+
+/// Sends `hello` and reads the reply, all within `timeout`. A server that does not know
+/// `hello` (before 4.4.2) is asked the legacy `isMaster` on the same connection.
 pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     timeout: Duration,
 ) -> Result<HelloReply, HelloError> {
-    match tokio::time::timeout(timeout, exchange(stream)).await {
-        Ok(r) => r,
+    let result = tokio::time::timeout(timeout, async {
+        let doc = exchange(stream, &request()?, OP_MSG).await?;
+        if command_not_found(&doc) {
+            let legacy = exchange(stream, &legacy_request()?, OP_REPLY).await?;
+            return interpret(&legacy).map(|r| HelloReply { legacy_is_master: true, ..r });
+        }
+        interpret(&doc)
+    })
+    .await;
+    let received_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    match result {
+        Ok(r) => r.map(|reply| HelloReply { received_ms, ..reply }),
         Err(_) => Err(HelloError::Timeout),
     }
 }
 
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<HelloReply, HelloError> {
-    stream.write_all(&request()?).await.map_err(io_error)?;
+fn command_not_found(doc: &Document) -> bool {
+    number(doc, "ok") != Some(1.0)
+        && (number(doc, "code") == Some(f64::from(COMMAND_NOT_FOUND))
+            || doc.get_str("errmsg").is_ok_and(|m| m.contains("no such command")))
+}
+
+/// Writes one request and reads one reply of the `expected` opcode: its body document.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    request: &[u8],
+    expected: i32,
+) -> Result<Document, HelloError> {
+    stream.write_all(request).await.map_err(io_error)?;
     stream.flush().await.map_err(io_error)?;
     let mut header = [0u8; 16];
     stream.read_exact(&mut header).await.map_err(io_error)?;
@@ -83,9 +145,12 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<H
     let op = i32::from_le_bytes([header[12], header[13], header[14], header[15]]);
     let announced = len;
     let len = usize::try_from(len).unwrap_or(0);
-    if len < 21 || op != OP_MSG {
+    // The body's offset: OP_MSG flagBits + section kind; OP_REPLY flags, cursor, start, count.
+    let offset = if expected == OP_MSG { 5 } else { 20 };
+    if len < 16 + offset || op != expected {
+        let what = if expected == OP_MSG { "OP_MSG" } else { "OP_REPLY" };
         return Err(HelloError::Protocol(format!(
-            "the reply is not a MongoDB OP_MSG (length {announced}, opcode {op}): the peer is not MongoDB"
+            "the reply is not a MongoDB {what} (length {announced}, opcode {op}): the peer is not MongoDB"
         )));
     }
     if len > MAX_REPLY {
@@ -104,12 +169,11 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<H
             rest.len() + 16
         )));
     }
-    if rest[4] != 0 {
+    if expected == OP_MSG && rest[4] != 0 {
         return Err(HelloError::Protocol("the reply's first section is not a body".to_string()));
     }
-    let doc = Document::from_reader(&mut &rest[5..])
-        .map_err(|e| HelloError::Protocol(format!("the reply is not valid BSON: {e}")))?;
-    interpret(&doc)
+    Document::from_reader(&mut &rest[offset..])
+        .map_err(|e| HelloError::Protocol(format!("the reply is not valid BSON: {e}")))
 }
 
 fn io_error(e: std::io::Error) -> HelloError {
@@ -153,11 +217,19 @@ fn interpret(doc: &Document) -> Result<HelloReply, HelloError> {
         .get_array("hosts")
         .map(|a| a.iter().filter_map(|h| h.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
+    let local_time = match doc.get("localTime") {
+        Some(Bson::DateTime(t)) => Some(*t),
+        _ => None,
+    };
     Ok(HelloReply {
         max_wire_version: number(doc, "maxWireVersion").map(|n| n as i64),
         server_type: server_type.to_string(),
-        set_name,
+        set_name: set_name.map(|n| crate::redact::printable(&n)),
         hosts,
+        local_time: local_time.and_then(|t| t.try_to_rfc3339_string().ok()),
+        local_time_ms: local_time.map(|t| t.timestamp_millis()),
+        received_ms: 0,
+        legacy_is_master: false,
     })
 }
 

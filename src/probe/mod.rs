@@ -5,6 +5,7 @@
 //! is decided in one place, `diagnose`, which this module does not name.
 
 pub mod auth;
+pub mod ca_bundle;
 pub mod certs;
 pub mod dns;
 pub mod hello;
@@ -125,6 +126,8 @@ pub struct ClusterObservation {
     pub hosts: Vec<HostObservation>,
     /// SRV targets left out by [`MAX_SRV_HOSTS`].
     pub not_probed: Vec<HostPort>,
+    /// The CA file the cluster's trust comes from (`tlsCAFile`, the policy's or `--ca-file`).
+    pub ca_bundle: Option<ca_bundle::CaBundle>,
 }
 
 async fn probe_cluster(p: Prepared) -> ClusterObservation {
@@ -138,6 +141,7 @@ async fn probe_cluster(p: Prepared) -> ClusterObservation {
         srv: None,
         hosts: Vec::new(),
         not_probed: Vec::new(),
+        ca_bundle: p.ca_file.as_deref().map(ca_bundle::read),
     };
     let dns = dns::Dns::new(settings.dns_server, settings.timeout);
 
@@ -170,12 +174,18 @@ async fn probe_cluster(p: Prepared) -> ClusterObservation {
         }
     };
 
+    let replica_set = target
+        .uri
+        .option("replicaSet")
+        .map(str::to_string)
+        .or_else(|| txt_options.iter().find(|(k, _)| k.eq_ignore_ascii_case("replicaSet")).map(|(_, v)| v.clone()));
     let ctx = HostContext {
         prepared: &p,
         dns: &dns,
         txt_options: &txt_options,
         tls_expected: target.uri.tls_enabled(),
         now: SystemTime::now(),
+        replica_set,
     };
     observed.hosts = futures::future::join_all(hosts.iter().map(|h| probe_host(&ctx, h.clone()))).await;
     observed
@@ -205,6 +215,7 @@ struct HostContext<'a> {
     txt_options: &'a [(String, String)],
     tls_expected: bool,
     now: SystemTime,
+    replica_set: Option<String>,
 }
 
 /// A timed result of one stage.
@@ -232,6 +243,12 @@ pub struct HostObservation {
     pub hello: Option<Timed<Result<hello::HelloReply, hello::HelloError>>>,
     /// A plaintext `hello` on a fresh connection after TLS failed: proof of a non-TLS server.
     pub plaintext_hello: Option<Timed<Result<hello::HelloReply, hello::HelloError>>>,
+    /// `hello` over the relaxed (unverified) connection after strict TLS failed, for the
+    /// server's facts (`setName`, `maxWireVersion`, `localTime`). `hello` carries no
+    /// credentials, and nothing else is ever sent over an unverified connection.
+    pub relaxed_hello: Option<Timed<Result<hello::HelloReply, hello::HelloError>>>,
+    /// The replica set the connection string (or its TXT record) names.
+    pub replica_set: Option<String>,
     pub auth: Option<Timed<auth::AuthOutcome>>,
     /// The presented chain, parsed (leaf first).
     pub chain: Vec<Option<certs::CertFacts>>,
@@ -265,6 +282,8 @@ impl HostObservation {
             legacy: None,
             hello: None,
             plaintext_hello: None,
+            relaxed_hello: None,
+            replica_set: ctx.replica_set.clone(),
             auth: None,
             chain: Vec::new(),
             chain_verdict: None,
@@ -349,10 +368,21 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
             let want_plaintext = matches!(failure, F::Timeout | F::Closed | F::Reset);
             let relaxed = async {
                 if !want_relaxed {
-                    return None;
+                    return (None, None);
                 }
-                let tcp = tcp::reconnect(addr, timeout).await.ok()?;
-                Some(tls::handshake(setup, tls::Mode::Relaxed, tcp, &host.host, timeout).await.0)
+                let Ok(tcp) = tcp::reconnect(addr, timeout).await else { return (None, None) };
+                let (observed, stream) = tls::handshake(setup, tls::Mode::Relaxed, tcp, &host.host, timeout).await;
+                // Only `hello`, which holds no credentials, ever goes over this connection. A
+                // MongoDB answers it in milliseconds: a quarter of the deadline is plenty.
+                let reply = match stream {
+                    Some(mut stream) => {
+                        let start = Instant::now();
+                        let reply = hello::hello(&mut stream, quarter(timeout)).await;
+                        Some(Timed { elapsed: start.elapsed(), value: reply })
+                    }
+                    None => None,
+                };
+                (Some(observed), reply)
             };
             let legacy = async {
                 if !want_legacy {
@@ -368,11 +398,7 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
                 }
                 // A plaintext MongoDB answers `hello` in milliseconds; after a handshake that
                 // already used its whole deadline, a quarter of it is plenty of proof.
-                let follow_up = if matches!(failure, F::Timeout) {
-                    (timeout / 4).max(Duration::from_secs(1)).min(timeout)
-                } else {
-                    timeout
-                };
+                let follow_up = if matches!(failure, F::Timeout) { quarter(timeout) } else { timeout };
                 let start = Instant::now();
                 let reply = match tcp::reconnect(addr, follow_up).await {
                     Ok(mut tcp) => hello::hello(&mut tcp, follow_up).await,
@@ -380,8 +406,9 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
                 };
                 Some(Timed { elapsed: start.elapsed(), value: reply })
             };
-            let (relaxed, legacy, plaintext) = tokio::join!(relaxed, legacy, plaintext);
+            let ((relaxed, relaxed_hello), legacy, plaintext) = tokio::join!(relaxed, legacy, plaintext);
             obs.relaxed = relaxed;
+            obs.relaxed_hello = relaxed_hello;
             obs.legacy = legacy;
             obs.plaintext_hello = plaintext;
         }
@@ -399,6 +426,12 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
         obs.versions = Some(versions::probe(setup, addr, &host.host, timeout).await);
     }
     obs
+}
+
+/// A quarter of the deadline, at least a second (never more than the deadline): enough for
+/// a follow-up question a MongoDB answers in milliseconds.
+fn quarter(timeout: Duration) -> Duration {
+    (timeout / 4).max(Duration::from_secs(1)).min(timeout)
 }
 
 fn analyse_chain(ctx: &HostContext<'_>, obs: &mut HostObservation) {

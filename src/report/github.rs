@@ -58,12 +58,17 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
             message: format!("{what}{age}\n{}\nRun `mongo-preflight explain {}` for the fix.", f.snippet, f.rule),
         });
     }
-    for (cluster, host, d) in report.diagnoses().filter(|(_, _, d)| !d.waived) {
-        let place = match host {
-            Some(h) => format!("{} / {}", cluster.name, host_port(h)),
-            None => cluster.name.clone(),
+    let shown = report.clusters.iter().flat_map(|c| c.shown().into_iter().map(move |s| (c, s)));
+    for (cluster, item) in shown.filter(|(_, s)| !s.diagnosis.waived) {
+        let d = item.diagnosis;
+        let place = match item.hosts.as_slice() {
+            [] => cluster.name.clone(),
+            hosts => {
+                let names: Vec<String> = hosts.iter().map(|h| host_port(h)).collect();
+                format!("{} / {}", cluster.name, names.join(", "))
+            }
         };
-        let mut message = format!("{}: {}", place, d.summary);
+        let mut message = format!("{}: {}", place, item.summary);
         if !d.evidence.is_empty() {
             message.push_str(&format!("\nEvidence: {}", d.evidence));
         }

@@ -12,7 +12,8 @@ use super::view::{RenderContext, host_port, ordered_findings, stage_label, total
 use crate::catalog;
 use crate::catalog::Documented;
 use crate::model::{
-    ClusterReport, Diagnosis, Finding, HostReport, PolicyReport, PolicySource, RunReport, Severity, Verdict, stage,
+    ClusterReport, Diagnosis, Finding, HostReport, PolicyReport, PolicySource, RunReport, Severity, Shown, Verdict,
+    stage,
 };
 
 /// How much a Markdown report holds. `github/` picks the level that fits its size budget.
@@ -182,27 +183,23 @@ fn write_cluster(out: &mut String, cluster: &ClusterReport, detail: Detail) {
         out.push('\n');
     }
 
-    let all: Vec<(Option<&HostReport>, &Diagnosis)> = cluster
-        .diagnoses
-        .iter()
-        .map(|d| (None, d))
-        .chain(cluster.hosts.iter().flat_map(|h| h.diagnoses.iter().map(move |d| (Some(h), d))))
-        .collect();
+    let all = cluster.shown();
     match detail {
         Detail::Full => {
-            for (host, d) in all {
-                write_diagnosis_details(out, host, d);
+            for item in &all {
+                write_diagnosis_details(out, item);
             }
         }
         Detail::Compact { .. } => {
-            for (host, d) in all.iter().filter(|(h, _)| h.is_none()) {
+            for item in all.iter().filter(|s| s.hosts.len() != 1) {
+                let d = item.diagnosis;
                 let _ = writeln!(
                     out,
                     "- {} `{}` {}{}",
                     severity_icon(d.severity, d.waived),
                     d.code,
-                    md(&d.summary),
-                    where_(*host)
+                    md(item.summary),
+                    where_(&item.hosts)
                 );
             }
         }
@@ -210,8 +207,12 @@ fn write_cluster(out: &mut String, cluster: &ClusterReport, detail: Detail) {
     out.push('\n');
 }
 
-fn where_(host: Option<&HostReport>) -> String {
-    host.map(|h| format!(" on {}", md(&host_port(h)))).unwrap_or_default()
+fn where_(hosts: &[&HostReport]) -> String {
+    if hosts.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = hosts.iter().map(|h| md(&host_port(h))).collect();
+    format!(" on {}", names.join(", "))
 }
 
 fn codes_cell(diagnoses: &[Diagnosis]) -> String {
@@ -232,16 +233,26 @@ fn codes_cell(diagnoses: &[Diagnosis]) -> String {
         .join("<br>")
 }
 
-fn write_diagnosis_details(out: &mut String, host: Option<&HostReport>, d: &Diagnosis) {
-    let place = host.map(|h| format!(" on {}", html(&host_port(h)))).unwrap_or_else(|| " (cluster-wide)".to_string());
+fn write_diagnosis_details(out: &mut String, item: &Shown<'_>) {
+    let d = item.diagnosis;
+    let place = match item.hosts.as_slice() {
+        [] => " (cluster-wide)".to_string(),
+        hosts => {
+            let names: Vec<String> = hosts.iter().map(|h| html(&host_port(h))).collect();
+            format!(" on {}", names.join(", "))
+        }
+    };
     let waived = if d.waived { " (waived)" } else { "" };
     let _ = writeln!(
         out,
         "<details><summary>{} <code>{}</code>{place}{waived}: {}</summary>\n",
         severity_icon(d.severity, d.waived),
         html(d.code.id()),
-        html(&d.summary)
+        html(item.summary)
     );
+    if item.hosts.len() > 1 {
+        let _ = writeln!(out, "The same cause on {} hosts; the evidence is the first host's.\n", item.hosts.len());
+    }
     if !d.evidence.is_empty() {
         let _ = writeln!(out, "**Evidence:** {}\n", md(&d.evidence));
     }

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::view::{RenderContext, first_sentence, host_port, host_stages, ordered_findings, stage_label, totals_line};
 use crate::catalog::Documented;
-use crate::model::{Diagnosis, RunReport, Severity, StageResult, Verdict};
+use crate::model::{RunReport, Severity, Shown, StageResult, Verdict};
 
 struct Painter {
     color: bool,
@@ -64,8 +64,9 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
         if !cluster.required {
             let _ = writeln!(out, "  {}", p.dim("optional: unreachable only warns"));
         }
-        for d in &cluster.diagnoses {
-            write_diagnosis(&mut out, &p, d, "  ");
+        let shown = cluster.shown();
+        for item in shown.iter().filter(|s| s.hosts.len() != 1) {
+            write_diagnosis(&mut out, &p, item, "  ");
         }
         if cluster.hosts.is_empty() && cluster.diagnoses.is_empty() {
             let _ = writeln!(out, "  {}", p.dim("no hosts probed"));
@@ -78,8 +79,8 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
                     write_stage(&mut out, &p, name, result);
                 }
             }
-            for d in &host.diagnoses {
-                write_diagnosis(&mut out, &p, d, "    ");
+            for item in shown.iter().filter(|s| s.hosts.len() == 1 && std::ptr::eq(s.hosts[0], host)) {
+                write_diagnosis(&mut out, &p, item, "    ");
             }
         }
         out.push('\n');
@@ -164,10 +165,21 @@ fn write_stage(out: &mut String, p: &Painter, name: &str, result: &StageResult) 
     let _ = writeln!(out, "    {mark} {:<15} {:>6} ms{detail}", stage_label(name), result.elapsed_ms);
 }
 
-fn write_diagnosis(out: &mut String, p: &Painter, d: &Diagnosis, pad: &str) {
-    let _ =
-        writeln!(out, "{pad}{} {}: {}", p.severity(d.severity, d.waived), p.bold(d.code.id()), indent(&d.summary, pad));
+fn write_diagnosis(out: &mut String, p: &Painter, item: &Shown<'_>, pad: &str) {
+    let d = item.diagnosis;
+    let _ = writeln!(
+        out,
+        "{pad}{} {}: {}",
+        p.severity(d.severity, d.waived),
+        p.bold(d.code.id()),
+        indent(item.summary, pad)
+    );
     let inner = format!("{pad}    ");
+    if item.hosts.len() > 1 {
+        let hosts: Vec<String> = item.hosts.iter().map(|h| host_port(h)).collect();
+        let hosts = format!("{} (the evidence is the first host's)", hosts.join(", "));
+        let _ = writeln!(out, "{inner}hosts:    {}", indent(&hosts, &format!("{inner}          ")));
+    }
     if !d.evidence.is_empty() {
         let _ = writeln!(out, "{inner}evidence: {}", indent(&d.evidence, &format!("{inner}          ")));
     }

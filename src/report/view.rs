@@ -27,6 +27,8 @@ pub(super) fn stage_label(name: &str) -> &str {
         stage::TLS_LEGACY => "TLS 1.0/1.1",
         stage::HELLO => "hello",
         stage::PLAINTEXT_HELLO => "plaintext hello",
+        stage::RELAXED_HELLO => "relaxed hello",
+        stage::TLS_VERSIONS => "TLS versions",
         stage::AUTH => "auth",
         other => other,
     }
@@ -124,15 +126,12 @@ pub fn verdict_causes(report: &RunReport) -> Vec<String> {
         .collect();
     for cluster in &report.clusters {
         let mut seen = std::collections::BTreeSet::new();
-        let failing = cluster
-            .diagnoses
-            .iter()
-            .chain(cluster.hosts.iter().flat_map(|h| h.diagnoses.iter()))
-            .filter(|d| !d.waived && d.severity == Severity::Error);
-        for d in failing {
+        let shown = cluster.shown();
+        let failing = shown.iter().filter(|s| !s.diagnosis.waived && s.diagnosis.severity == Severity::Error);
+        for item in failing {
             // One sentence per cause, however many hosts share it.
-            if seen.insert(d.code) {
-                causes.push(format!("{}: {}", cluster.name, d.summary.trim_end_matches('.')));
+            if seen.insert(item.diagnosis.code) {
+                causes.push(format!("{}: {}", cluster.name, item.summary.trim_end_matches('.')));
             }
         }
     }

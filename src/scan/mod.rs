@@ -10,6 +10,7 @@
 pub mod baseline;
 pub mod bytes;
 pub mod c_cpp;
+pub mod ca_files;
 pub mod config;
 pub mod decode;
 pub mod dotnet;

@@ -369,6 +369,78 @@ impl Pki {
     }
 }
 
+/// A root and intermediate outside the lab's trust, named like a real CA (an inspection
+/// product's, or a public CA's look-alike), for "who issued this chain" cases.
+pub struct NamedCa {
+    root: Authority,
+    intermediate: Authority,
+    /// PEM of the root.
+    pub root_file: PathBuf,
+    /// PEM of the intermediate alone.
+    pub intermediate_file: PathBuf,
+}
+
+fn named_authority(organization: &str, common_name: &str, parent: Option<&Authority>) -> Authority {
+    let now = OffsetDateTime::now_utc();
+    let key = KeyPair::generate().expect("lab: generate CA key");
+    let mut params = ca_params(common_name, now);
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(DnType::OrganizationName, organization);
+    params.distinguished_name.push(DnType::CommonName, common_name);
+    let cert = match parent {
+        Some(parent) => params.signed_by(&key, &parent.issuer()),
+        None => params.self_signed(&key),
+    }
+    .expect("lab: sign named CA certificate");
+    Authority { params, key, der: cert.der().clone(), pem: cert.pem() }
+}
+
+impl Pki {
+    /// A CA named `organization` / `root_cn` with an intermediate `intermediate_cn`.
+    pub fn named_ca(&self, stem: &str, organization: &str, root_cn: &str, intermediate_cn: &str) -> NamedCa {
+        let root = named_authority(organization, root_cn, None);
+        let intermediate = named_authority(organization, intermediate_cn, Some(&root));
+        let root_file = self.dir.join(format!("{stem}-root.pem"));
+        let intermediate_file = self.dir.join(format!("{stem}-intermediate.pem"));
+        write(&root_file, &root.pem);
+        write(&intermediate_file, &intermediate.pem);
+        NamedCa { root, intermediate, root_file, intermediate_file }
+    }
+
+    /// A server leaf from `ca`'s intermediate, sent with that intermediate (spec's signer and
+    /// send are ignored).
+    pub fn issue_by(&self, ca: &NamedCa, spec: &LeafSpec) -> Identity {
+        let key = KeyPair::generate().expect("lab: generate leaf key");
+        let mut params = CertificateParams::new(spec.names.clone()).expect("lab: leaf names");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, spec.common_name.as_str());
+        params.not_before = spec.not_before;
+        params.not_after = spec.not_after;
+        params.use_authority_key_identifier_extension = true;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = params.signed_by(&key, &ca.intermediate.issuer()).expect("lab: sign leaf");
+        let chain = vec![(cert.der().clone(), cert.pem()), (ca.intermediate.der.clone(), ca.intermediate.pem.clone())];
+        self.save(spec.file_stem, chain, key)
+    }
+
+    /// Where the lab's files live.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The lab intermediate's PEM text and the lab root's, for building CA bundles.
+    pub fn lab_pems(&self) -> (String, String) {
+        (self.intermediate.pem.clone(), self.root.pem.clone())
+    }
+}
+
+impl NamedCa {
+    pub fn root_pem(&self) -> &str {
+        &self.root.pem
+    }
+}
+
 /// A fresh RSA key (PKCS#8 PEM) from OpenSSL: ring, rcgen's backend here, cannot generate RSA.
 pub async fn rsa_key_pem(bits: u32) -> String {
     let openssl = super::process::tool("MONGO_PREFLIGHT_OPENSSL", &["openssl"]);

@@ -10,8 +10,10 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod atlas;
+pub mod causes;
 pub mod certs;
 pub mod dns;
+pub mod fake_mongo;
 pub mod hostile;
 pub mod process;
 pub mod raw;
@@ -157,6 +159,10 @@ pub struct Lab {
     pub untrusted_client_cert_key_file: PathBuf,
     /// dnsmasq (UDP and TCP), answering for `lab.test`, `elsewhere.test` and `mongodb.net`.
     pub dns_server: SocketAddr,
+    /// CA files for trust and bundle cases, by name (see `causes.rs`): `zscaler_root`,
+    /// `bundle_complete`, `bundle_without_gts`, `bundle_intermediate_only`,
+    /// `bundle_intermediate_and_root`.
+    pub files: BTreeMap<&'static str, PathBuf>,
     endpoints: BTreeMap<String, Endpoint>,
     srv: BTreeMap<String, SrvName>,
     children: Mutex<Vec<Guarded>>,
@@ -333,8 +339,8 @@ fn proxy_specs(rsa_key_pem: String) -> Vec<ProxySpec> {
         spec("healthy-3", &[], "member 3 of the healthy SRV cluster", server("healthy-3")),
         spec(
             "atlas-untrusted-root",
-            &["cert-untrusted-issuer", "insecure-fallback-required"],
-            "an Atlas-like host name whose chain ends in a root outside the trust",
+            &["tls-interception-suspected", "insecure-fallback-required", "ca-bundle-incomplete"],
+            "an Atlas-like host name whose chain ends in a root outside the trust, from neither of Atlas's CAs",
             LeafSpec {
                 signer: Signer::UntrustedIntermediate,
                 ..LeafSpec::server("atlas-untrusted-root", vec![format!("cluster1-shard-00-00.{ATLAS_ZONE}")])
@@ -489,7 +495,7 @@ impl Lab {
                 format!("cluster0-shard-00-00.{ATLAS_ZONE}"),
                 rejected[1],
                 Transport::Tls,
-                &["ip-access-list-rejected"],
+                &["ip-access-list-rejected", "ca-bundle-incomplete"],
                 "the access-list alert under an Atlas-like *.mongodb.net name",
             ),
         );
@@ -694,6 +700,7 @@ impl Lab {
             ),
         );
         add_hostile(&mut endpoints, &pki, upstream).await;
+        let files = causes::add(&mut endpoints, &pki, upstream).await;
         for spec in proxy_specs(rsa_key_pem) {
             let identity = pki.issue(&spec.leaf);
             let options = ProxyOptions {
@@ -765,7 +772,7 @@ impl Lab {
                     .map(|i| (format!("cluster0-shard-00-0{i}.{ATLAS_ZONE}"), port_of(&format!("rejected-{}", i + 1))))
                     .collect(),
                 Some("authSource=admin&replicaSet=atlas-abcde-shard-0".to_string()),
-                vec!["ip-access-list-rejected"],
+                vec!["ip-access-list-rejected", "ca-bundle-incomplete"],
                 "Atlas-like cluster whose three hosts send the access-list alert",
             ),
         ];
@@ -866,6 +873,7 @@ impl Lab {
             client_cert_key_file: client.combined_file.clone(),
             untrusted_client_cert_key_file: untrusted_client.combined_file.clone(),
             dns_server: SocketAddr::from(([127, 0, 0, 1], dns_child.1)),
+            files,
             dir,
             endpoints,
             srv,
@@ -943,6 +951,7 @@ impl Lab {
             "client_cert_key_file": self.client_cert_key_file,
             "untrusted_client_cert_key_file": self.untrusted_client_cert_key_file,
             "dns_server": self.dns_arg(),
+            "files": self.files,
             "auth_user": AUTH_USER,
             "canary_password": CANARY_PASSWORD,
             "auth_uri": self.auth_uri(CANARY_PASSWORD),
