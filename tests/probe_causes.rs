@@ -104,6 +104,22 @@ fn replica_set_name_mismatch_names_both_names_and_a_standalone() {
     }
 }
 
+/// TXT options come from the lab's DNS: a `replicaSet` that only the TXT record names is the
+/// one the member must report.
+#[test]
+fn a_replica_set_named_only_in_the_txt_record_is_checked() {
+    let lab = lab::shared();
+    let run = probe(&[&lab.srv("rs-from-txt").uri]);
+    assert_eq!(codes(&run.json), set(&["replica-set-name-mismatch"]), "{}", run.stdout);
+    let d = diagnosis(&run.json, "replica-set-name-mismatch");
+    let words = format!("{} {}", d["summary"], d["evidence"]);
+    assert!(words.contains("rs-expected") && words.contains(lab::causes::SET_NAME), "{words}");
+
+    let run = probe(&[&lab.srv("rs-from-txt-match").uri]);
+    assert!(codes(&run.json).is_empty(), "{}", run.stdout);
+    assert_eq!(run.code, 0);
+}
+
 #[test]
 fn old_servers_answer_the_legacy_is_master_and_below_wire_7_are_unsupported() {
     let lab = lab::shared();

@@ -775,6 +775,22 @@ impl Lab {
                 vec!["ip-access-list-rejected", "ca-bundle-incomplete"],
                 "Atlas-like cluster whose three hosts send the access-list alert",
             ),
+            (
+                "rs-from-txt",
+                format!("rs-txt.{ZONE}"),
+                vec![(lab_name("rs-not-asked"), port_of("rs-not-asked"))],
+                Some("authSource=admin&replicaSet=rs-expected".to_string()),
+                vec!["replica-set-name-mismatch"],
+                "the replica set name comes from the TXT record (rs-expected); the member is rs-actual",
+            ),
+            (
+                "rs-from-txt-match",
+                format!("rs-txt-match.{ZONE}"),
+                vec![(lab_name("rs-not-asked"), port_of("rs-not-asked"))],
+                Some(format!("authSource=admin&replicaSet={}", causes::SET_NAME)),
+                vec![],
+                "the TXT record names the member's own set (look-alike)",
+            ),
         ];
         let many_targets: Vec<(String, u16)> =
             (1..=MANY_SRV_TARGETS).map(|i| (format!("m{i:04}.many-hosts.{ZONE}"), closed_port)).collect();
