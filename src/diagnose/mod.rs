@@ -364,59 +364,73 @@ fn handshake_failure(
                 describe_bytes(&strict.first_bytes)
             ),
         )),
-        TlsFailure::Timeout => {
-            if let Some(proof) = plaintext_proof(obs) {
-                out.push(Code::ServerNotTls.diagnosed(
-                    format!("{target} is a plaintext MongoDB server, but the connection string asks for TLS"),
-                    format!("the TLS handshake got no answer in {took} ms; {proof}"),
-                ));
-            } else {
-                // A peer that trickles bytes is not silent: say what little it sent.
-                let received = if strict.first_bytes.is_empty() {
-                    format!("no TLS bytes within {took} ms")
-                } else {
-                    format!(
-                        "the handshake did not complete within {took} ms (the server sent only {})",
-                        describe_bytes(&strict.first_bytes)
-                    )
-                };
-                out.push(Code::TlsHandshakeTimeout.diagnosed(
-                    format!("{target} accepted TCP but never answered the TLS ClientHello"),
-                    format!("{received}; a plaintext `hello` on a fresh connection got no answer either"),
-                ));
-            }
-        }
-        TlsFailure::Closed | TlsFailure::Reset => {
-            let how = failure.describe();
-            if strict.certificate_requested {
-                out.push(client_cert_required(strict, &how, target));
-            } else if let Some(legacy) = obs.legacy.as_ref().filter(|l| l.value.is_legacy_only()) {
-                out.push(protocol_mismatch(
-                    obs,
-                    target,
-                    &format!(
-                        "{how} in response to a TLS 1.2/1.3 ClientHello after {took} ms, while {}",
-                        legacy.value.describe()
-                    ),
-                ));
-            } else if let Some(proof) = plaintext_proof(obs) {
-                out.push(Code::ServerNotTls.diagnosed(
-                    format!("{target} is a plaintext MongoDB server, but the connection string asks for TLS"),
-                    format!("{how} after {took} ms; {proof}"),
-                ));
-            } else {
-                let legacy = obs.legacy.as_ref().map(|l| format!("; {}", l.value.describe())).unwrap_or_default();
-                out.push(Code::TlsHandshakeFailed.diagnosed(
-                    format!("{target} dropped the TLS handshake without saying why"),
-                    with_relaxed_note(format!("{how} after {took} ms{legacy}; a plaintext `hello` got no answer"), obs),
-                ));
-            }
-        }
+        TlsFailure::Timeout => out.push(silent_handshake(obs, strict, target, took)),
+        TlsFailure::Closed | TlsFailure::Reset => out.push(dropped_handshake(obs, strict, failure, target, took)),
         TlsFailure::Other(detail) => out.push(Code::TlsHandshakeFailed.diagnosed(
             format!("The TLS handshake with {target} failed"),
             with_relaxed_note(format!("{} after {took} ms", crate::redact::text(detail)), obs),
         )),
     }
+}
+
+/// No answer to the ClientHello in time: a plaintext MongoDB server if a plaintext `hello`
+/// proves it, else a peer that never finished the handshake.
+fn silent_handshake(obs: &HostObservation, strict: &HandshakeObservation, target: &str, took: u128) -> Diagnosis {
+    if let Some(proof) = plaintext_proof(obs) {
+        return Code::ServerNotTls.diagnosed(
+            format!("{target} is a plaintext MongoDB server, but the connection string asks for TLS"),
+            format!("the TLS handshake got no answer in {took} ms; {proof}"),
+        );
+    }
+    // A peer that trickles bytes is not silent: say what little it sent.
+    let received = if strict.first_bytes.is_empty() {
+        format!("no TLS bytes within {took} ms")
+    } else {
+        format!(
+            "the handshake did not complete within {took} ms (the server sent only {})",
+            describe_bytes(&strict.first_bytes)
+        )
+    };
+    Code::TlsHandshakeTimeout.diagnosed(
+        format!("{target} accepted TCP but never answered the TLS ClientHello"),
+        format!("{received}; a plaintext `hello` on a fresh connection got no answer either"),
+    )
+}
+
+/// The server closed or reset the handshake without an alert. In order of what explains it: it
+/// asked for a client certificate, it speaks only TLS 1.0/1.1, it is plaintext MongoDB.
+fn dropped_handshake(
+    obs: &HostObservation,
+    strict: &HandshakeObservation,
+    failure: &TlsFailure,
+    target: &str,
+    took: u128,
+) -> Diagnosis {
+    let how = failure.describe();
+    if strict.certificate_requested {
+        return client_cert_required(strict, &how, target);
+    }
+    if let Some(legacy) = obs.legacy.as_ref().filter(|l| l.value.is_legacy_only()) {
+        return protocol_mismatch(
+            obs,
+            target,
+            &format!(
+                "{how} in response to a TLS 1.2/1.3 ClientHello after {took} ms, while {}",
+                legacy.value.describe()
+            ),
+        );
+    }
+    if let Some(proof) = plaintext_proof(obs) {
+        return Code::ServerNotTls.diagnosed(
+            format!("{target} is a plaintext MongoDB server, but the connection string asks for TLS"),
+            format!("{how} after {took} ms; {proof}"),
+        );
+    }
+    let legacy = obs.legacy.as_ref().map(|l| format!("; {}", l.value.describe())).unwrap_or_default();
+    Code::TlsHandshakeFailed.diagnosed(
+        format!("{target} dropped the TLS handshake without saying why"),
+        with_relaxed_note(format!("{how} after {took} ms{legacy}; a plaintext `hello` got no answer"), obs),
+    )
 }
 
 fn plaintext_proof(obs: &HostObservation) -> Option<String> {
@@ -500,20 +514,38 @@ fn certificate_failure(
         _ => None,
     };
     let start = out.len();
+    let any_expired = validity_failures(obs, target, out);
+    name_failure(obs, strict_error, target, out);
+    chain_failure(obs, strict_error, target, out);
+    if out.len() == start {
+        // Verification failed but no specific defect was identified: say exactly what webpki said.
+        out.push(
+            Code::CertInvalid.diagnosed(format!("The certificate of {target} failed verification"), format!("{error}")),
+        );
+    }
+    if !any_expired {
+        expiry(obs, t, out);
+    }
+    hello_facts::facts(obs, target, out);
+    insecure_fallback(obs, error, target, start, out);
+}
 
-    // Dates and name are judged from the parsed certificates, independently of the chain. When
-    // the server's clock explains every date failure, the runner's clock is the cause.
+/// Dates, judged from the parsed certificates independently of the chain. When the server's
+/// clock explains every date failure, the runner's clock is the cause (`clock-skew`) and no
+/// certificate is blamed. Returns whether a certificate has expired.
+fn validity_failures(obs: &HostObservation, target: &str, out: &mut Vec<Diagnosis>) -> bool {
     let date_failures: Vec<&CertFacts> = obs
         .chain
         .iter()
         .flatten()
         .filter(|c| obs.now_unix > c.not_after_unix || obs.now_unix < c.not_before_unix)
         .collect();
-    let skew = hello_facts::clock_skew(obs, target, &date_failures);
-    let skewed = skew.is_some();
-    out.extend(skew);
+    if let Some(skew) = hello_facts::clock_skew(obs, target, &date_failures) {
+        out.push(skew);
+        return false;
+    }
     let mut any_expired = false;
-    for (i, cert) in obs.chain.iter().enumerate().filter(|_| !skewed) {
+    for (i, cert) in obs.chain.iter().enumerate() {
         let Some(cert) = cert else { continue };
         let which =
             if i == 0 { "The server's certificate".to_string() } else { format!("Chain certificate #{}", i + 1) };
@@ -530,6 +562,16 @@ fn certificate_failure(
             ));
         }
     }
+    any_expired
+}
+
+/// The leaf does not name the host the client asked for.
+fn name_failure(
+    obs: &HostObservation,
+    strict_error: Option<&CertificateError>,
+    target: &str,
+    out: &mut Vec<Diagnosis>,
+) {
     let name_error = matches!(
         strict_error,
         Some(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })
@@ -543,8 +585,15 @@ fn certificate_failure(
             format!("{}; subjectAltNames: {sans}", describe_cert(l)),
         ));
     }
+}
 
-    // The chain's own verdict, free of date problems.
+/// The chain's own verdict, free of date and name problems (those are diagnosed above).
+fn chain_failure(
+    obs: &HostObservation,
+    strict_error: Option<&CertificateError>,
+    target: &str,
+    out: &mut Vec<Diagnosis>,
+) {
     let chain_error = match &obs.chain_verdict {
         Some(Err(rustls::Error::InvalidCertificate(e))) => Some(e.clone()),
         Some(Err(other)) => Some(CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
@@ -581,18 +630,17 @@ fn certificate_failure(
             ),
         )),
     }
+}
 
-    if out.len() == start {
-        // Verification failed but no specific defect was identified: say exactly what webpki said.
-        out.push(
-            Code::CertInvalid.diagnosed(format!("The certificate of {target} failed verification"), format!("{error}")),
-        );
-    }
-    if !any_expired {
-        expiry(obs, t, out);
-    }
-
-    hello_facts::facts(obs, target, out);
+/// What the relaxed handshake says about an insecure fallback: it would "work"
+/// (`insecure-fallback-required`), or it fails too, which the first diagnosis then says.
+fn insecure_fallback(
+    obs: &HostObservation,
+    error: &rustls::Error,
+    target: &str,
+    start: usize,
+    out: &mut Vec<Diagnosis>,
+) {
     match obs.relaxed.as_ref().map(|r| &r.outcome) {
         Some(Ok(n)) => out.push(Code::InsecureFallbackRequired.diagnosed(
             format!("Only disabling certificate verification would make {target} connect: do not"),

@@ -323,18 +323,11 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
     let connection = tcp::connect(&addresses, host.port, timeout).await;
     obs.tcp_elapsed = connection.elapsed;
     obs.tcp_failures = connection.failures;
-    let Some((addr, stream)) = connection.connected else { return obs };
+    let Some((addr, mut stream)) = connection.connected else { return obs };
     obs.connected = Some(addr);
 
     if !ctx.tls_expected {
-        let mut stream = stream;
-        let start = Instant::now();
-        let reply = hello::hello(&mut stream, timeout).await;
-        let ok = reply.is_ok();
-        obs.hello = Some(Timed { elapsed: start.elapsed(), value: reply });
-        if ok {
-            authenticate(ctx, &mut obs, false).await;
-        }
+        hello_and_authenticate(ctx, &mut obs, &mut stream, false).await;
         return obs;
     }
 
@@ -342,76 +335,9 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
     let (strict, tls_stream) = tls::handshake(setup, tls::Mode::Strict, stream, &host.host, timeout).await;
     let failure = strict.outcome.clone().err();
     obs.strict = Some(strict);
-
     match (tls_stream, failure) {
-        (Some(mut tls_stream), _) => {
-            let start = Instant::now();
-            let reply = hello::hello(&mut tls_stream, timeout).await;
-            let ok = reply.is_ok();
-            obs.hello = Some(Timed { elapsed: start.elapsed(), value: reply });
-            if ok {
-                authenticate(ctx, &mut obs, true).await;
-            }
-        }
-        (None, Some(failure)) => {
-            use tls::TlsFailure as F;
-            // Fresh connections, concurrently: each answers one question about the failure.
-            let want_relaxed = !matches!(failure, F::Timeout);
-            let want_legacy = matches!(
-                failure,
-                F::Closed
-                    | F::Reset
-                    | F::Alert(rustls::AlertDescription::ProtocolVersion)
-                    | F::Alert(rustls::AlertDescription::HandshakeFailure)
-                    | F::Alert(rustls::AlertDescription::InsufficientSecurity)
-            );
-            let want_plaintext = matches!(failure, F::Timeout | F::Closed | F::Reset);
-            let relaxed = async {
-                if !want_relaxed {
-                    return (None, None);
-                }
-                let Ok(tcp) = tcp::reconnect(addr, timeout).await else { return (None, None) };
-                let (observed, stream) = tls::handshake(setup, tls::Mode::Relaxed, tcp, &host.host, timeout).await;
-                // Only `hello`, which holds no credentials, ever goes over this connection. A
-                // MongoDB answers it in milliseconds: a quarter of the deadline is plenty.
-                let reply = match stream {
-                    Some(mut stream) => {
-                        let start = Instant::now();
-                        let reply = hello::hello(&mut stream, quarter(timeout)).await;
-                        Some(Timed { elapsed: start.elapsed(), value: reply })
-                    }
-                    None => None,
-                };
-                (Some(observed), reply)
-            };
-            let legacy = async {
-                if !want_legacy {
-                    return None;
-                }
-                let start = Instant::now();
-                let answer = legacy::probe(addr, &host.host, timeout).await;
-                Some(Timed { elapsed: start.elapsed(), value: answer })
-            };
-            let plaintext = async {
-                if !want_plaintext {
-                    return None;
-                }
-                // A plaintext MongoDB answers `hello` in milliseconds; after a handshake that
-                // already used its whole deadline, a quarter of it is plenty of proof.
-                let follow_up = if matches!(failure, F::Timeout) { quarter(timeout) } else { timeout };
-                let start = Instant::now();
-                let reply = match tcp::reconnect(addr, follow_up).await {
-                    Ok(mut tcp) => hello::hello(&mut tcp, follow_up).await,
-                    Err(e) => Err(hello::HelloError::Closed(e.to_string())),
-                };
-                Some(Timed { elapsed: start.elapsed(), value: reply })
-            };
-            let ((relaxed, relaxed_hello), legacy, plaintext) = tokio::join!(relaxed, legacy, plaintext);
-            obs.relaxed = relaxed;
-            obs.relaxed_hello = relaxed_hello;
-            obs.legacy = legacy;
-            obs.plaintext_hello = plaintext;
-        }
+        (Some(mut tls_stream), _) => hello_and_authenticate(ctx, &mut obs, &mut tls_stream, true).await,
+        (None, Some(failure)) => follow_up_failure(setup, addr, &host, &failure, timeout, &mut obs).await,
         (None, None) => {}
     }
 
@@ -426,6 +352,90 @@ async fn probe_host(ctx: &HostContext<'_>, host: HostPort) -> HostObservation {
         obs.versions = Some(versions::probe(setup, addr, &host.host, timeout).await);
     }
     obs
+}
+
+/// `hello` over the connection the application would use, then authentication through the
+/// driver when it answered.
+async fn hello_and_authenticate<S>(ctx: &HostContext<'_>, obs: &mut HostObservation, stream: &mut S, tls: bool)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let start = Instant::now();
+    let reply = hello::hello(stream, ctx.prepared.target.settings.timeout).await;
+    let ok = reply.is_ok();
+    obs.hello = Some(Timed { elapsed: start.elapsed(), value: reply });
+    if ok {
+        authenticate(ctx, obs, tls).await;
+    }
+}
+
+/// After a strict handshake failed: fresh connections, concurrently, each answering one question
+/// about the failure. Would a relaxed handshake work, and what does the server say over it (only
+/// `hello`, never credentials)? Does the server speak only TLS 1.0/1.1? Is it plaintext MongoDB?
+async fn follow_up_failure(
+    setup: &tls::TlsSetup,
+    addr: std::net::SocketAddr,
+    host: &HostPort,
+    failure: &tls::TlsFailure,
+    timeout: Duration,
+    obs: &mut HostObservation,
+) {
+    use tls::TlsFailure as F;
+    let want_relaxed = !matches!(failure, F::Timeout);
+    let want_legacy = matches!(
+        failure,
+        F::Closed
+            | F::Reset
+            | F::Alert(rustls::AlertDescription::ProtocolVersion)
+            | F::Alert(rustls::AlertDescription::HandshakeFailure)
+            | F::Alert(rustls::AlertDescription::InsufficientSecurity)
+    );
+    let want_plaintext = matches!(failure, F::Timeout | F::Closed | F::Reset);
+    let relaxed = async {
+        if !want_relaxed {
+            return (None, None);
+        }
+        let Ok(tcp) = tcp::reconnect(addr, timeout).await else { return (None, None) };
+        let (observed, stream) = tls::handshake(setup, tls::Mode::Relaxed, tcp, &host.host, timeout).await;
+        // Only `hello`, which holds no credentials, ever goes over this connection. A
+        // MongoDB answers it in milliseconds: a quarter of the deadline is plenty.
+        let reply = match stream {
+            Some(mut stream) => {
+                let start = Instant::now();
+                let reply = hello::hello(&mut stream, quarter(timeout)).await;
+                Some(Timed { elapsed: start.elapsed(), value: reply })
+            }
+            None => None,
+        };
+        (Some(observed), reply)
+    };
+    let legacy = async {
+        if !want_legacy {
+            return None;
+        }
+        let start = Instant::now();
+        let answer = legacy::probe(addr, &host.host, timeout).await;
+        Some(Timed { elapsed: start.elapsed(), value: answer })
+    };
+    let plaintext = async {
+        if !want_plaintext {
+            return None;
+        }
+        // A plaintext MongoDB answers `hello` in milliseconds; after a handshake that
+        // already used its whole deadline, a quarter of it is plenty of proof.
+        let follow_up = if matches!(failure, F::Timeout) { quarter(timeout) } else { timeout };
+        let start = Instant::now();
+        let reply = match tcp::reconnect(addr, follow_up).await {
+            Ok(mut tcp) => hello::hello(&mut tcp, follow_up).await,
+            Err(e) => Err(hello::HelloError::Closed(e.to_string())),
+        };
+        Some(Timed { elapsed: start.elapsed(), value: reply })
+    };
+    let ((relaxed, relaxed_hello), legacy, plaintext) = tokio::join!(relaxed, legacy, plaintext);
+    obs.relaxed = relaxed;
+    obs.relaxed_hello = relaxed_hello;
+    obs.legacy = legacy;
+    obs.plaintext_hello = plaintext;
 }
 
 /// A quarter of the deadline, at least a second (never more than the deadline): enough for
