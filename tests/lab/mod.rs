@@ -432,6 +432,440 @@ async fn add_hostile(endpoints: &mut BTreeMap<String, Endpoint>, pki: &Pki, upst
     );
 }
 
+fn add(endpoints: &mut BTreeMap<String, Endpoint>, endpoint: Endpoint) {
+    endpoints.insert(endpoint.name.clone(), endpoint);
+}
+
+/// Raw TCP servers that answer like Atlas's access list, like other protocols, or not at all.
+/// Returns what must stay alive for the blackhole and the closed port to keep their behaviour.
+async fn add_raw_endpoints(endpoints: &mut BTreeMap<String, Endpoint>) -> (raw::Blackhole, tokio::net::TcpSocket, u16) {
+    let rejected = [
+        raw::access_list_rejecting().await,
+        raw::access_list_rejecting().await,
+        raw::access_list_rejecting().await,
+        raw::access_list_rejecting().await,
+    ];
+    let alert_description = "answers the ClientHello with 15 03 03 00 02 02 50 (fatal internal_error) and closes";
+    add(
+        endpoints,
+        Endpoint::new(
+            "rejected",
+            lab_name("rejected"),
+            rejected[0],
+            Transport::Tls,
+            &["ip-access-list-rejected"],
+            alert_description,
+        ),
+    );
+    for (i, port) in rejected[1..].iter().enumerate() {
+        let name = format!("rejected-{}", i + 1);
+        add(
+            endpoints,
+            Endpoint::new(
+                &name,
+                lab_name(&name),
+                *port,
+                Transport::Tls,
+                &["ip-access-list-rejected"],
+                alert_description,
+            ),
+        );
+    }
+    add(
+        endpoints,
+        Endpoint::new(
+            "atlas-rejected",
+            format!("cluster0-shard-00-00.{ATLAS_ZONE}"),
+            rejected[1],
+            Transport::Tls,
+            &["ip-access-list-rejected", "ca-bundle-incomplete"],
+            "the access-list alert under an Atlas-like *.mongodb.net name",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "silent",
+            lab_name("silent"),
+            raw::silent().await,
+            Transport::Tls,
+            &["tls-handshake-timeout"],
+            "accepts, never answers, closes after 30 s",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "http",
+            lab_name("http"),
+            raw::http().await,
+            Transport::Tls,
+            &["server-not-tls"],
+            "answers HTTP/1.1 400 Bad Request",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "ssh",
+            lab_name("ssh"),
+            raw::ssh().await,
+            Transport::Tls,
+            &["server-not-tls"],
+            "sends an SSH-2.0 banner",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "bare-close",
+            lab_name("bare-close"),
+            raw::bare_close().await,
+            Transport::Tls,
+            &["tls-handshake-failed"],
+            "reads the ClientHello and closes (FIN) without any answer",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "reset",
+            lab_name("reset"),
+            raw::resetting().await,
+            Transport::Tls,
+            &["tls-handshake-failed"],
+            "reads the ClientHello and resets the connection (RST)",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "handshake-failure-alert",
+            lab_name("handshake-failure-alert"),
+            raw::alerting(raw::HANDSHAKE_FAILURE_ALERT).await,
+            Transport::Tls,
+            &["tls-protocol-mismatch"],
+            "answers every ClientHello with a fatal handshake_failure alert (no common cipher)",
+        ),
+    );
+    let blackhole = raw::blackhole();
+    add(
+        endpoints,
+        Endpoint::new(
+            "blackhole",
+            lab_name("blackhole"),
+            blackhole.port,
+            Transport::Tls,
+            &["tcp-connect-timeout"],
+            "TCP connection attempts time out (SYNs dropped, as behind a firewall)",
+        ),
+    );
+    let (closed_holder, closed_port) = raw::closed_port();
+    add(
+        endpoints,
+        Endpoint::new(
+            "closed",
+            lab_name("closed"),
+            closed_port,
+            Transport::Tls,
+            &["tcp-connection-refused"],
+            "nothing listens",
+        ),
+    );
+    (blackhole, closed_holder, closed_port)
+}
+
+/// The ports of the servers the lab runs as child processes.
+struct NativePorts {
+    plain: u16,
+    tls: u16,
+    mtls: u16,
+    auth: u16,
+    tls10: u16,
+}
+
+/// SecantusDB with its own TLS, mutual TLS and SCRAM, and the TLS 1.0-only server.
+fn add_native_endpoints(endpoints: &mut BTreeMap<String, Endpoint>, ports: &NativePorts) {
+    add(
+        endpoints,
+        Endpoint::new(
+            "plain",
+            lab_name("plain"),
+            ports.plain,
+            Transport::Plain,
+            &[],
+            "SecantusDB without TLS (with ?tls=true: server-not-tls)",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "secantus-tls",
+            lab_name("secantus-tls"),
+            ports.tls,
+            Transport::Tls,
+            &[],
+            "SecantusDB with native TLS",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "secantus-mtls",
+            lab_name("secantus-mtls"),
+            ports.mtls,
+            Transport::Tls,
+            &["client-certificate-required"],
+            "SecantusDB with native TLS requiring a client certificate from the lab CA",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "auth",
+            "localhost".into(),
+            ports.auth,
+            Transport::Plain,
+            &[],
+            "SecantusDB with --auth; user labuser / CANARY_PASSWORD in admin (wrong password: auth-failed)",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "tls10",
+            lab_name("tls10"),
+            ports.tls10,
+            Transport::Tls,
+            &["tls-protocol-mismatch"],
+            "OpenSSL (through Python's ssl) accepting only TLS 1.0, legacy ciphers allowed, a thread per connection",
+        ),
+    );
+}
+
+/// rustls proxies in front of the plain SecantusDB, each presenting a certificate built for one
+/// failure (or none), and the hostile peers and the second round of causes.
+async fn add_proxy_endpoints(
+    endpoints: &mut BTreeMap<String, Endpoint>,
+    pki: &Pki,
+    upstream: SocketAddr,
+    rsa_key_pem: String,
+    auth_tls_id: &certs::Identity,
+    auth_port: u16,
+) -> causes::Files {
+    let not_mongo_leaf = pki.issue(&LeafSpec::server("tls-not-mongodb", names_for("tls-not-mongodb")));
+    let http_upstream = SocketAddr::from(([127, 0, 0, 1], endpoints["http"].port));
+    let not_mongo_port =
+        tls::proxy(&not_mongo_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, http_upstream).await;
+    add(
+        endpoints,
+        Endpoint::new(
+            "tls-not-mongodb",
+            lab_name("tls-not-mongodb"),
+            not_mongo_port,
+            Transport::Tls,
+            &["mongo-handshake-failed"],
+            "valid TLS, but behind it an HTTP server answers the hello with HTTP/1.1 400",
+        ),
+    );
+    let sha1_leaf = pki.issue_sha1_signed("sha1-signature", &names_for("sha1-signature"));
+    let sha1_port = tls::proxy(&sha1_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, upstream).await;
+    add(
+        endpoints,
+        Endpoint::new(
+            "sha1-signature",
+            lab_name("sha1-signature"),
+            sha1_port,
+            Transport::Tls,
+            &["cert-invalid", "insecure-fallback-required"],
+            "leaf signed by the lab intermediate with ecdsa-with-SHA1 (webpki: UnsupportedSignatureAlgorithm)",
+        ),
+    );
+    add_hostile(endpoints, pki, upstream).await;
+    let files = causes::add(endpoints, pki, upstream).await;
+    for spec in proxy_specs(rsa_key_pem) {
+        let identity = pki.issue(&spec.leaf);
+        let options =
+            ProxyOptions { tls12_only: spec.tls12_only, client_roots: spec.mtls.then(|| vec![pki.root_der().clone()]) };
+        let port = tls::proxy(&identity, &options, upstream).await;
+        // The leaf's first SAN is the name the endpoint is meant to be reached by (the
+        // lab name, or the Atlas-like name); `wrong-host` is the exception by design.
+        let host = if spec.name == "wrong-host" { lab_name(spec.name) } else { spec.leaf.names[0].clone() };
+        add(endpoints, Endpoint::new(spec.name, host, port, Transport::Tls, spec.provokes, spec.description));
+    }
+    let auth_tls_port = tls::proxy(
+        auth_tls_id,
+        &ProxyOptions { tls12_only: false, client_roots: None },
+        SocketAddr::from(([127, 0, 0, 1], auth_port)),
+    )
+    .await;
+    add(
+        endpoints,
+        Endpoint::new(
+            "auth-tls",
+            "localhost".into(),
+            auth_tls_port,
+            Transport::Tls,
+            &[],
+            "valid TLS proxy in front of the --auth instance (for the driver's strict-TLS auth stage)",
+        ),
+    );
+    files
+}
+
+/// The lab's DNS zone (every endpoint's name, SRV clusters with their TXT options, and the
+/// names that fail on purpose) and the `mongodb+srv` names tests use.
+fn dns_zone(endpoints: &BTreeMap<String, Endpoint>, closed_port: u16) -> (dns::Zone, BTreeMap<String, SrvName>) {
+    let port_of = |name: &str| endpoints[name].port;
+    let srv_list = [
+        (
+            "rejected",
+            format!("rejected.{ZONE}"),
+            (1..=3).map(|i| (lab_name(&format!("rejected-{i}")), port_of(&format!("rejected-{i}")))).collect(),
+            Some("authSource=admin".to_string()),
+            vec!["ip-access-list-rejected"],
+            "three hosts that all send the access-list alert",
+        ),
+        (
+            "healthy",
+            format!("healthy.{ZONE}"),
+            (1..=3).map(|i| (lab_name(&format!("healthy-{i}")), port_of(&format!("healthy-{i}")))).collect(),
+            Some("authSource=admin".to_string()),
+            vec![],
+            "three valid TLS proxies to SecantusDB",
+        ),
+        (
+            "outside",
+            format!("outside.{ZONE}"),
+            vec![("db.elsewhere.test".to_string(), port_of("valid"))],
+            None,
+            vec!["srv-invalid-target"],
+            "SRV target outside the parent domain lab.test",
+        ),
+        (
+            "dangling",
+            format!("dangling.{ZONE}"),
+            vec![(lab_name("ghost"), port_of("valid"))],
+            None,
+            vec!["dns-host-not-found"],
+            "SRV target ghost.lab.test has no address (NXDOMAIN)",
+        ),
+        (
+            "atlas-rejected",
+            format!("cluster0.{ATLAS_ZONE}"),
+            (0..3)
+                .map(|i| (format!("cluster0-shard-00-0{i}.{ATLAS_ZONE}"), port_of(&format!("rejected-{}", i + 1))))
+                .collect(),
+            Some("authSource=admin&replicaSet=atlas-abcde-shard-0".to_string()),
+            vec!["ip-access-list-rejected", "ca-bundle-incomplete"],
+            "Atlas-like cluster whose three hosts send the access-list alert",
+        ),
+        (
+            "rs-from-txt",
+            format!("rs-txt.{ZONE}"),
+            vec![(lab_name("rs-not-asked"), port_of("rs-not-asked"))],
+            Some("authSource=admin&replicaSet=rs-expected".to_string()),
+            vec!["replica-set-name-mismatch"],
+            "the replica set name comes from the TXT record (rs-expected); the member is rs-actual",
+        ),
+        (
+            "rs-from-txt-match",
+            format!("rs-txt-match.{ZONE}"),
+            vec![(lab_name("rs-not-asked"), port_of("rs-not-asked"))],
+            Some(format!("authSource=admin&replicaSet={}", causes::SET_NAME)),
+            vec![],
+            "the TXT record names the member's own set (look-alike)",
+        ),
+    ];
+    let many_targets: Vec<(String, u16)> =
+        (1..=MANY_SRV_TARGETS).map(|i| (format!("m{i:04}.many-hosts.{ZONE}"), closed_port)).collect();
+    let mut zone = dns::Zone {
+        hosts: endpoints.values().map(|e| e.host.clone()).filter(|h| h != "localhost").collect(),
+        clusters: vec![],
+        no_address: vec![lab_name("noaddr")],
+        broken_domains: vec![format!("broken.{ZONE}")],
+        local_domains: vec![ZONE.to_string(), "elsewhere.test".to_string(), "mongodb.net".to_string()],
+        wildcard_domains: vec![format!("many-hosts.{ZONE}")],
+    };
+    zone.hosts.extend(
+        ["localhost".to_string(), "db.elsewhere.test".to_string()]
+            .into_iter()
+            .chain((0..3).map(|i| format!("cluster0-shard-00-0{i}.{ATLAS_ZONE}"))),
+    );
+    zone.hosts.sort();
+    zone.hosts.dedup();
+    let mut srv = BTreeMap::new();
+    srv.insert(
+        "many".to_string(),
+        SrvName {
+            uri: format!("mongodb+srv://many.{ZONE}/"),
+            name: format!("many.{ZONE}"),
+            provokes: vec!["srv-invalid-target", "tcp-connection-refused"],
+            description: "1,000 SRV targets (the UDP answer truncates; TCP carries it), all on the refused port",
+        },
+    );
+    zone.clusters.push(dns::SrvCluster { name: format!("many.{ZONE}"), targets: many_targets, txt: None });
+    for (key, name, targets, txt, provokes, description) in srv_list {
+        srv.insert(
+            key.to_string(),
+            SrvName { uri: format!("mongodb+srv://{name}/"), name: name.clone(), provokes, description },
+        );
+        zone.clusters.push(dns::SrvCluster { name, targets, txt });
+    }
+    let extra_srv: [(&str, String, Vec<&'static str>, &'static str); 3] = [
+        ("missing", format!("missing.{ZONE}"), vec!["dns-srv-not-found"], "no SRV record (NXDOMAIN)"),
+        (
+            "broken",
+            format!("broken.{ZONE}"),
+            vec!["dns-lookup-failed"],
+            "every lookup under broken.lab.test gets SERVFAIL",
+        ),
+        ("noaddr", format!("noaddr.{ZONE}"), vec!["dns-srv-not-found"], "the name exists (TXT only) but has no SRV"),
+    ];
+    for (key, name, provokes, description) in extra_srv {
+        srv.insert(key.to_string(), SrvName { uri: format!("mongodb+srv://{name}/"), name, provokes, description });
+    }
+    (zone, srv)
+}
+
+/// Endpoints whose host name fails in the lab DNS: no address, NXDOMAIN, SERVFAIL.
+fn add_dns_failure_endpoints(endpoints: &mut BTreeMap<String, Endpoint>) {
+    let valid_port = endpoints["valid"].port;
+    add(
+        endpoints,
+        Endpoint::new(
+            "noaddr-host",
+            lab_name("noaddr"),
+            valid_port,
+            Transport::Tls,
+            &["dns-host-not-found"],
+            "a host name that exists (TXT record) but has no A/AAAA record",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "nxdomain-host",
+            lab_name("nonexistent"),
+            valid_port,
+            Transport::Tls,
+            &["dns-host-not-found"],
+            "a host name the lab DNS answers NXDOMAIN for",
+        ),
+    );
+    add(
+        endpoints,
+        Endpoint::new(
+            "servfail-host",
+            format!("db.broken.{ZONE}"),
+            valid_port,
+            Transport::Tls,
+            &["dns-lookup-failed"],
+            "a host name whose lookup gets SERVFAIL",
+        ),
+    );
+}
+
 impl Lab {
     /// Starts every server. Must run on a runtime that outlives the lab.
     pub async fn start(lifetime: Duration) -> Lab {
@@ -453,144 +887,9 @@ impl Lab {
         let auth_tls_id = pki.issue(&LeafSpec::server("auth-tls", names_for("auth-tls")));
 
         let mut endpoints = BTreeMap::new();
-        fn add(endpoints: &mut BTreeMap<String, Endpoint>, endpoint: Endpoint) {
-            endpoints.insert(endpoint.name.clone(), endpoint);
-        }
-        let rejected = [
-            raw::access_list_rejecting().await,
-            raw::access_list_rejecting().await,
-            raw::access_list_rejecting().await,
-            raw::access_list_rejecting().await,
-        ];
-        let alert_description = "answers the ClientHello with 15 03 03 00 02 02 50 (fatal internal_error) and closes";
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "rejected",
-                lab_name("rejected"),
-                rejected[0],
-                Transport::Tls,
-                &["ip-access-list-rejected"],
-                alert_description,
-            ),
-        );
-        for (i, port) in rejected[1..].iter().enumerate() {
-            let name = format!("rejected-{}", i + 1);
-            add(
-                &mut endpoints,
-                Endpoint::new(
-                    &name,
-                    lab_name(&name),
-                    *port,
-                    Transport::Tls,
-                    &["ip-access-list-rejected"],
-                    alert_description,
-                ),
-            );
-        }
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "atlas-rejected",
-                format!("cluster0-shard-00-00.{ATLAS_ZONE}"),
-                rejected[1],
-                Transport::Tls,
-                &["ip-access-list-rejected", "ca-bundle-incomplete"],
-                "the access-list alert under an Atlas-like *.mongodb.net name",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "silent",
-                lab_name("silent"),
-                raw::silent().await,
-                Transport::Tls,
-                &["tls-handshake-timeout"],
-                "accepts, never answers, closes after 30 s",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "http",
-                lab_name("http"),
-                raw::http().await,
-                Transport::Tls,
-                &["server-not-tls"],
-                "answers HTTP/1.1 400 Bad Request",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "ssh",
-                lab_name("ssh"),
-                raw::ssh().await,
-                Transport::Tls,
-                &["server-not-tls"],
-                "sends an SSH-2.0 banner",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "bare-close",
-                lab_name("bare-close"),
-                raw::bare_close().await,
-                Transport::Tls,
-                &["tls-handshake-failed"],
-                "reads the ClientHello and closes (FIN) without any answer",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "reset",
-                lab_name("reset"),
-                raw::resetting().await,
-                Transport::Tls,
-                &["tls-handshake-failed"],
-                "reads the ClientHello and resets the connection (RST)",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "handshake-failure-alert",
-                lab_name("handshake-failure-alert"),
-                raw::alerting(raw::HANDSHAKE_FAILURE_ALERT).await,
-                Transport::Tls,
-                &["tls-protocol-mismatch"],
-                "answers every ClientHello with a fatal handshake_failure alert (no common cipher)",
-            ),
-        );
-        let blackhole = raw::blackhole();
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "blackhole",
-                lab_name("blackhole"),
-                blackhole.port,
-                Transport::Tls,
-                &["tcp-connect-timeout"],
-                "TCP connection attempts time out (SYNs dropped, as behind a firewall)",
-            ),
-        );
-        let (closed_holder, closed_port) = raw::closed_port();
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "closed",
-                lab_name("closed"),
-                closed_port,
-                Transport::Tls,
-                &["tcp-connection-refused"],
-                "nothing listens",
-            ),
-        );
+        let (blackhole, closed_holder, closed_port) = add_raw_endpoints(&mut endpoints).await;
 
-        // The slow parts, concurrently: four SecantusDB instances (one restarted) and OpenSSL.
+        // The slow parts, concurrently: four SecantusDB instances and the TLS 1.0 server.
         let (plain, native_tls, native_mtls, auth, tls10, rsa_key_pem) = tokio::join!(
             secantus::start("secantus-plain", secantus::Mode::Plain, &dir, lifetime),
             secantus::start(
@@ -615,271 +914,14 @@ impl Lab {
         );
         process::trace("child processes up");
         let upstream = SocketAddr::from(([127, 0, 0, 1], plain.1));
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "plain",
-                lab_name("plain"),
-                plain.1,
-                Transport::Plain,
-                &[],
-                "SecantusDB without TLS (with ?tls=true: server-not-tls)",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "secantus-tls",
-                lab_name("secantus-tls"),
-                native_tls.1,
-                Transport::Tls,
-                &[],
-                "SecantusDB with native TLS",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "secantus-mtls",
-                lab_name("secantus-mtls"),
-                native_mtls.1,
-                Transport::Tls,
-                &["client-certificate-required"],
-                "SecantusDB with native TLS requiring a client certificate from the lab CA",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "auth",
-                "localhost".into(),
-                auth.1,
-                Transport::Plain,
-                &[],
-                "SecantusDB with --auth; user labuser / CANARY_PASSWORD in admin (wrong password: auth-failed)",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "tls10",
-                lab_name("tls10"),
-                tls10.1,
-                Transport::Tls,
-                &["tls-protocol-mismatch"],
-                "OpenSSL (through Python's ssl) accepting only TLS 1.0, legacy ciphers allowed, a thread per connection",
-            ),
-        );
+        let natives =
+            NativePorts { plain: plain.1, tls: native_tls.1, mtls: native_mtls.1, auth: auth.1, tls10: tls10.1 };
+        add_native_endpoints(&mut endpoints, &natives);
+        let files = add_proxy_endpoints(&mut endpoints, &pki, upstream, rsa_key_pem, &auth_tls_id, auth.1).await;
 
-        let not_mongo_leaf = pki.issue(&LeafSpec::server("tls-not-mongodb", names_for("tls-not-mongodb")));
-        let http_upstream = SocketAddr::from(([127, 0, 0, 1], endpoints["http"].port));
-        let not_mongo_port =
-            tls::proxy(&not_mongo_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, http_upstream).await;
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "tls-not-mongodb",
-                lab_name("tls-not-mongodb"),
-                not_mongo_port,
-                Transport::Tls,
-                &["mongo-handshake-failed"],
-                "valid TLS, but behind it an HTTP server answers the hello with HTTP/1.1 400",
-            ),
-        );
-        let sha1_leaf = pki.issue_sha1_signed("sha1-signature", &names_for("sha1-signature"));
-        let sha1_port = tls::proxy(&sha1_leaf, &ProxyOptions { tls12_only: false, client_roots: None }, upstream).await;
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "sha1-signature",
-                lab_name("sha1-signature"),
-                sha1_port,
-                Transport::Tls,
-                &["cert-invalid", "insecure-fallback-required"],
-                "leaf signed by the lab intermediate with ecdsa-with-SHA1 (webpki: UnsupportedSignatureAlgorithm)",
-            ),
-        );
-        add_hostile(&mut endpoints, &pki, upstream).await;
-        let files = causes::add(&mut endpoints, &pki, upstream).await;
-        for spec in proxy_specs(rsa_key_pem) {
-            let identity = pki.issue(&spec.leaf);
-            let options = ProxyOptions {
-                tls12_only: spec.tls12_only,
-                client_roots: spec.mtls.then(|| vec![pki.root_der().clone()]),
-            };
-            let port = tls::proxy(&identity, &options, upstream).await;
-            // The leaf's first SAN is the name the endpoint is meant to be reached by (the
-            // lab name, or the Atlas-like name); `wrong-host` is the exception by design.
-            let host = if spec.name == "wrong-host" { lab_name(spec.name) } else { spec.leaf.names[0].clone() };
-            add(&mut endpoints, Endpoint::new(spec.name, host, port, Transport::Tls, spec.provokes, spec.description));
-        }
-        let auth_tls_port = tls::proxy(
-            &auth_tls_id,
-            &ProxyOptions { tls12_only: false, client_roots: None },
-            SocketAddr::from(([127, 0, 0, 1], auth.1)),
-        )
-        .await;
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "auth-tls",
-                "localhost".into(),
-                auth_tls_port,
-                Transport::Tls,
-                &[],
-                "valid TLS proxy in front of the --auth instance (for the driver's strict-TLS auth stage)",
-            ),
-        );
-
-        let port_of = |name: &str| endpoints[name].port;
-        let srv_list = [
-            (
-                "rejected",
-                format!("rejected.{ZONE}"),
-                (1..=3).map(|i| (lab_name(&format!("rejected-{i}")), port_of(&format!("rejected-{i}")))).collect(),
-                Some("authSource=admin".to_string()),
-                vec!["ip-access-list-rejected"],
-                "three hosts that all send the access-list alert",
-            ),
-            (
-                "healthy",
-                format!("healthy.{ZONE}"),
-                (1..=3).map(|i| (lab_name(&format!("healthy-{i}")), port_of(&format!("healthy-{i}")))).collect(),
-                Some("authSource=admin".to_string()),
-                vec![],
-                "three valid TLS proxies to SecantusDB",
-            ),
-            (
-                "outside",
-                format!("outside.{ZONE}"),
-                vec![("db.elsewhere.test".to_string(), port_of("valid"))],
-                None,
-                vec!["srv-invalid-target"],
-                "SRV target outside the parent domain lab.test",
-            ),
-            (
-                "dangling",
-                format!("dangling.{ZONE}"),
-                vec![(lab_name("ghost"), port_of("valid"))],
-                None,
-                vec!["dns-host-not-found"],
-                "SRV target ghost.lab.test has no address (NXDOMAIN)",
-            ),
-            (
-                "atlas-rejected",
-                format!("cluster0.{ATLAS_ZONE}"),
-                (0..3)
-                    .map(|i| (format!("cluster0-shard-00-0{i}.{ATLAS_ZONE}"), port_of(&format!("rejected-{}", i + 1))))
-                    .collect(),
-                Some("authSource=admin&replicaSet=atlas-abcde-shard-0".to_string()),
-                vec!["ip-access-list-rejected", "ca-bundle-incomplete"],
-                "Atlas-like cluster whose three hosts send the access-list alert",
-            ),
-            (
-                "rs-from-txt",
-                format!("rs-txt.{ZONE}"),
-                vec![(lab_name("rs-not-asked"), port_of("rs-not-asked"))],
-                Some("authSource=admin&replicaSet=rs-expected".to_string()),
-                vec!["replica-set-name-mismatch"],
-                "the replica set name comes from the TXT record (rs-expected); the member is rs-actual",
-            ),
-            (
-                "rs-from-txt-match",
-                format!("rs-txt-match.{ZONE}"),
-                vec![(lab_name("rs-not-asked"), port_of("rs-not-asked"))],
-                Some(format!("authSource=admin&replicaSet={}", causes::SET_NAME)),
-                vec![],
-                "the TXT record names the member's own set (look-alike)",
-            ),
-        ];
-        let many_targets: Vec<(String, u16)> =
-            (1..=MANY_SRV_TARGETS).map(|i| (format!("m{i:04}.many-hosts.{ZONE}"), closed_port)).collect();
-        let mut zone = dns::Zone {
-            hosts: endpoints.values().map(|e| e.host.clone()).filter(|h| h != "localhost").collect(),
-            clusters: vec![],
-            no_address: vec![lab_name("noaddr")],
-            broken_domains: vec![format!("broken.{ZONE}")],
-            local_domains: vec![ZONE.to_string(), "elsewhere.test".to_string(), "mongodb.net".to_string()],
-            wildcard_domains: vec![format!("many-hosts.{ZONE}")],
-        };
-        zone.hosts.extend(
-            ["localhost".to_string(), "db.elsewhere.test".to_string()]
-                .into_iter()
-                .chain((0..3).map(|i| format!("cluster0-shard-00-0{i}.{ATLAS_ZONE}"))),
-        );
-        zone.hosts.sort();
-        zone.hosts.dedup();
-        let mut srv = BTreeMap::new();
-        srv.insert(
-            "many".to_string(),
-            SrvName {
-                uri: format!("mongodb+srv://many.{ZONE}/"),
-                name: format!("many.{ZONE}"),
-                provokes: vec!["srv-invalid-target", "tcp-connection-refused"],
-                description: "1,000 SRV targets (the UDP answer truncates; TCP carries it), all on the refused port",
-            },
-        );
-        zone.clusters.push(dns::SrvCluster { name: format!("many.{ZONE}"), targets: many_targets, txt: None });
-        for (key, name, targets, txt, provokes, description) in srv_list {
-            srv.insert(
-                key.to_string(),
-                SrvName { uri: format!("mongodb+srv://{name}/"), name: name.clone(), provokes, description },
-            );
-            zone.clusters.push(dns::SrvCluster { name, targets, txt });
-        }
-        let extra_srv: [(&str, String, Vec<&'static str>, &'static str); 3] = [
-            ("missing", format!("missing.{ZONE}"), vec!["dns-srv-not-found"], "no SRV record (NXDOMAIN)"),
-            (
-                "broken",
-                format!("broken.{ZONE}"),
-                vec!["dns-lookup-failed"],
-                "every lookup under broken.lab.test gets SERVFAIL",
-            ),
-            (
-                "noaddr",
-                format!("noaddr.{ZONE}"),
-                vec!["dns-srv-not-found"],
-                "the name exists (TXT only) but has no SRV",
-            ),
-        ];
-        for (key, name, provokes, description) in extra_srv {
-            srv.insert(key.to_string(), SrvName { uri: format!("mongodb+srv://{name}/"), name, provokes, description });
-        }
+        let (zone, srv) = dns_zone(&endpoints, closed_port);
         let dns_child = dns::start(&zone, &dir, lifetime).await;
-        let valid_port = port_of("valid");
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "noaddr-host",
-                lab_name("noaddr"),
-                valid_port,
-                Transport::Tls,
-                &["dns-host-not-found"],
-                "a host name that exists (TXT record) but has no A/AAAA record",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "nxdomain-host",
-                lab_name("nonexistent"),
-                valid_port,
-                Transport::Tls,
-                &["dns-host-not-found"],
-                "a host name the lab DNS answers NXDOMAIN for",
-            ),
-        );
-        add(
-            &mut endpoints,
-            Endpoint::new(
-                "servfail-host",
-                format!("db.broken.{ZONE}"),
-                valid_port,
-                Transport::Tls,
-                &["dns-lookup-failed"],
-                "a host name whose lookup gets SERVFAIL",
-            ),
-        );
+        add_dns_failure_endpoints(&mut endpoints);
 
         process::trace("lab ready");
         Lab {
