@@ -3,6 +3,7 @@
 //! the API can fail, and temporary access that lets the same run pass and leaves nothing behind.
 
 mod lab;
+mod support;
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -83,17 +84,7 @@ fn workdir(extra_policy: &str) -> tempfile::TempDir {
 fn command(dir: &Path, api: &StandIn, uri: &str, creds: Creds) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(BIN);
     cmd.current_dir(dir).env("NO_COLOR", "1");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key.starts_with("MONGODB_")
-            || key == "RUST_LOG"
-            || key == "RUNNER_TEMP"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    support::remove_caller_env(cmd.as_std_mut());
     // Every log line is written too, and checked for secrets with the report.
     cmd.env("MONGO_PREFLIGHT_LOG", "trace");
     // A password to keep out of every output; not on the lab's named endpoints, whose auth stage

@@ -7,20 +7,14 @@ use std::process::Command;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::Value;
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 
 fn run_check(dir: &Path) -> (i32, Value, String) {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir).env("NO_COLOR", "1");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    support::remove_caller_env(&mut cmd);
     let out = cmd.args(["check", "--format", "json"]).output().expect("run mongo-preflight");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let json = serde_json::from_str(&stdout)

@@ -2,6 +2,7 @@
 //! cluster name at endpoints that are each weaker in one way, and at a renewal that is not.
 
 mod lab;
+mod support;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -117,17 +118,7 @@ impl PostureLab {
 fn command(dir: &Path, uri: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir).env("NO_COLOR", "1");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-            || key == "MONGODB_URI"
-            || key == "CI"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    support::remove_caller_env(&mut cmd);
     cmd.env("ORDERS_URI", uri);
     cmd
 }

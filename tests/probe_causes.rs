@@ -4,6 +4,7 @@
 //! the lab's default trust are also in `probe.rs`'s every-endpoint test).
 
 mod lab;
+mod support;
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -17,15 +18,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 fn probe_command(format: &str, ca_file: &str) -> Command {
     let lab = lab::shared();
     let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    support::remove_caller_env(&mut cmd);
     cmd.args(["probe", "--format", format, "--timeout", "3", "--ca-file", ca_file, "--dns-server", &lab.dns_arg()]);
     cmd
 }

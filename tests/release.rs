@@ -6,16 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn run(cmd: &mut Command) -> Output {
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_") || key.starts_with("INPUT_") || key.starts_with("MONGO_PREFLIGHT_") {
-            cmd.env_remove(key);
-        }
-    }
+    support::remove_caller_env(cmd);
     cmd.output().expect("runs")
 }
 

@@ -9,6 +9,8 @@ use mongo_preflight::catalog::Documented;
 use mongo_preflight::model::Severity;
 use mongo_preflight::scan::{self, ScanOptions};
 
+mod support;
+
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/corpus")
 }
@@ -249,15 +251,7 @@ fn a_missing_path_is_an_error() {
 /// The binary, with nothing from a developer's or a runner's environment steering it.
 fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mongo-preflight"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GITHUB_")
-            || key.starts_with("GIT_")
-            || key.starts_with("MONGO_PREFLIGHT_")
-            || key == "RUST_LOG"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    support::remove_caller_env(&mut cmd);
     cmd
 }
 

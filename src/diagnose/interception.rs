@@ -107,23 +107,7 @@ mod tests {
     use super::*;
 
     fn cert(subject: &str, issuer: &str) -> CertFacts {
-        CertFacts {
-            subject: subject.into(),
-            issuer: issuer.into(),
-            sans: vec![],
-            not_before: String::new(),
-            not_after: String::new(),
-            days_left: 0,
-            not_before_unix: 0,
-            not_after_unix: 0,
-            key: String::new(),
-            key_type: String::new(),
-            key_bits: 0,
-            signature_algorithm: String::new(),
-            self_signed: false,
-            is_ca: false,
-            ca_issuers: vec![],
-        }
+        CertFacts { subject: subject.into(), issuer: issuer.into(), ..CertFacts::default() }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// One certificate of the chain, as facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CertFacts {
     pub subject: String,
     pub issuer: String,
@@ -205,23 +205,7 @@ mod tests {
     use super::*;
 
     fn facts(sans: &[&str]) -> CertFacts {
-        CertFacts {
-            subject: String::new(),
-            issuer: String::new(),
-            sans: sans.iter().map(|s| s.to_string()).collect(),
-            not_before: String::new(),
-            not_after: String::new(),
-            days_left: 0,
-            not_before_unix: 0,
-            not_after_unix: 0,
-            key: String::new(),
-            key_type: String::new(),
-            key_bits: 0,
-            signature_algorithm: String::new(),
-            self_signed: false,
-            is_ca: false,
-            ca_issuers: vec![],
-        }
+        CertFacts { sans: sans.iter().map(|s| s.to_string()).collect(), ..CertFacts::default() }
     }
 
     #[test]
