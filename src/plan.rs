@@ -120,28 +120,7 @@ impl CheckPlan {
 
         let timeout = args.network.timeout_given().or(policy.timeout).unwrap_or(crate::defaults::TIMEOUT);
         let client_certs = ClientCertFiles::materialize(policy)?;
-        let targets = policy
-            .clusters
-            .iter()
-            .zip(client_certs.paths.iter())
-            .map(|(cluster, cert)| ProbeTarget {
-                name: cluster.name.clone(),
-                uri: cluster.uri.clone(),
-                settings: probe_settings(
-                    &args.network,
-                    timeout,
-                    &thresholds_of(cluster),
-                    cluster.ca_file.clone(),
-                    cert.clone(),
-                ),
-                required: cluster.required,
-                policy_line: cluster.line,
-            })
-            .map(|mut target: ProbeTarget| {
-                target.settings.posture = lock.is_some();
-                target
-            })
-            .collect();
+        let targets = probe_targets(policy, &args.network, timeout, &client_certs, lock.is_some());
 
         let render = RenderContext {
             color: args.output.color(),
@@ -220,28 +199,7 @@ impl LockRun {
         let existing = judging.lock.judging.as_deref().map(|t| crate::lock::Lock::parse(t, &shown)).transpose()?;
         let timeout = args.network.timeout_given().or(policy.timeout).unwrap_or(crate::defaults::TIMEOUT);
         let client_certs = ClientCertFiles::materialize(policy)?;
-        let targets = policy
-            .clusters
-            .iter()
-            .zip(client_certs.paths.iter())
-            .map(|(cluster, cert)| {
-                let mut settings = probe_settings(
-                    &args.network,
-                    timeout,
-                    &thresholds_of(cluster),
-                    cluster.ca_file.clone(),
-                    cert.clone(),
-                );
-                settings.posture = true;
-                ProbeTarget {
-                    name: cluster.name.clone(),
-                    uri: cluster.uri.clone(),
-                    settings,
-                    required: cluster.required,
-                    policy_line: cluster.line,
-                }
-            })
-            .collect();
+        let targets = probe_targets(policy, &args.network, timeout, &client_certs, true);
         Ok(LockRun { probe: ProbePlan { targets, client_certs }, file, shown, existing })
     }
 }
@@ -314,6 +272,34 @@ fn atlas_plan(
 
 fn thresholds_of(cluster: &ClusterPolicy) -> Thresholds {
     Thresholds { warn_days: cluster.warn_days, fail_days: cluster.fail_days, min_tls_version: cluster.min_tls_version }
+}
+
+/// One probe target per policy cluster. `posture`: also offer each TLS version on its own, for
+/// the lock (`lock`, and `check` when a lock judges).
+fn probe_targets(
+    policy: &Policy,
+    network: &NetworkArgs,
+    timeout: Duration,
+    client_certs: &ClientCertFiles,
+    posture: bool,
+) -> Vec<ProbeTarget> {
+    policy
+        .clusters
+        .iter()
+        .zip(client_certs.paths.iter())
+        .map(|(cluster, cert)| {
+            let mut settings =
+                probe_settings(network, timeout, &thresholds_of(cluster), cluster.ca_file.clone(), cert.clone());
+            settings.posture = posture;
+            ProbeTarget {
+                name: cluster.name.clone(),
+                uri: cluster.uri.clone(),
+                settings,
+                required: cluster.required,
+                policy_line: cluster.line,
+            }
+        })
+        .collect()
 }
 
 /// How one cluster is probed. The trust anchors: the cluster's own `ca_file` wins over

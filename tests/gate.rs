@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 
 mod support;
 
+use support::git;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 const INSECURE_PY: &str = "from pymongo import MongoClient\nclient = MongoClient(\"mongodb+srv://c.example.net/\", tlsAllowInvalidCertificates=True)\n";
 const SAFE_PY: &str = "from pymongo import MongoClient\nclient = MongoClient(\"mongodb+srv://c.example.net/\")\n";
@@ -31,16 +33,6 @@ impl Lab {
     fn event(&self) -> PathBuf {
         self.dir.path().join("event.json")
     }
-}
-
-/// Runs git with a private configuration; panics with git's words when it fails.
-fn git(dir: &Path, home: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new("git");
-    cmd.args(args).current_dir(dir);
-    clean_env(&mut cmd, home);
-    let out = cmd.output().expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// Nothing from the developer's or CI's environment may steer a test: no GitHub event, no git
@@ -101,16 +93,7 @@ fn write_event(lab: &Lab, event: &str, base_sha: &str, head_repo: &str) {
     let payload = if event == "merge_group" {
         serde_json::json!({"merge_group": {"base_sha": base_sha, "base_ref": "refs/heads/main", "head_sha": "0"}})
     } else {
-        serde_json::json!({
-            "action": "synchronize",
-            "number": 7,
-            "pull_request": {
-                "number": 7,
-                "user": {"login": "mona", "type": "User"},
-                "base": {"sha": base_sha, "ref": "main", "repo": {"full_name": "octo/app"}},
-                "head": {"sha": "0", "ref": "pr", "repo": {"full_name": head_repo}}
-            }
-        })
+        support::pull_request_event(base_sha, head_repo)
     };
     std::fs::write(lab.event(), payload.to_string()).expect("event");
 }

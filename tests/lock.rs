@@ -4,6 +4,11 @@
 mod lab;
 mod support;
 
+/// git in `dir`, which is also its home.
+fn git(dir: &Path, args: &[&str]) -> String {
+    support::git(dir, dir, args)
+}
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -300,23 +305,6 @@ fn a_tls10_server_locks_at_tls_1_0() {
     assert_eq!(floor["strict_verification"], false, "{floor}");
 }
 
-/// Runs git in `dir` with a private configuration.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-    text(&out.stdout).trim().to_string()
-}
-
 /// The lock is policy: in a pull request the base's lock judges, and a pull request that
 /// lowers a floor (here to let the cluster move to a TLS 1.2-only server) fails on the base's
 /// lock and sees the lowering listed as a loosening, in words, in the comment's markdown too.
@@ -334,16 +322,7 @@ fn in_a_pull_request_the_base_lock_judges_and_a_lowered_floor_is_a_loosening() {
     assert!(text(&out.stderr).contains("lowered: orders-prod: TLS floor 1.3 → 1.2"), "{}", text_of(&out));
     git(repo, &["commit", "-qam", "lower the floor"]);
     let event = repo.join("event.json");
-    let payload = serde_json::json!({
-        "action": "synchronize",
-        "number": 7,
-        "pull_request": {
-            "number": 7,
-            "user": {"login": "mona", "type": "User"},
-            "base": {"sha": base_sha, "ref": "main", "repo": {"full_name": "octo/app"}},
-            "head": {"sha": "0", "ref": "pr", "repo": {"full_name": "octo/app"}}
-        }
-    });
+    let payload = support::pull_request_event(&base_sha, "octo/app");
     std::fs::write(&event, payload.to_string()).expect("event");
     let in_pull_request = |format: &str| {
         command(repo, &posture().uri("tls12"))

@@ -3,6 +3,8 @@
 mod lab;
 mod support;
 
+use support::{codes, diagnosis};
+
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
@@ -65,39 +67,6 @@ fn probe_within(timeout: &str, uris: &[&str], extra: &[&str]) -> Run {
     let (code, stdout, stderr) = output_of(out);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
     Run { code, json, stdout }
-}
-
-fn codes(json: &Value) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for cluster in json["clusters"].as_array().into_iter().flatten() {
-        let host_diags = cluster["hosts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|h| h["diagnoses"].as_array().into_iter().flatten());
-        for d in cluster["diagnoses"].as_array().into_iter().flatten().chain(host_diags) {
-            out.insert(d["code"].as_str().unwrap_or_default().to_string());
-        }
-    }
-    out
-}
-
-fn diagnosis<'a>(json: &'a Value, code: &str) -> &'a Value {
-    json["clusters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|c| {
-            c["diagnoses"].as_array().into_iter().flatten().chain(
-                c["hosts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|h| h["diagnoses"].as_array().into_iter().flatten()),
-            )
-        })
-        .find(|d| d["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} in {json:#}"))
 }
 
 fn expect_fail_verdict(provokes: &[&str], warn_only: bool) -> (i32, &'static str) {

@@ -6,6 +6,8 @@
 mod lab;
 mod support;
 
+use support::{codes, diagnosis};
+
 use std::collections::BTreeSet;
 use std::process::Command;
 
@@ -46,27 +48,8 @@ fn text(format: &str, ca_file: &str, uri: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn all_diagnoses(json: &Value) -> Vec<&Value> {
-    let mut out = Vec::new();
-    for cluster in json["clusters"].as_array().into_iter().flatten() {
-        out.extend(cluster["diagnoses"].as_array().into_iter().flatten());
-        for host in cluster["hosts"].as_array().into_iter().flatten() {
-            out.extend(host["diagnoses"].as_array().into_iter().flatten());
-        }
-    }
-    out
-}
-
-fn codes(json: &Value) -> BTreeSet<String> {
-    all_diagnoses(json).iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect()
-}
-
 fn set(codes: &[&str]) -> BTreeSet<String> {
     codes.iter().map(|c| c.to_string()).collect()
-}
-
-fn diagnosis<'a>(json: &'a Value, code: &str) -> &'a Value {
-    all_diagnoses(json).into_iter().find(|d| d["code"] == code).unwrap_or_else(|| panic!("no {code} in {json:#}"))
 }
 
 fn file(name: &str) -> String {

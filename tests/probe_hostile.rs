@@ -8,6 +8,9 @@
 //!   keeps what a flood sends, which grows resident memory by hundreds of MB per second here.
 
 mod lab;
+mod support;
+
+use support::codes;
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -93,21 +96,6 @@ fn probe(uri: &str) -> Run {
     let json = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}:\n{stdout}\nstderr:\n{stderr}"));
     Run { code: status.code(), json, stdout, stderr, peak_rss_kib }
-}
-
-fn codes(json: &Value) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for cluster in json["clusters"].as_array().into_iter().flatten() {
-        let host_diags = cluster["hosts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|h| h["diagnoses"].as_array().into_iter().flatten());
-        for d in cluster["diagnoses"].as_array().into_iter().flatten().chain(host_diags) {
-            out.insert(d["code"].as_str().unwrap_or_default().to_string());
-        }
-    }
-    out
 }
 
 /// The exact codes, the exit code, and bounded memory.

@@ -8,25 +8,11 @@ use mongo_preflight::catalog::Documented;
 use mongo_preflight::model::Severity;
 use mongo_preflight::scan::{self, ScanOptions};
 
+mod support;
+
+/// git in `dir`, which is also its home.
 fn git(dir: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new("git");
-    // Only what this test sets: no GIT_DIR or GIT_INDEX_FILE from a hook that runs the tests.
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("GIT_") {
-            cmd.env_remove(name);
-        }
-    }
-    let out = cmd
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    support::git(dir, dir, args)
 }
 
 /// The binary in `dir`, with nothing from a developer's or a runner's environment steering it.

@@ -3,35 +3,18 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::Path;
-use std::process::Command;
 
 use mongo_preflight::catalog::Documented;
 use mongo_preflight::scan::{self, IgnoreFile, IgnoreFiles, ScanOptions};
 
-const URI_LINE: &str = "MONGODB_URI=mongodb://h.example.net/?tlsAllowInvalidCertificates=true\n";
+mod support;
 
+/// git in `dir`, which is also its home.
 fn git(dir: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new("git");
-    // Only what this test sets: no GIT_DIR or GIT_INDEX_FILE from a hook that runs the tests.
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("GIT_") {
-            cmd.env_remove(name);
-        }
-    }
-    let out = cmd
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
-        .args(["-c", "core.symlinks=true", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    support::git(dir, dir, args)
 }
+
+const URI_LINE: &str = "MONGODB_URI=mongodb://h.example.net/?tlsAllowInvalidCertificates=true\n";
 
 fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) {
     let path = root.join(rel);
