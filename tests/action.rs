@@ -118,6 +118,17 @@ impl Harness {
         std::fs::write(path, text).expect("sums");
     }
 
+    /// Publishes and pins the stand-in release binary ([`fake_binary`]) for this version and
+    /// runs the install step; returns the file the binary logs its arguments to.
+    fn install_fake_release(&mut self) -> PathBuf {
+        let version = source_version();
+        let log = self.dir.path().join("args.log");
+        let asset = self.publish_asset(&version, fake_binary(&log).as_bytes());
+        self.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
+        assert_eq!(self.run_step("install").code, 0);
+        log
+    }
+
     /// Evaluates the few expression forms action.yml uses.
     fn evaluate(&self, expr: &str) -> String {
         let expr = expr.trim();
@@ -323,11 +334,7 @@ fn the_check_step_passes_inputs_and_exits_with_the_verdict() {
         .input("sarif-file", "reports/mongo-preflight.sarif")
         .input("args", "--timeout 5  --base origin/main")
         .input("github-token", "ghs_fromtheinput");
-    let version = source_version();
-    let log = h.dir.path().join("args.log");
-    let asset = h.publish_asset(&version, fake_binary(&log).as_bytes());
-    h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
-    assert_eq!(h.run_step("install").code, 0);
+    let log = h.install_fake_release();
 
     let run = h.run_step("check");
     assert_eq!(run.code, 1, "the step fails with the verdict: {}{}", run.stdout, run.stderr);
@@ -360,11 +367,7 @@ fn sarif_file_keeps_the_chosen_format_and_comment_can_be_off() {
         .input("comment", "false")
         .input("args", "$(touch /tmp/should-not-exist-mp) ;echo")
         .input("github-token", "ghs_fromtheinput");
-    let version = source_version();
-    let log = h.dir.path().join("args.log");
-    let asset = h.publish_asset(&version, fake_binary(&log).as_bytes());
-    h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
-    assert_eq!(h.run_step("install").code, 0);
+    let log = h.install_fake_release();
     assert_eq!(h.run_step("check").code, 1);
     let args = std::fs::read_to_string(&log).expect("ran");
     assert_eq!(
@@ -378,11 +381,7 @@ fn sarif_file_keeps_the_chosen_format_and_comment_can_be_off() {
 #[test]
 fn a_bad_comment_input_is_refused() {
     let mut h = Harness::new().input("comment", "maybe");
-    let version = source_version();
-    let log = h.dir.path().join("args.log");
-    let asset = h.publish_asset(&version, fake_binary(&log).as_bytes());
-    h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
-    assert_eq!(h.run_step("install").code, 0);
+    let log = h.install_fake_release();
     let run = h.run_step("check");
     assert_eq!(run.code, 2);
     assert!(run.stdout.contains("'comment' must be true or false"), "{}", run.stdout);
@@ -522,11 +521,7 @@ fn the_sarif_file_output_is_empty_when_the_run_could_not_be_judged() {
 fn the_issue_input_asks_check_for_issues_and_is_validated() {
     for (value, expect_flag, expect_code) in [("true", true, 1), ("false", false, 1), ("sometimes", false, 2)] {
         let mut h = Harness::new().input("issue", value).input("comment", "false");
-        let version = source_version();
-        let log = h.dir.path().join("args.log");
-        let asset = h.publish_asset(&version, fake_binary(&log).as_bytes());
-        h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
-        assert_eq!(h.run_step("install").code, 0);
+        let log = h.install_fake_release();
         let run = h.run_step("check");
         assert_eq!(run.code, expect_code, "issue: {value}: {}{}", run.stdout, run.stderr);
         let args = std::fs::read_to_string(&log).unwrap_or_default();
