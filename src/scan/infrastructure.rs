@@ -238,6 +238,8 @@ fn near_api_path(text: &str, at: usize) -> bool {
 }
 
 pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
+    // The server's own TLS settings are infrastructure too, written in every format.
+    super::server_tls::scan(ctx, out);
     let text = ctx.text;
     for (at, cidr) in open_addresses(text) {
         let tool = if CLI.as_ref().is_some_and(|re| re.is_match(logical_line_before(text, at))) {

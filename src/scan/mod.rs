@@ -33,6 +33,7 @@ pub mod python;
 pub mod reach;
 pub mod ruby;
 pub mod rust_lang;
+pub mod server_tls;
 pub mod shell;
 pub mod strip;
 pub mod uri;
