@@ -36,6 +36,7 @@ pub mod rust_lang;
 pub mod server_tls;
 pub mod shell;
 pub mod strip;
+pub mod terraform;
 pub mod uri;
 pub mod walk;
 
@@ -55,7 +56,9 @@ pub use options::{ScanOptions, ScanOutcome};
 pub fn run(options: &ScanOptions) -> Result<ScanOutcome, AppError> {
     // Resolve the base first: a typo in REF should fail before a long walk.
     let base = options.base.as_deref().map(|rev| baseline::Baseline::open(&options.root, rev)).transpose()?;
-    let walked = walk::walk(options)?;
+    let mut walked = walk::walk(options)?;
+    // Terraform values that reach a resource through variables, tfvars, locals and modules.
+    walked.hits.extend(terraform::scan_repository(options)?);
 
     let mut findings: Vec<Finding> = walked
         .hits
@@ -80,6 +83,11 @@ pub fn run(options: &ScanOptions) -> Result<ScanOutcome, AppError> {
         let mut paths: Vec<String> = findings.iter().map(|f| f.path.clone()).collect();
         paths.dedup();
         let mut at_base = base.fingerprints(&paths)?;
+        if paths.iter().any(|p| terraform::is_terraform(p)) {
+            for (fingerprint, count) in terraform::fingerprints_at(base)? {
+                *at_base.entry(fingerprint).or_insert(0) += count;
+            }
+        }
         for finding in &mut findings {
             if let Some(count) = at_base.get_mut(&finding.fingerprint)
                 && *count > 0
