@@ -75,7 +75,8 @@ fn recall_and_precision_on_realistic_repositories() {
     let top = |path: &str| path.split('/').next().unwrap_or("").to_string();
     let repositories: BTreeSet<String> = want.iter().chain(&got).map(|(p, _, _)| top(p)).collect();
     for repository in repositories {
-        let of = |set: &Expected| -> Expected { set.iter().filter(|(p, _, _)| top(p) == repository).cloned().collect() };
+        let of =
+            |set: &Expected| -> Expected { set.iter().filter(|(p, _, _)| top(p) == repository).cloned().collect() };
         let (mut want_here, mut got_here) = (of(&want), of(&got));
         for p in &pending {
             want_here.remove(p);
@@ -197,16 +198,22 @@ fn the_data_flow_honours_excludes_ignore_files_and_selected_paths() {
     write(root, "infra/envs/prod.tfvars", "orders_tls = \"TLS1_1\"\ncidrs = []\n");
     write(root, "infra/envs/test.tfvars", "orders_tls = \"TLS1_0\"\ncidrs = []\n");
     let paths = |options: ScanOptions| -> Vec<String> {
-        scan::run(&ScanOptions { root: root.to_path_buf(), ..options }).unwrap().findings.into_iter().map(|f| f.path).collect()
+        scan::run(&ScanOptions { root: root.to_path_buf(), ..options })
+            .unwrap()
+            .findings
+            .into_iter()
+            .map(|f| f.path)
+            .collect()
     };
     assert_eq!(paths(ScanOptions::default()), vec!["infra/envs/prod.tfvars", "infra/envs/test.tfvars"]);
     assert_eq!(
         paths(ScanOptions { exclude: vec!["infra/envs/test.tfvars".into()], ..Default::default() }),
         vec!["infra/envs/prod.tfvars"]
     );
-    assert_eq!(paths(ScanOptions { paths: vec!["infra/envs/test.tfvars".into()], ..Default::default() }), vec![
-        "infra/envs/test.tfvars"
-    ]);
+    assert_eq!(
+        paths(ScanOptions { paths: vec!["infra/envs/test.tfvars".into()], ..Default::default() }),
+        vec!["infra/envs/test.tfvars"]
+    );
     write(root, "infra/.mongo-preflight-ignore", "envs/test.tfvars\n");
     assert_eq!(paths(ScanOptions::default()), vec!["infra/envs/prod.tfvars"]);
 }

@@ -223,9 +223,18 @@ impl Rule {
             }
             Rule::ServerTlsOptional => {
                 const E: &[Example] = &[
-                    bad("mongod.conf", "net: {port: 27017, tls: {mode: preferTLS, certificateKeyFile: /etc/ssl/mongod.pem}}"),
-                    bad("Dockerfile", "CMD [\"mongod\", \"--tlsMode\", \"allowTLS\", \"--tlsCertificateKeyFile\", \"/etc/ssl/mongod.pem\"]"),
-                    ok("mongod.conf", "net: {port: 27017, tls: {mode: requireTLS, certificateKeyFile: /etc/ssl/mongod.pem}}"),
+                    bad(
+                        "mongod.conf",
+                        "net: {port: 27017, tls: {mode: preferTLS, certificateKeyFile: /etc/ssl/mongod.pem}}",
+                    ),
+                    bad(
+                        "Dockerfile",
+                        "CMD [\"mongod\", \"--tlsMode\", \"allowTLS\", \"--tlsCertificateKeyFile\", \"/etc/ssl/mongod.pem\"]",
+                    ),
+                    ok(
+                        "mongod.conf",
+                        "net: {port: 27017, tls: {mode: requireTLS, certificateKeyFile: /etc/ssl/mongod.pem}}",
+                    ),
                     ok("check.sh", "[ \"$(yq '.net.tls.mode' /etc/mongod.conf)\" = \"preferTLS\" ] && exit 1"),
                 ];
                 E

@@ -26,21 +26,33 @@ pub const OPTIONAL_ALTERNATIVES: &[(&str, &str)] = &[
     ("mongod / mongos configuration", "`net.tls.mode: requireTLS` (legacy format: `tlsMode = requireTLS`)"),
     ("command line", "`--tlsMode requireTLS` (`--sslMode requireSSL` on old releases)"),
     ("Percona operator and psmdb-db chart", "`spec.tls.mode: requireTLS` (chart values `tls.mode: requireTLS`)"),
-    ("MongoDB Community operator", "remove `spec.security.tls.optional: true` (or set it to `false`), which makes the operator write `requireTLS`"),
+    (
+        "MongoDB Community operator",
+        "remove `spec.security.tls.optional: true` (or set it to `false`), which makes the operator write `requireTLS`",
+    ),
     ("KubeDB", "`spec.sslMode: requireSSL`"),
     ("Bitnami chart", "`tls.mode: requireTLS` in the chart values"),
 ];
 
 /// The safe spelling per tool for `server-old-tls-enabled`.
 pub const OLD_TLS_ALTERNATIVES: &[(&str, &str)] = &[
-    ("Terraform", "`minimum_enabled_tls_protocol = \"TLS1_2\"` in `advanced_configuration` (and in the variable, tfvars or module input that feeds it)"),
+    (
+        "Terraform",
+        "`minimum_enabled_tls_protocol = \"TLS1_2\"` in `advanced_configuration` (and in the variable, tfvars or module input that feeds it)",
+    ),
     ("Admin API", "`\"minimumEnabledTlsProtocol\": \"TLS1_2\"` in the `processArgs` body (or `advancedConfiguration`)"),
     ("Atlas CLI", "`atlas clusters advancedSettings update <clusterName> --tlsProtocol TLS1_2`"),
     ("CloudFormation", "`AdvancedSettings: { MinimumEnabledTLSProtocol: TLS1_2 }`"),
     ("Kubernetes Operator", "`spec.processArgs.minimumEnabledTlsProtocol: TLS1_2`"),
-    ("Pulumi", "TypeScript/YAML `minimumEnabledTlsProtocol: \"TLS1_2\"`, Python `minimum_enabled_tls_protocol=\"TLS1_2\"`, Go `MinimumEnabledTlsProtocol: pulumi.String(\"TLS1_2\")`"),
+    (
+        "Pulumi",
+        "TypeScript/YAML `minimumEnabledTlsProtocol: \"TLS1_2\"`, Python `minimum_enabled_tls_protocol=\"TLS1_2\"`, Go `MinimumEnabledTlsProtocol: pulumi.String(\"TLS1_2\")`",
+    ),
     ("atlas-sdk-go", "`MinimumEnabledTlsProtocol: admin.PtrString(\"TLS1_2\")`"),
-    ("mongod / mongos", "`net.tls.disabledProtocols: TLS1_0,TLS1_1` (`--tlsDisabledProtocols TLS1_0,TLS1_1`), or leave it out on 4.0+ where TLS 1.0 is off by default"),
+    (
+        "mongod / mongos",
+        "`net.tls.disabledProtocols: TLS1_0,TLS1_1` (`--tlsDisabledProtocols TLS1_0,TLS1_1`), or leave it out on 4.0+ where TLS 1.0 is off by default",
+    ),
 ];
 
 /// The safe alternatives of one of this module's rules.
@@ -470,8 +482,7 @@ fn disabled_protocols(ctx: &FileCtx<'_>, lower: &str, out: &mut Vec<Hit>) {
         } else {
             let tokens: Option<Vec<&str>> = value.split(',').map(|t| protocol_token(t.trim())).collect();
             let Some(tokens) = tokens else { continue };
-            let missing: Vec<&str> =
-                ["TLS1_0", "TLS1_1"].into_iter().filter(|t| !tokens.contains(t)).collect();
+            let missing: Vec<&str> = ["TLS1_0", "TLS1_1"].into_iter().filter(|t| !tokens.contains(t)).collect();
             (!missing.is_empty()).then(|| format!("leaves {} enabled", missing.join(" and ")))
         };
         if let Some(weak) = weak {
@@ -530,7 +541,8 @@ mod tests {
     #[test]
     fn modes_in_every_format() {
         use Rule::ServerTlsOptional as O;
-        let conf = "# mongod\nnet:\n  port: 27017\n  tls:\n    mode: preferTLS\n    certificateKeyFile: /etc/ssl/m.pem\n";
+        let conf =
+            "# mongod\nnet:\n  port: 27017\n  tls:\n    mode: preferTLS\n    certificateKeyFile: /etc/ssl/m.pem\n";
         assert_eq!(lines("mongod.conf", conf, O), vec![5]);
         assert_eq!(lines("mongod.conf", "sslMode = allowSSL\nsslPEMKeyFile = /etc/ssl/m.pem\n", O), vec![1]);
         let k8s = "containers:\n  - name: mongod\n    args:\n      - --tlsMode\n      - preferTLS\n      - \"--tlsMode=allowTLS\"\n";
@@ -548,7 +560,10 @@ mod tests {
         use Rule::ServerOldTlsEnabled as W;
         let conf = "net:\n  tls:\n    disabledProtocols: TLS1_1\n";
         assert_eq!(lines("mongod.conf", conf, W), vec![3]);
-        assert_eq!(lines("mongod.conf", "net:\n  tls:\n    disabledProtocols: \"TLS1_0,TLS1_1\"\n", W), Vec::<u32>::new());
+        assert_eq!(
+            lines("mongod.conf", "net:\n  tls:\n    disabledProtocols: \"TLS1_0,TLS1_1\"\n", W),
+            Vec::<u32>::new()
+        );
         assert_eq!(lines("run.sh", "mongod --tlsDisabledProtocols none --port 1\n", W), vec![1]);
         assert_eq!(lines("mongod.conf", "sslDisabledProtocols = noTLS1_0,noTLS1_1\n", W), Vec::<u32>::new());
         assert_eq!(lines("mongod.conf", "net.tls.disabledProtocols: TLS1_0,TLS1_2\n", W), vec![1]);
@@ -567,6 +582,13 @@ mod tests {
         assert!(direct(Lang::Shell, "openssl s_client --tlsProtocol TLS1_0\n").is_empty());
         let check = "validation {\n  condition = var.min_tls != \"TLS1_0\" && !contains([\"TLS1_0\", \"TLS1_1\"], var.minimum_enabled_tls_protocol)\n}\n# mongodbatlas\n";
         assert!(lines("variables.tf", check, W).is_empty());
-        assert!(lines("storage.tf", "resource \"azurerm_storage_account\" \"a\" { min_tls_version = \"TLS1_0\" } # mongo\n", W).is_empty());
+        assert!(
+            lines(
+                "storage.tf",
+                "resource \"azurerm_storage_account\" \"a\" { min_tls_version = \"TLS1_0\" } # mongo\n",
+                W
+            )
+            .is_empty()
+        );
     }
 }

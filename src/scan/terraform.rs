@@ -48,7 +48,10 @@ pub fn is_terraform(path: &str) -> bool {
 #[derive(Debug, Clone)]
 enum Expr {
     /// A string literal without interpolation; `at` is the offset of its first character.
-    Str { value: String, at: usize },
+    Str {
+        value: String,
+        at: usize,
+    },
     /// `var.x`, `local.a.b`, `each.value["k"]`.
     Ref(Vec<String>),
     /// An object or map; each key with its offset.
@@ -225,10 +228,12 @@ impl Parser<'_> {
             Some(b'<') if self.b[self.p..].starts_with(b"<<") => {
                 // A heredoc: never a plain literal here.
                 let line_end = self.b[self.p..].iter().position(|&c| c == b'\n').map_or(self.b.len(), |i| self.p + i);
-                let tag = String::from_utf8_lossy(&self.b[self.p + 2..line_end]).trim().trim_start_matches('-').to_string();
+                let tag =
+                    String::from_utf8_lossy(&self.b[self.p + 2..line_end]).trim().trim_start_matches('-').to_string();
                 self.p = line_end;
                 while self.p < self.b.len() {
-                    let end = self.b[self.p + 1..].iter().position(|&c| c == b'\n').map_or(self.b.len(), |i| self.p + 1 + i);
+                    let end =
+                        self.b[self.p + 1..].iter().position(|&c| c == b'\n').map_or(self.b.len(), |i| self.p + 1 + i);
                     let line = String::from_utf8_lossy(&self.b[(self.p + 1).min(end)..end]).trim().to_string();
                     self.p = end;
                     if line == tag {
@@ -406,7 +411,9 @@ fn parse(text: &str) -> Body {
     if parser.peek() == Some(b'{') {
         // `*.tfvars.json`: one object whose members are the variables.
         return match parser.map() {
-            Expr::Map(entries) => Body { attrs: entries.into_iter().map(|(k, _, v)| (k, v)).collect(), blocks: Vec::new() },
+            Expr::Map(entries) => {
+                Body { attrs: entries.into_iter().map(|(k, _, v)| (k, v)).collect(), blocks: Vec::new() }
+            }
             _ => Body::default(),
         };
     }
@@ -494,21 +501,26 @@ impl Repo {
     /// The `.tfvars` files that apply to root module `dir`.
     fn tfvars_for(&self, dir: &str) -> impl Iterator<Item = usize> + '_ {
         let dir = dir.to_string();
-        self.files.iter().enumerate().filter(move |(_, f)| {
-            f.tfvars
-                && (f.dir == dir
-                    || (!self.module_dirs.contains(&f.dir)
-                        && (under(&f.dir, &dir) || parent(&dir).is_some_and(|p| under(&f.dir, p)))))
-        })
-        .map(|(i, _)| i)
+        self.files
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| {
+                f.tfvars
+                    && (f.dir == dir
+                        || (!self.module_dirs.contains(&f.dir)
+                            && (under(&f.dir, &dir) || parent(&dir).is_some_and(|p| under(&f.dir, p)))))
+            })
+            .map(|(i, _)| i)
     }
 
     /// The values variable `name` of module `dir` can take.
     fn variable<'a>(&'a self, dir: &str, name: &str, depth: usize, out: &mut Vec<Found<'a>>) {
         let default = self.files.iter().enumerate().filter(|(_, f)| !f.tfvars && f.dir == dir).find_map(|(i, f)| {
-            f.body.blocks.iter().find(|b| b.kind == "variable" && b.labels.first().is_some_and(|l| l == name)).map(
-                |b| (i, b.body.attrs.iter().find(|(k, _)| k == "default").map(|(_, v)| v)),
-            )
+            f.body
+                .blocks
+                .iter()
+                .find(|b| b.kind == "variable" && b.labels.first().is_some_and(|l| l == name))
+                .map(|b| (i, b.body.attrs.iter().find(|(k, _)| k == "default").map(|(_, v)| v)))
         });
         let Some((declared_in, default)) = default else { return };
         let mut default_used = false;
@@ -598,7 +610,14 @@ impl Repo {
     }
 
     /// Follows `.key` steps into maps.
-    fn index<'a>(&'a self, found: Found<'a>, path: &[String], each: &[Found<'a>], depth: usize, out: &mut Vec<Found<'a>>) {
+    fn index<'a>(
+        &'a self,
+        found: Found<'a>,
+        path: &[String],
+        each: &[Found<'a>],
+        depth: usize,
+        out: &mut Vec<Found<'a>>,
+    ) {
         let Some((key, rest)) = path.split_first() else {
             // The value itself may still be a reference in its own file.
             match found.1 {
@@ -735,7 +754,9 @@ pub fn scan_files(files: Vec<(String, String)>) -> Vec<(String, Located)> {
         if own.iter().any(|h| h.rule == located.rule && h.line == located.line && h.column == located.column) {
             continue;
         }
-        if !out.iter().any(|(p, h)| p == &file.path && h.line == located.line && h.column == located.column && h.rule == located.rule) {
+        if !out.iter().any(|(p, h)| {
+            p == &file.path && h.line == located.line && h.column == located.column && h.rule == located.rule
+        }) {
             out.push((file.path.clone(), located));
         }
     }
@@ -912,7 +933,8 @@ mod tests {
 
     fn flows_of(files: &[(&str, &str)]) -> Vec<(String, u32, Rule)> {
         let files = files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect();
-        let mut got: Vec<(String, u32, Rule)> = scan_files(files).into_iter().map(|(p, h)| (p, h.line, h.rule)).collect();
+        let mut got: Vec<(String, u32, Rule)> =
+            scan_files(files).into_iter().map(|(p, h)| (p, h.line, h.rule)).collect();
         got.sort();
         got
     }
@@ -938,7 +960,8 @@ locals {
   }
 }
 "#;
-        let vars = "variable \"min_tls\" {\n  type    = string\n  default = \"TLS1_2\"\n}\nvariable \"project_id\" {}\n";
+        let vars =
+            "variable \"min_tls\" {\n  type    = string\n  default = \"TLS1_2\"\n}\nvariable \"project_id\" {}\n";
         let prod = "project_id = \"abc\"\nmin_tls    = \"TLS1_1\"\n";
         let got = flows_of(&[("atlas/main.tf", main), ("atlas/variables.tf", vars), ("atlas/envs/prod.tfvars", prod)]);
         assert_eq!(
