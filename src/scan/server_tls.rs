@@ -553,6 +553,8 @@ mod tests {
         assert!(lines("audit.py", not, O).is_empty(), "{:?}", rule_lines("audit.py", not));
         let err = "raise ValueError(\"mongod net.tls.mode: preferTLS is not allowed\")\n";
         assert!(lines("audit.py", err, O).is_empty());
+        let prose = "REFUSED = [\"net.tls.mode: preferTLS is not allowed\"]  # mongo\n";
+        assert!(lines("audit.py", prose, O).is_empty());
     }
 
     #[test]
