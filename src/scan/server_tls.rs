@@ -14,6 +14,10 @@
 //! Terraform values that arrive through variables, `.tfvars`, `locals`, `for_each` maps and
 //! module inputs are followed across files by [`super::terraform`].
 
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+
 use crate::catalog::rules::Rule;
 
 use super::family::{Family, FileCtx, Hit, Insecure, Reach, Spec};
@@ -498,8 +502,20 @@ fn disabled_protocols(ctx: &FileCtx<'_>, lower: &str, out: &mut Vec<Hit>) {
     }
 }
 
+/// The literals every rule of this module starts from; a file without any is passed over
+/// before anything is copied.
+static TRIGGERS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build(["allowtls", "prefertls", "allowssl", "preferssl", "tls1_", "disabledprotocols"])
+        .ok()
+});
+
 /// This module's rules on one file.
 pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
+    if TRIGGERS.as_ref().is_some_and(|t| !t.is_match(ctx.text)) && !ctx.text.contains("MongoDBCommunity") {
+        return;
+    }
     let lower = ctx.text.to_ascii_lowercase();
     let has = |w: &str| lower.contains(w);
     if has("tls") || has("ssl") {
@@ -555,6 +571,10 @@ mod tests {
         assert!(lines("audit.py", err, O).is_empty());
         let prose = "REFUSED = [\"net.tls.mode: preferTLS is not allowed\"]  # mongo\n";
         assert!(lines("audit.py", prose, O).is_empty());
+        let helm = "resource \"helm_release\" \"mongodb\" {\n  chart = \"bitnami/mongodb\"\n  set {\n    name  = \"tls.mode\"\n    value = \"preferTLS\"\n  }\n  set {\n    name  = \"image.tag\"\n    value = \"allowTLS\"\n  }\n}\n";
+        assert_eq!(lines("mongodb.tf", helm, O), vec![5]);
+        let env = "env:\n  - name: MONGODB_EXTRA_FLAGS\n    value: \"--tlsMode=preferTLS --wiredTigerCacheSizeGB=1\"\n";
+        assert_eq!(lines("mongo.yaml", env, O), vec![3]);
     }
 
     #[test]
@@ -575,6 +595,8 @@ mod tests {
     #[test]
     fn atlas_minimum_protocol() {
         use Rule::ServerOldTlsEnabled as W;
+        let setter = "args := admin.NewClusterDescriptionProcessArgs20240805()\nargs.SetMinimumEnabledTlsProtocol(\"TLS1_1\") // mongo\n";
+        assert_eq!(lines("tls.go", setter, W), vec![2]);
         let tf2 = "resource \"mongodbatlas_advanced_cluster\" \"c\" {\n  advanced_configuration = {\n    minimum_enabled_tls_protocol = \"TLS1_1\"\n  }\n}\n";
         assert_eq!(lines("main.tf", tf2, W), vec![3]);
         let go = "args := admin.ClusterDescriptionProcessArgs20240805{\n\tMinimumEnabledTlsProtocol: admin.PtrString(\"TLS1_0\"),\n}\n// mongo\n";

@@ -794,6 +794,18 @@ fn locate(path: &str, text: &str, at: usize, rule: Rule, message: &str) -> Locat
 pub fn scan_repository(options: &ScanOptions) -> Result<Vec<(String, Located)>, AppError> {
     let root = std::fs::canonicalize(&options.root)
         .map_err(|e| AppError::io(format!("cannot scan `{}`", options.root.display()), e))?;
+    let selected: Vec<String> = options
+        .paths
+        .iter()
+        .filter_map(|p| {
+            let joined = if p.is_absolute() { p.clone() } else { options.root.join(p) };
+            let canonical = std::fs::canonicalize(joined).ok()?;
+            canonical.strip_prefix(&root).ok().map(|r| r.to_string_lossy().replace('\\', "/"))
+        })
+        .collect();
+    if !options.paths.is_empty() && selected.is_empty() {
+        return Ok(Vec::new());
+    }
     let (listed, prefix) = list(&root);
     if !listed.iter().any(|p| is_terraform(p)) {
         return Ok(Vec::new());
@@ -814,18 +826,6 @@ pub fn scan_repository(options: &ScanOptions) -> Result<Vec<(String, Located)>, 
         }
     };
     let excludes = excludes(&options.exclude)?;
-    let selected: Vec<String> = options
-        .paths
-        .iter()
-        .filter_map(|p| {
-            let joined = if p.is_absolute() { p.clone() } else { options.root.join(p) };
-            let canonical = std::fs::canonicalize(joined).ok()?;
-            canonical.strip_prefix(&root).ok().map(|r| r.to_string_lossy().replace('\\', "/"))
-        })
-        .collect();
-    if !options.paths.is_empty() && selected.is_empty() {
-        return Ok(Vec::new());
-    }
     let kept = |rel: &str| {
         !ignores.is_ignored(&format!("{prefix}{rel}"))
             && !excluded(&excludes, rel)
