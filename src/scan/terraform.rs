@@ -498,7 +498,9 @@ impl Repo {
         Repo { files, callers, module_dirs }
     }
 
-    /// The `.tfvars` files that apply to root module `dir`.
+    /// The `.tfvars` files that apply to root module `dir`: those below it (and not below a
+    /// deeper module), and those in a directory without a module above it that sits next to it
+    /// (`environments/prod.tfvars` beside `terraform/`).
     fn tfvars_for(&self, dir: &str) -> impl Iterator<Item = usize> + '_ {
         let dir = dir.to_string();
         self.files
@@ -506,11 +508,24 @@ impl Repo {
             .enumerate()
             .filter(move |(_, f)| {
                 f.tfvars
-                    && (f.dir == dir
-                        || (!self.module_dirs.contains(&f.dir)
-                            && (under(&f.dir, &dir) || parent(&dir).is_some_and(|p| under(&f.dir, p)))))
+                    && match self.owner(&f.dir) {
+                        Some(owner) => owner == dir,
+                        None => parent(&f.dir).is_some_and(|p| under(&dir, p)),
+                    }
             })
             .map(|(i, _)| i)
+    }
+
+    /// The deepest directory holding `.tf` files at or above `dir`.
+    fn owner(&self, dir: &str) -> Option<&str> {
+        let mut at = Some(dir);
+        while let Some(d) = at {
+            if let Some(found) = self.module_dirs.get(d) {
+                return Some(found.as_str());
+            }
+            at = parent(d);
+        }
+        None
     }
 
     /// The values variable `name` of module `dir` can take.
@@ -529,7 +544,11 @@ impl Repo {
                 for &(file, block) in callers {
                     let call = &self.files[file].body.blocks[block];
                     match call.body.attrs.iter().find(|(k, _)| k == name) {
-                        Some((_, input)) => self.resolve(file, input, &[], depth + 1, out),
+                        Some((_, input)) => {
+                            // A module called with `for_each` hands each entry's values on.
+                            let each = self.each_values(file, &call.body);
+                            self.resolve(file, input, &each, depth + 1, out)
+                        }
                         None => default_used = true,
                     }
                 }
@@ -641,7 +660,7 @@ impl Repo {
     fn each_values<'a>(&'a self, file: usize, body: &'a Body) -> Vec<Found<'a>> {
         let Some((_, for_each)) = body.attrs.iter().find(|(k, _)| k == "for_each") else { return Vec::new() };
         let mut collections = Vec::new();
-        self.resolve(file, for_each, &[], 0, &mut collections);
+        self.resolve(file, for_each, &[], 1, &mut collections);
         let mut values = Vec::new();
         for (f, expr) in collections {
             match expr {
@@ -990,6 +1009,23 @@ locals {
         assert_eq!(
             flows_of(&[("modules/cluster/main.tf", module), ("main.tf", lazy)]),
             vec![("modules/cluster/main.tf".into(), 2, Rule::ServerOldTlsEnabled)]
+        );
+        let fanned = "module \"clusters\" {\n  for_each    = var.clusters\n  source      = \"./modules/cluster\"\n  tls         = each.value.tls\n}\nvariable \"clusters\" {\n  default = {\n    orders  = { tls = \"TLS1_2\" }\n    reports = { tls = \"TLS1_1\" }\n  }\n}\n";
+        assert_eq!(
+            flows_of(&[("modules/cluster/main.tf", module), ("main.tf", fanned)]),
+            vec![("main.tf".into(), 9, Rule::ServerOldTlsEnabled)]
+        );
+        // A tfvars file below another root module is that module's.
+        let other = "variable \"legacy_tls\" {}\n";
+        assert_eq!(
+            flows_of(&[
+                ("modules/cluster/main.tf", module),
+                ("main.tf", root),
+                ("other/main.tf", other),
+                ("other/prod.tfvars", "legacy_tls = \"TLS1_0\"\n"),
+                ("prod.tfvars", "legacy_tls = \"TLS1_2\"\n"),
+            ]),
+            Vec::<(String, u32, Rule)>::new()
         );
         let conditional = "resource \"mongodbatlas_advanced_cluster\" \"c\" {\n  advanced_configuration {\n    minimum_enabled_tls_protocol = var.legacy ? \"TLS1_0\" : \"TLS1_2\"\n    javascript_enabled = false\n  }\n}\nvariable \"x\" { default = data.external.tls.result }\n";
         assert!(flows_of(&[("main.tf", conditional)]).is_empty());
