@@ -399,7 +399,10 @@ fn atlas_minimum(ctx: &FileCtx<'_>, lower: &str, out: &mut Vec<Hit>) {
         for at in occurrences(text, lower, weak, false) {
             let end = at + weak.len();
             let Some(a) = assigned_before(b, at) else { continue };
-            let raw_key = &text[a.key_start..];
+            let raw_key = text[a.key_start..]
+                .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+                .next()
+                .unwrap_or("");
             let cli = a.how == How::Flag && a.key == "tlsprotocol" && atlas_cli_line(lower, a.key_start);
             if !(cli || (a.how != How::Flag && is_min_protocol_key(&a.key))) {
                 continue;
@@ -407,7 +410,7 @@ fn atlas_minimum(ctx: &FileCtx<'_>, lower: &str, out: &mut Vec<Hit>) {
             if !ends_value(b, at, end, a.how) || silenced(b, at) {
                 continue;
             }
-            let tool = min_protocol_tool(ctx, lower, &raw_key[..raw_key.len().min(40)], a.how);
+            let tool = min_protocol_tool(ctx, lower, raw_key, a.how);
             let (name, instead) = OLD_TLS_ALTERNATIVES[tool];
             out.push(Hit {
                 rule: Rule::ServerOldTlsEnabled,

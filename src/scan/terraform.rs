@@ -78,7 +78,12 @@ struct Block {
 struct Parser<'a> {
     b: &'a [u8],
     p: usize,
+    /// How many blocks, objects, lists and calls enclose the parser: past [`MAX_NESTING`] a
+    /// nested value is skipped instead of read, so that no file can exhaust the stack.
+    nesting: usize,
 }
+
+const MAX_NESTING: usize = 48;
 
 impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
@@ -180,6 +185,21 @@ impl Parser<'_> {
 
     fn expr(&mut self) -> Expr {
         self.blanks();
+        if self.nesting > MAX_NESTING {
+            if matches!(self.peek(), Some(b'{' | b'[' | b'(')) {
+                self.skip_balanced();
+            } else {
+                self.skip_expression();
+            }
+            return Expr::Other;
+        }
+        self.nesting += 1;
+        let value = self.nested_expr();
+        self.nesting -= 1;
+        value
+    }
+
+    fn nested_expr(&mut self) -> Expr {
         let primary = match self.peek() {
             Some(b'"') => {
                 let (value, at) = self.string();
@@ -326,8 +346,9 @@ impl Parser<'_> {
                     (self.ident(), at)
                 }
                 _ => {
+                    let before = self.p;
                     self.skip_expression();
-                    if self.peek().is_some_and(|c| c == b',' || c == b'\n') {
+                    if self.p == before || self.peek().is_some_and(|c| c == b',' || c == b'\n') {
                         self.p += 1;
                     }
                     continue;
@@ -339,7 +360,11 @@ impl Parser<'_> {
                 let value = self.expr();
                 entries.push((key, at, value));
             } else {
+                let before = self.p;
                 self.skip_expression();
+                if self.p == before && self.peek().is_some_and(|c| c != b'}') {
+                    self.p += 1;
+                }
             }
         }
         Expr::Map(entries)
@@ -358,8 +383,12 @@ impl Parser<'_> {
                 b'"' => self.string().0,
                 c if c.is_ascii_alphabetic() || c == b'_' => self.ident(),
                 _ => {
+                    let before = self.p;
                     self.skip_expression();
-                    self.p += 1;
+                    // The `}` that closes this body ends it on the next turn.
+                    if self.p == before || self.peek() != Some(b'}') {
+                        self.p += 1;
+                    }
                     continue;
                 }
             };
@@ -380,9 +409,13 @@ impl Parser<'_> {
                             _ => break,
                         }
                     }
-                    if self.peek() == Some(b'{') {
+                    if self.peek() == Some(b'{') && self.nesting > MAX_NESTING {
+                        self.skip_balanced();
+                    } else if self.peek() == Some(b'{') {
                         self.p += 1;
+                        self.nesting += 1;
                         let inner = self.body();
+                        self.nesting -= 1;
                         body.blocks.push(Block { kind: name, labels, body: inner });
                     } else {
                         self.skip_expression();
@@ -406,7 +439,7 @@ fn reference(name: &str) -> Expr {
 }
 
 fn parse(text: &str) -> Body {
-    let mut parser = Parser { b: text.as_bytes(), p: 0 };
+    let mut parser = Parser { b: text.as_bytes(), p: 0, nesting: 0 };
     parser.space();
     if parser.peek() == Some(b'{') {
         // `*.tfvars.json`: one object whose members are the variables.
@@ -956,6 +989,28 @@ mod tests {
             scan_files(files).into_iter().map(|(p, h)| (p, h.line, h.rule)).collect();
         got.sort();
         got
+    }
+
+    #[test]
+    fn hostile_text_ends_without_a_finding_or_a_panic() {
+        let deep = format!("locals {{ a = {}\n", "{ b = [".repeat(20_000));
+        let blocks = format!("{}\n", "x {".repeat(20_000));
+        for text in [
+            deep.as_str(),
+            blocks.as_str(),
+            "locals { a = { ) } }\n",
+            "locals { a = { b ) = 1 ] } }\n",
+            "x = <<EOT",
+            "x = <<",
+            "x = \"unterminated",
+            "resource \"mongodbatlas_cluster\" \"c\" { advanced_configuration { minimum_enabled_tls_protocol = local.x[ } }",
+            "}}}}]]]))) = = :",
+            "{\"a\": [1, {\"b\": }",
+        ] {
+            let files =
+                vec![("main.tf".to_string(), text.to_string()), ("x.tfvars.json".to_string(), text.to_string())];
+            assert!(scan_files(files).is_empty(), "{text}");
+        }
     }
 
     #[test]
