@@ -56,9 +56,17 @@ pub use options::{ScanOptions, ScanOutcome};
 pub fn run(options: &ScanOptions) -> Result<ScanOutcome, AppError> {
     // Resolve the base first: a typo in REF should fail before a long walk.
     let base = options.base.as_deref().map(|rev| baseline::Baseline::open(&options.root, rev)).transpose()?;
-    let mut walked = walk::walk(options)?;
-    // Terraform values that reach a resource through variables, tfvars, locals and modules.
-    walked.hits.extend(terraform::scan_repository(options)?);
+    // Terraform values that reach a resource through variables, tfvars, locals and modules:
+    // listed and resolved while the walk reads everything else.
+    let (walked, flows) = std::thread::scope(|s| {
+        let flows = s.spawn(|| terraform::scan_repository(options));
+        let walked = walk::walk(options);
+        let flows =
+            flows.join().unwrap_or_else(|_| Err(AppError::Other("scan: the Terraform data flow failed".to_string())));
+        (walked, flows)
+    });
+    let mut walked = walked?;
+    walked.hits.extend(flows?);
 
     let mut findings: Vec<Finding> = walked
         .hits
