@@ -259,16 +259,16 @@ fn run_link(run_url: Option<&str>) -> String {
 
 fn body(cluster: &ClusterReport, marker: &str, run_url: Option<&str>) -> String {
     let mut out = format!(
-        "{marker}\n## Cluster `{}` is weaker than its TLS lock\n\n{} found it below the floor that `mongo-preflight.lock` holds:\n\n",
-        escape::html(&cluster.name).replace('`', "'"),
+        "{marker}\n## Cluster {} is weaker than its TLS lock\n\n{} found it below the floor that `mongo-preflight.lock` holds:\n\n",
+        escape::code(&cluster.name),
         run_link(run_url)
     );
     for d in regressions(cluster) {
         out.push_str(&format!(
             "- **{}**\n  - evidence: {}\n  - remedy: {}\n",
-            escape::markdown(&d.summary),
-            escape::markdown(&d.evidence),
-            escape::markdown(&d.remedy)
+            escape::markdown_with_code(&d.summary),
+            escape::markdown_with_code(&d.evidence),
+            escape::markdown_with_code(&d.remedy)
         ));
     }
     out.push_str(
@@ -282,8 +282,8 @@ fn body(cluster: &ClusterReport, marker: &str, run_url: Option<&str>) -> String 
 
 fn resolved_body(cluster: &ClusterReport, marker: &str, run_url: Option<&str>) -> String {
     format!(
-        "{marker}\n## Cluster `{}` is back at its TLS floor\n\n{} found no regression against `mongo-preflight.lock`; closing.\n",
-        escape::html(&cluster.name).replace('`', "'"),
+        "{marker}\n## Cluster {} is back at its TLS floor\n\n{} found no regression against `mongo-preflight.lock`; closing.\n",
+        escape::code(&cluster.name),
         run_link(run_url)
     )
 }
