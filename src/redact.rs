@@ -3,10 +3,10 @@
 //! Where a URI's user info ends is decided by one rule, [`userinfo_end`], the one the connection
 //! string parser uses: everything up to the last `@` before the query. No character class
 //! decides where a password stops, so a password holding `]`, `"`, `{`, `<`, a space or the
-//! `\:` escapes of Java `.properties` files is hidden whole. In free text the redactor hides
-//! more than the parser would read: up to the last `@` of the URI's stretch of the line, so a
-//! password holding an unescaped `?`, `/` or `#` is hidden too. When in doubt, more is hidden,
-//! never less.
+//! `\:` escapes of Java `.properties` files is hidden whole. Where the parser would see no user
+//! info but an `@` follows the query in the same word, the redactor hides up to that `@` too, so
+//! a password holding an unescaped `?` or `#` is hidden. When in doubt, more is hidden, never
+//! less.
 //!
 //! The passes are idempotent (redacted text redacts to itself), so a value may be redacted where
 //! it is produced and again where it is shown.
@@ -137,6 +137,20 @@ fn slashes(rest: &[u8]) -> Option<usize> {
     Some(at)
 }
 
+/// Where the hidden user info ends in a stretch of text after `scheme://`: the parser's end
+/// ([`userinfo_end`]), or, when the parser would see none, an `@` after the query within the
+/// same word, which most often ends a password holding an unescaped `?` or `#`
+/// (`mongodb://app:Pa?ss@host/`). A reader loses the host then, never the password.
+fn hidden_userinfo_end(stretch: &str) -> Option<usize> {
+    userinfo_end(stretch).or_else(|| {
+        let query = stretch.find('?')?;
+        let word_end = stretch[query..]
+            .find(|c: char| c.is_whitespace() || "\"'`<>".contains(c))
+            .map_or(stretch.len(), |i| query + i);
+        stretch[..word_end].rfind('@')
+    })
+}
+
 fn hide_userinfo(s: &str) -> Cow<'_, str> {
     let starts = authority_starts(s);
     if starts.is_empty() {
@@ -160,9 +174,7 @@ fn hide_userinfo(s: &str) -> Cow<'_, str> {
         // then the user info can only end further on the line.
         let segment_end = line_end.min(next_uri).max(start);
         let end = if s[start..segment_end].contains('@') { segment_end } else { line_end };
-        // The last `@` of the stretch, not the parser's last `@` before `?`: a password with an
-        // unescaped `?` or `#` must not show (`mongodb://app:Pa?ss@host/`).
-        if let Some(at) = s[start..end].rfind('@') {
+        if let Some(at) = hidden_userinfo_end(&s[start..end]) {
             out.push_str(&s[copied..start]);
             out.push_str(MASK);
             copied = start + at;
