@@ -370,17 +370,17 @@ mod tests {
     fn secret_settings_are_hidden_in_every_form_real_projects_write() {
         let cases = [
             (
-                "run: ./seed-db.sh user=app password='s3cret' options='tls=true,tlsAllowInvalidHostnames=true'",
-                "run: ./seed-db.sh user=app password='****' options='tls=true,tlsAllowInvalidHostnames=true'",
+                "run: ./seed-db.sh user=app password='s3cret' options='tls=true,retryWrites=true'",
+                "run: ./seed-db.sh user=app password='****' options='tls=true,retryWrites=true'",
             ),
             ("mongo_pwd=s3cret tls=true", "mongo_pwd=****"),
             (
-                "mongosh --password s3cret --tlsAllowInvalidCertificates",
-                "mongosh --password **** --tlsAllowInvalidCertificates",
+                "mongosh --password s3cret --tls",
+                "mongosh --password **** --tls",
             ),
             ("mongodump -u app -p 's3 cret' --ssl", "mongodump -u app -p '****' --ssl"),
             (r#"{"password": "s3cret", "tls": true}"#, r#"{"password": "****", "tls": true}"#),
-            ("  password: \"s3cret\"  # tlsInsecure: true", "  password: \"****\"  # tlsInsecure: true"),
+            ("  password: \"s3cret\"  # retryWrites: true", "  password: \"****\"  # retryWrites: true"),
             ("MONGO_PASSWORD=s3cret", "MONGO_PASSWORD=****"),
             ("ansible: mongodb_user: login_password={{ pw }} ssl=true", "ansible: mongodb_user: login_password=****"),
             ("passwordless=true pwdx=1 mkdir -p dir", "passwordless=true pwdx=1 mkdir -p dir"),

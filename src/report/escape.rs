@@ -274,7 +274,7 @@ mod tests {
     #[test]
     fn json_documents_stay_valid_whatever_their_strings_hold() {
         let value = serde_json::json!({
-            "snippet": "run: ./seed-db.sh user=app password='s3cret' options='tls=true,tlsAllowInvalidHostnames=true'",
+            "snippet": "run: ./seed-db.sh user=app password='s3cret' options='tls=true,retryWrites=true'",
             "uri": "mongodb://app:Pa/ss?w#rd@host/",
             "message": "##[add-mask]x ::error::y",
         });
@@ -283,7 +283,7 @@ mod tests {
         assert!(!doc.contains("s3cret") && !doc.contains("w#rd") && !doc.contains("##["), "{doc}");
         assert_eq!(
             parsed["snippet"],
-            "run: ./seed-db.sh user=app password='****' options='tls=true,tlsAllowInvalidHostnames=true'"
+            "run: ./seed-db.sh user=app password='****' options='tls=true,retryWrites=true'"
         );
         assert_eq!(parsed["message"], "##[add-mask]x ::error::y", "the same text, spelled safely");
     }
