@@ -27,11 +27,11 @@ fn with_option(mut endpoint: Endpoint, option: &str) -> Endpoint {
     endpoint
 }
 
-/// Real roots from the system store, PEM, by the name this lab uses for them.
-fn system_root(name: &str) -> String {
-    let path = PathBuf::from("/etc/ssl/certs").join(format!("{name}.pem"));
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("lab: the system store lacks {} ({e}): install ca-certificates", path.display()))
+/// Real roots, PEM, by the name this lab uses for them: the repository's copies
+/// (tests/fixtures/roots), not a distribution's `/etc/ssl/certs` names.
+pub fn system_root(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/roots").join(format!("{name}.pem"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("lab: no root {} ({e})", path.display()))
 }
 
 /// The real roots MongoDB asks Atlas clients to trust.

@@ -220,3 +220,57 @@ pub fn pull_request_event(base_sha: &str, head_repo: &str) -> serde_json::Value 
         }
     })
 }
+
+/// A stand-in HTTP service on 127.0.0.1 that answers every request `503` and records its
+/// request line: for asserting that a run asked nothing (`requests()` stays empty). It stops by
+/// itself after `WATCHDOG`, or when dropped.
+pub struct Recorder {
+    pub url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Recorder {
+    pub fn start() -> Recorder {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the recorder");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        listener.set_nonblocking(true).expect("nonblocking");
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen, stopped) = (requests.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while !stopped.load(Ordering::Relaxed) && started.elapsed() < WATCHDOG {
+                match listener.accept() {
+                    Ok((mut conn, _)) => {
+                        let _ = conn.set_nonblocking(false);
+                        let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                        let mut head = [0u8; 4096];
+                        let n = conn.read(&mut head).unwrap_or(0);
+                        let text = String::from_utf8_lossy(&head[..n]);
+                        let line = text.lines().next().unwrap_or("(connection without a request)").to_string();
+                        seen.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                        let _ = conn.write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Recorder { url, requests, stop }
+    }
+
+    /// The request lines (or connections) seen so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
