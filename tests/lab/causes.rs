@@ -133,6 +133,25 @@ pub async fn add(endpoints: &mut BTreeMap<String, Endpoint>, pki: &Pki, upstream
         &["clock-skew", "insecure-fallback-required"],
         "leaf valid from 30 days from now; the server's localTime is 35 days ahead (the runner's clock is behind)",
     ));
+    // The same server again, for the one test that counts what reaches it: no other test
+    // sends it anything.
+    let port = fake(
+        LeafSpec {
+            not_before: now + Days::days(30),
+            not_after: now + Days::days(400),
+            ..server("clock-behind-credentials")
+        },
+        skewed(Days::days(35)),
+    )
+    .await;
+    put(Endpoint::new(
+        "clock-behind-credentials",
+        lab_name("clock-behind-credentials"),
+        port,
+        Transport::Tls,
+        &["clock-skew", "insecure-fallback-required"],
+        "clock-behind, probed only by the test that counts the commands it receives",
+    ));
     let port = fake(
         LeafSpec { not_before: now - Days::days(1), not_after: now - Days::hours(1), ..server("clock-ahead") },
         skewed(-Days::hours(3)),
