@@ -101,11 +101,28 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Ve
 
 /// Starts `cmd` (stdin closed, stdout and stderr read), to be finished within `limit` of now.
 pub fn spawn_within(mut cmd: Command, limit: Duration) -> Running {
+    start(&mut cmd, limit)
+}
+
+/// `spawn_within` for a command built in place (`command().args(..).env(..)`).
+pub fn start(cmd: &mut Command, limit: Duration) -> Running {
     let what = format!("{cmd:?}");
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
     let stdout = Some(drain(child.stdout.take()));
     let stderr = Some(drain(child.stderr.take()));
     Running { child, stdout, stderr, started: Instant::now(), limit, what }
+}
+
+/// `Command::output` with the watchdog, for commands built in place:
+/// `support::mongo_preflight().args([..]).watched()`.
+pub trait Watched {
+    fn watched(&mut self) -> Output;
+}
+
+impl Watched for Command {
+    fn watched(&mut self) -> Output {
+        start(self, WATCHDOG).finish()
+    }
 }
 
 impl Running {
