@@ -86,7 +86,8 @@ const ESCAPED_POLICY: &str = "version: 1\ntimeout: 2\nclusters:\n  - name: order
 /// Runs `scenario` in `format` once per test binary.
 fn outcome(scenario: &'static str, format: Option<&'static str>, env: Env) -> Arc<Outcome> {
     type Slot = Arc<OnceLock<Arc<Outcome>>>;
-    static RUNS: OnceLock<Mutex<HashMap<(&'static str, Option<&'static str>, Env), Slot>>> = OnceLock::new();
+    type Key = (&'static str, Option<&'static str>, Env);
+    static RUNS: OnceLock<Mutex<HashMap<Key, Slot>>> = OnceLock::new();
     let slot = {
         let mut runs = RUNS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
         runs.entry((scenario, format, env)).or_default().clone()
