@@ -416,7 +416,7 @@ fn the_comment_leads_with_the_change() {
     let markdown = String::from_utf8_lossy(&out.stdout);
     let at = |needle: &str| markdown.find(needle).unwrap_or_else(|| panic!("`{needle}` in {markdown}"));
     let order = [
-        at("app/db.py:2 adds \\`tlsAllowInvalidCertificates\\`"),
+        at("app/db.py:2 adds <code>tlsAllowInvalidCertificates</code>"),
         at("### New findings (1)"),
         at("### ⚠️ This pull request loosens the gate (1)"),
         at("### Existing and waived findings (1)"),

@@ -359,14 +359,12 @@ runs! {
     "probe", Some("text"), Runner => probe_text_runner_parses, probe_text_runner_shows_no_password;
     "probe", Some("json"), Clean => probe_json_clean_parses, probe_json_clean_shows_no_password;
     "probe", Some("json"), Runner =>
-        #[ignore = "needs lead's fix: JSON/SARIF on stdout fenced by ::stop-commands:: in Actions (issue 18 item 2)"]
         probe_json_runner_parses,
         probe_json_runner_shows_no_password;
     "probe", Some("markdown"), Clean => probe_markdown_clean_parses, probe_markdown_clean_shows_no_password;
     "probe", Some("markdown"), Runner => probe_markdown_runner_parses, probe_markdown_runner_shows_no_password;
     "probe", Some("sarif"), Clean => probe_sarif_clean_parses, probe_sarif_clean_shows_no_password;
     "probe", Some("sarif"), Runner =>
-        #[ignore = "needs lead's fix: JSON/SARIF on stdout fenced by ::stop-commands:: in Actions (issue 18 item 2)"]
         probe_sarif_runner_parses,
         probe_sarif_runner_shows_no_password;
     "probe", Some("github"), Clean => probe_github_clean_parses, probe_github_clean_shows_no_password;
@@ -374,130 +372,87 @@ runs! {
 
     "probe-raw-uri", Some("text"), Clean =>
         probe_raw_uri_text_clean_parses,
-        #[ignore = "needs lead's fix: passwords in connection-string error messages (issue 18 item 3)"]
         probe_raw_uri_text_clean_shows_no_password;
     "probe-raw-uri", Some("text"), Runner =>
         probe_raw_uri_text_runner_parses,
-        #[ignore = "needs lead's fix: passwords in connection-string error messages (issue 18 item 3)"]
         probe_raw_uri_text_runner_shows_no_password;
     "probe-raw-uri", Some("json"), Clean =>
         probe_raw_uri_json_clean_parses,
-        #[ignore = "needs lead's fix: passwords in connection-string error messages (issue 18 item 3)"]
         probe_raw_uri_json_clean_shows_no_password;
     "probe-raw-uri", Some("json"), Runner =>
-        #[ignore = "needs lead's fix: JSON/SARIF on stdout fenced by ::stop-commands:: in Actions (issue 18 item 2)"]
         probe_raw_uri_json_runner_parses,
-        #[ignore = "needs lead's fix: passwords in connection-string error messages (issue 18 item 3)"]
         probe_raw_uri_json_runner_shows_no_password;
     "probe-raw-uri", Some("github"), Runner =>
         probe_raw_uri_github_runner_parses,
-        #[ignore = "needs lead's fix: passwords in connection-string error messages (issue 18 item 3)"]
         probe_raw_uri_github_runner_shows_no_password;
 
     "scan", Some("text"), Clean =>
         scan_text_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_text_clean_shows_no_password;
     "scan", Some("text"), Runner =>
         scan_text_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_text_runner_shows_no_password;
     "scan", Some("json"), Clean =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         scan_json_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_json_clean_shows_no_password;
     "scan", Some("json"), Runner =>
-        #[ignore = "needs lead's fix: JSON/SARIF cut by the last redaction pass and fenced by ::stop-commands:: (issue 18 items 1, 2)"]
         scan_json_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_json_runner_shows_no_password;
     "scan", Some("markdown"), Clean =>
         scan_markdown_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_markdown_clean_shows_no_password;
     "scan", Some("markdown"), Runner =>
         scan_markdown_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_markdown_runner_shows_no_password;
     "scan", Some("sarif"), Clean =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         scan_sarif_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_sarif_clean_shows_no_password;
     "scan", Some("sarif"), Runner =>
-        #[ignore = "needs lead's fix: JSON/SARIF cut by the last redaction pass and fenced by ::stop-commands:: (issue 18 items 1, 2)"]
         scan_sarif_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_sarif_runner_shows_no_password;
     "scan", Some("github"), Clean =>
         scan_github_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_github_clean_shows_no_password;
     "scan", Some("github"), Runner =>
         scan_github_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         scan_github_runner_shows_no_password;
 
     "check", Some("text"), Clean =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         check_text_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_text_clean_shows_no_password;
     "check", Some("text"), Runner =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         check_text_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_text_runner_shows_no_password;
     "check", Some("json"), Clean =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         check_json_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_json_clean_shows_no_password;
     "check", Some("json"), Runner =>
-        #[ignore = "needs lead's fix: JSON/SARIF cut by the last redaction pass and fenced by ::stop-commands:: (issue 18 items 1, 2)"]
         check_json_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_json_runner_shows_no_password;
     "check", Some("markdown"), Clean =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         check_markdown_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_markdown_clean_shows_no_password;
     "check", Some("markdown"), Runner =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         check_markdown_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_markdown_runner_shows_no_password;
     "check", Some("sarif"), Clean =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         check_sarif_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_sarif_clean_shows_no_password;
     "check", Some("sarif"), Runner =>
-        #[ignore = "needs lead's fix: JSON/SARIF cut by the last redaction pass and fenced by ::stop-commands:: (issue 18 items 1, 2)"]
         check_sarif_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_sarif_runner_shows_no_password;
     "check", Some("github"), Clean =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         check_github_clean_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_github_clean_shows_no_password;
     "check", Some("github"), Runner =>
-        #[ignore = "needs lead's fix: report::render's last redaction pass cuts JSON/SARIF (issue 18 item 1)"]
         check_github_runner_parses,
-        #[ignore = "needs lead's fix: snippets print passwords (-p/--password VALUE, pwd=, quoted or escaped values, raw / ? # in URIs; issue 18 item 1, Done when)"]
         check_github_runner_shows_no_password;
 
     "check-escaped-policy", Some("text"), Clean =>
         check_escaped_policy_text_clean_parses,
-        #[ignore = "needs lead's fix: passwords in connection-string error messages (issue 18 item 3)"]
         check_escaped_policy_text_clean_shows_no_password;
     "check-escaped-policy", Some("json"), Runner =>
-        #[ignore = "needs lead's fix: JSON/SARIF on stdout fenced by ::stop-commands:: in Actions (issue 18 item 2)"]
         check_escaped_policy_json_runner_parses,
-        #[ignore = "needs lead's fix: passwords in connection-string error messages (issue 18 item 3)"]
         check_escaped_policy_json_runner_shows_no_password;
 }
 

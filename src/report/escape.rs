@@ -281,10 +281,7 @@ mod tests {
         let doc = json_document(value);
         let parsed: serde_json::Value = serde_json::from_str(&doc).expect(&doc);
         assert!(!doc.contains("s3cret") && !doc.contains("w#rd") && !doc.contains("##["), "{doc}");
-        assert_eq!(
-            parsed["snippet"],
-            "run: ./seed-db.sh user=app password='****' options='tls=true,retryWrites=true'"
-        );
+        assert_eq!(parsed["snippet"], "run: ./seed-db.sh user=app password='****' options='tls=true,retryWrites=true'");
         assert_eq!(parsed["message"], "##[add-mask]x ::error::y", "the same text, spelled safely");
     }
 
