@@ -78,9 +78,12 @@ fn issue_json(number: u64, author: (&str, u64, &str), title: &str, body: &str, p
 #[derive(Clone, Default)]
 struct FakeGitHub {
     issues: Arc<Mutex<Vec<Value>>>,
-    /// Canned answers for the next requests of one method: `(method, status, headers, message)`.
-    script: Arc<Mutex<VecDeque<(&'static str, u16, Vec<(&'static str, &'static str)>, &'static str)>>>,
+    /// Canned answers for the next requests of one method.
+    script: Arc<Mutex<VecDeque<Canned>>>,
 }
+
+/// `(method, status, headers, message)`.
+type Canned = (&'static str, u16, Vec<(&'static str, &'static str)>, &'static str);
 
 impl Respond for FakeGitHub {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -347,7 +350,11 @@ async fn a_secondary_rate_limit_is_waited_out_as_asked() {
     let outcome = issue::sync(&target(&server), &policy, &run, None).await.expect("run");
     assert_eq!(outcome, [IssueOutcome::Opened { cluster: "orders-prod".into(), number: 100 }]);
     assert_eq!(waits(&policy), [Duration::from_secs(4)]);
-    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 4, "list (429), list, create, after the user");
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        4,
+        "list (429), list, create, after the user"
+    );
 }
 
 #[tokio::test]

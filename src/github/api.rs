@@ -354,7 +354,10 @@ impl<'a> Api<'a> {
                 let tail = if failures >= self.policy.attempts {
                     format!("{doing} failed {failures} times (last: {message}), and {why}")
                 } else {
-                    format!("{doing}: {message}, and {why}, which would pass the {} deadline", seconds(self.deadline().limit()))
+                    format!(
+                        "{doing}: {message}, and {why}, which would pass the {} deadline",
+                        seconds(self.deadline().limit())
+                    )
                 };
                 return Err(CommentError::GaveUp { message: format!("{tail}; try again after {}", utc(retry_at)) });
             }

@@ -7,10 +7,10 @@
 use http::StatusCode;
 use octocrab::models::issues::Comment;
 
-use super::api::{Api, classify, has_next_page};
 pub use super::api::{
     ACTIONS_BOT, CommentError, Deadline, MAX_DEADLINE, RetryPolicy, SECONDARY_LIMIT_WAIT, Target, Waits, scrub_error,
 };
+use super::api::{Api, classify, has_next_page};
 use super::context::Repository;
 use super::fit::MARKER;
 

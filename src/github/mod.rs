@@ -37,13 +37,7 @@ pub async fn publish(
     let env = ActionsEnv::from_process();
     let comment_author =
         std::env::var(comment::AUTHOR_ENV).ok().map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
-    let options = PublishOptions {
-        stdout_format,
-        sarif_file,
-        comment,
-        retry: retry.clone(),
-        comment_author,
-    };
+    let options = PublishOptions { stdout_format, sarif_file, comment, retry: retry.clone(), comment_author };
     let published = publish_in(&env, report, ctx, &options).await;
     if let Some((stream, text)) = &published.annotations {
         print_annotations(*stream, text);
