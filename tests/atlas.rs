@@ -317,6 +317,11 @@ async fn a_list_open_to_the_world_is_reported() {
 /// Each way the API can fail: `atlas-api-unavailable` (a warning) names why, and the probe's
 /// own verdict stands, unconfirmed.
 async fn unavailable(creds: Creds, failure: Option<Failure>, timeout: Option<&str>) -> String {
+    unavailable_at(creds, failure, timeout).await.0
+}
+
+/// [`unavailable`], with the stand-in that answered.
+async fn unavailable_at(creds: Creds, failure: Option<Failure>, timeout: Option<&str>) -> (String, StandIn) {
     let (api, uri) = setup(RUNNER, nowhere(), "127.0.0.1").await;
     unrelated_entries(&api);
     api.with(|s| s.fail = failure);
@@ -333,7 +338,7 @@ async fn unavailable(creds: Creds, failure: Option<Failure>, timeout: Option<&st
     let rejected = run.diagnosis("ip-access-list-rejected");
     assert!(rejected["summary"].as_str().unwrap_or_default().contains("likely"), "unconfirmed: {rejected}");
     let _ = run.stderr;
-    d["evidence"].as_str().unwrap_or_default().to_string()
+    (d["evidence"].as_str().unwrap_or_default().to_string(), api)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -373,7 +378,9 @@ async fn the_api_keys_own_access_list_is_told_apart_from_the_projects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limit_longer_than_the_deadline_is_reported_at_once_with_when_to_try_again() {
     let failure = Failure::RateLimited { times: u32::MAX, wait_secs: 55, header: true };
-    let evidence = unavailable(Creds::ServiceAccount, Some(failure), None).await;
+    let (evidence, api) = unavailable_at(Creds::ServiceAccount, Some(failure), None).await;
+    let lists = api.with(|s| s.requests.iter().filter(|r| r.contains("/accessList?")).count());
+    assert_eq!(lists, 1, "not asked again at once, nor after a wait past the deadline");
     assert!(
         evidence
             .contains("rate limited (HTTP 429 RATE_LIMITED_TOKEN_BUCKET: Rate limit exceeded for api/atlas/v2/groups/")
@@ -544,18 +551,23 @@ async fn an_active_entry_means_nothing_is_added_or_deleted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_jobs_entry_for_the_same_ip_is_never_deleted() {
     let (api, uri, lab_args) = healthy_setup().await;
-    // PENDING for this run's first two status reads, then ACTIVE: the run waits for it.
-    api.with(|s| s.entries.push(Entry::pending(&format!("{RUNNER}/32"), "another job sharing this NAT address", 2)));
+    // PENDING for this run's first three status reads (one while reading the list, two while
+    // waiting), then ACTIVE: the run must wait for it, and the front lets it in only then.
+    api.with(|s| s.entries.push(Entry::pending(&format!("{RUNNER}/32"), "another job sharing this NAT address", 3)));
     let dir = workdir("");
     let mut args: Vec<&str> = lab_args.iter().map(String::as_str).collect();
     args.extend(["--egress-ip", RUNNER, "--atlas-temporary-access", "10m"]);
     let run = check(dir.path(), &api, &uri, Creds::ApiKey, &args).await;
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert!(run.notes().contains("used another job's entry"), "{}", run.notes());
+    assert!(
+        run.notes().contains("used another job's entry") && run.notes().contains("ACTIVE after"),
+        "{}",
+        run.notes()
+    );
     let requests = api.with(|s| s.requests.clone());
     assert!(!requests.iter().any(|r| r.starts_with("POST") || r.starts_with("DELETE")), "{requests:?}");
     let status_reads = requests.iter().filter(|r| r.ends_with(&format!("/accessList/{RUNNER}/status"))).count();
-    assert!(status_reads >= 3, "waited through PENDING to ACTIVE: {requests:?}");
+    assert!(status_reads >= 4, "waited through PENDING to ACTIVE: {requests:?}");
     assert!(
         api.with(|s| s.entries.iter().any(|e| e.comment.as_deref() == Some("another job sharing this NAT address")))
     );
