@@ -541,6 +541,23 @@ pub(super) fn classify(reply: Reply) -> Failure {
     })
 }
 
+/// A failed answer in words for a caller that does not retry (the contents API): a rate limit
+/// says when GitHub takes requests again.
+pub(super) fn explain(reply: Reply, now: SystemTime) -> String {
+    match classify(reply) {
+        Failure::Fatal(e) => e.to_string(),
+        Failure::Transient { message, wait } => {
+            let retry_at = match wait {
+                Wait::Backoff => return message,
+                Wait::RetryAfter(d) => now + d,
+                Wait::UntilReset(epoch) => UNIX_EPOCH + Duration::from_secs(epoch),
+                Wait::AtLeastAMinute => now + SECONDARY_LIMIT_WAIT,
+            };
+            format!("{message}; GitHub's rate limit: try again after {}", utc(retry_at))
+        }
+    }
+}
+
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string())
 }
@@ -715,6 +732,22 @@ mod tests {
         assert!(deadline.left() <= Duration::from_secs(25));
         deadline.block_until(start + Duration::from_secs(20), "spent".into());
         assert_eq!(deadline.blocked().map(|(wait, ..)| wait), Some(Duration::from_secs(15)));
+    }
+
+    #[test]
+    fn an_answer_that_is_not_retried_still_says_when_to_try_again() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let limited = reply(
+            403,
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1700000600")],
+            "API rate limit exceeded",
+        );
+        assert_eq!(
+            explain(limited, now),
+            "GitHub answered 403: API rate limit exceeded; GitHub's rate limit: try again after 2023-11-14T22:23:20Z"
+        );
+        let denied = reply(403, &[], "Resource not accessible by integration");
+        assert_eq!(explain(denied, now), "GitHub answered 403 Forbidden: Resource not accessible by integration");
     }
 
     #[test]
