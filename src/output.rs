@@ -174,8 +174,10 @@ pub fn close_fence_now() {
 /// that the runner hides it from every later line. `::add-mask::` is a workflow command, which
 /// the fence stops: an open fence is closed, the mask written, and a fresh fence (new token)
 /// opened at once. Without a fence (stdout may hold JSON) the mask goes to stderr, which the
-/// runner reads for workflow commands too. Outside Actions this does nothing.
+/// runner reads for workflow commands too. Outside Actions it is only remembered for redaction.
 pub fn mask_secret_now(secret: &str) {
+    // Hidden from our own output everywhere, in Actions or not.
+    crate::redact::remember_secrets([secret.to_string()]);
     if std::env::var("GITHUB_ACTIONS").ok().as_deref().map(str::trim) != Some("true") {
         return;
     }
@@ -188,19 +190,17 @@ pub fn mask_secret_now(secret: &str) {
     if masks.is_empty() {
         return;
     }
-    let mut slot = FENCE_TOKEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut slot = FENCE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     match slot.as_mut() {
-        Some(token) => {
+        Some((token, stream)) => {
             let _ = std::io::stderr().flush();
+            let _ = std::io::stdout().flush();
             let fresh = random_token();
             let text = format!("::{token}::\n{masks}::stop-commands::{fresh}\n");
             *token = fresh;
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
+            write_to(*stream, text.as_bytes());
         }
-        None => {
-            let _ = std::io::stderr().lock().write_all(masks.as_bytes());
-        }
+        None => write_to(CommandStream::Stderr, masks.as_bytes()),
     }
 }
 

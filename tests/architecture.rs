@@ -521,15 +521,10 @@ fn test_code(path: &Path) -> String {
     text.lines().map(|l| if l.trim_start().starts_with("//") { "" } else { l }).collect::<Vec<_>>().join("\n")
 }
 
-/// Test files another branch converts to tests/support. LEAD: after merging that branch,
-/// empty this list (the test below fails until then, once they comply, so it cannot go stale).
-const CONVERTED_ON_ANOTHER_BRANCH: [&str; 2] = ["atlas.rs", "lock.rs"];
-
 #[test]
 fn tests_start_the_binary_only_through_support() {
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let mut found = Vec::new();
-    let mut pending = Vec::new();
     let mut files = 0;
     for file in rust_files(&tests) {
         // tests/support is the one way; this file holds the checker's own examples.
@@ -539,10 +534,6 @@ fn tests_start_the_binary_only_through_support() {
         files += 1;
         let name = file.strip_prefix(&tests).expect("under tests").display().to_string();
         let ways = ways_around_support(&test_code(&file));
-        if CONVERTED_ON_ANOTHER_BRANCH.contains(&name.as_str()) {
-            pending.push((name, ways));
-            continue;
-        }
         found.extend(ways.into_iter().map(|way| format!("{name}: {way}")));
     }
     assert!(files > 20, "read only {files} test files");
@@ -551,12 +542,6 @@ fn tests_start_the_binary_only_through_support() {
         Vec::<String>::new(),
         "start the binary with support::mongo_preflight() and support::run, output_within, spawn_within or .watched()"
     );
-    for (name, ways) in pending {
-        assert!(
-            !ways.is_empty(),
-            "{name} now starts the binary through tests/support: remove it from CONVERTED_ON_ANOTHER_BRANCH"
-        );
-    }
 }
 
 #[test]
