@@ -49,6 +49,17 @@ impl Command {
     pub fn prints_untrusted_text(&self) -> bool {
         matches!(self, Command::Probe(_) | Command::Scan(_) | Command::Check(_) | Command::Lock(_))
     }
+
+    /// Whether stdout carries a JSON or SARIF document, which no fence line may enter.
+    pub fn stdout_is_a_document(&self) -> bool {
+        let output = match self {
+            Command::Probe(args) => &args.output,
+            Command::Scan(args) => &args.output,
+            Command::Check(args) => &args.output,
+            Command::Lock(_) | Command::Init(_) | Command::Schema(_) | Command::Explain(_) => return false,
+        };
+        output.output.is_none() && matches!(output.format, Format::Json | Format::Sarif)
+    }
 }
 
 /// Where and how results are written.

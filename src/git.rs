@@ -57,8 +57,11 @@ impl Repo {
             return Ok(output.stdout);
         }
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim();
-        Err(format!("`git {}` failed: {}", args.first().copied().unwrap_or_default(), crate::redact::text(last)))
+        Err(format!(
+            "`git {}` failed: {}",
+            args.first().copied().unwrap_or_default(),
+            crate::redact::text(reason(&stderr))
+        ))
     }
 
     /// Whether the commit's objects are here.
@@ -185,6 +188,15 @@ fn named(listing: &[u8], name: &str) -> Vec<String> {
 }
 
 /// A full or abbreviated hexadecimal object name: nothing git could read as an option or a ref.
+/// The line of git's stderr that says what failed: its `fatal:` line (or `error:`), else the
+/// first non-empty line. Git often adds hints after it ("Please make sure you have the correct
+/// access rights\nand the repository exists."), whose last line alone says nothing.
+fn reason(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let said = |prefix: &str| lines.iter().find(|l| l.starts_with(prefix)).copied();
+    said("fatal:").or_else(|| said("error:")).or_else(|| lines.first().copied()).unwrap_or("no message")
+}
+
 pub fn valid_sha(sha: &str) -> bool {
     (7..=64).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -198,4 +210,19 @@ pub fn short(sha: &str) -> &str {
 /// multiple of the per-stage `--timeout`, and never less than half a minute.
 pub fn deadline_for(timeout: Option<Duration>) -> Duration {
     timeout.map_or(Duration::from_secs(60), |t| t.saturating_mul(6)).max(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_reason_is_the_line_that_says_what_failed() {
+        let stderr = "fatal: 'origin' does not appear to be a git repository\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n";
+        assert_eq!(super::reason(stderr), "fatal: 'origin' does not appear to be a git repository");
+        assert_eq!(
+            super::reason("warning: x\nerror: pathspec 'y' did not match\n"),
+            "error: pathspec 'y' did not match"
+        );
+        assert_eq!(super::reason("  \nsomething odd\nmore\n"), "something odd");
+        assert_eq!(super::reason(""), "no message");
+    }
 }

@@ -7,10 +7,17 @@ fn main() {
     let cli = Cli::parse();
     // In GitHub Actions: secrets masked and the command fence opened before anything else the
     // command prints.
+    let vars: Vec<(String, String)> =
+        std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
+    // Secrets the run can read are hidden wherever they would appear, in Actions or not.
+    redact::remember_secrets(mongo_preflight::output::secrets_to_mask(&vars));
     let fence = cli.command.prints_untrusted_text().then(|| {
-        let vars: Vec<(String, String)> =
-            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
-        mongo_preflight::output::CommandFence::open(&|name| std::env::var(name).ok(), &vars)
+        let stream = if cli.command.stdout_is_a_document() {
+            mongo_preflight::output::CommandStream::Stderr
+        } else {
+            mongo_preflight::output::CommandStream::Stdout
+        };
+        mongo_preflight::output::CommandFence::open(&|name| std::env::var(name).ok(), &vars, stream)
     });
     let code = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => {

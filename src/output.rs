@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::AppError;
 
@@ -74,22 +75,42 @@ impl Spinner {
 /// … `::TOKEN::`, with a fresh random token, so that a file name, a snippet, a certificate or
 /// a server message can never act as a workflow command (`::add-mask::`, `::stop-commands::`,
 /// `##[set-output]`, …). The tool's own annotations are held back and written after the fence.
+///
+/// A JSON or SARIF document on stdout is never fenced: the fence's lines would make it invalid,
+/// and a document cannot carry a command (see `report::escape::json_document`). Then the fence,
+/// the masks and the tool's own commands go to stderr, which the runner reads the same way.
 pub struct CommandFence {
     _private: (),
+}
+
+/// Where the fence and the tool's own workflow commands are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandStream {
+    Stdout,
+    /// stdout carries a JSON or SARIF document.
+    Stderr,
 }
 
 /// Our own workflow commands, written once the fence is closed.
 static HELD_COMMANDS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// The open fence's token; `None` when no fence is open. Taken by whichever way out comes first
-/// (the end of `main`, or a signal).
-static FENCE_TOKEN: Mutex<Option<String>> = Mutex::new(None);
+/// The open fence's token and stream; `None` when no fence is open. Taken by whichever way out
+/// comes first (the end of `main`, or a signal).
+static FENCE: Mutex<Option<(String, CommandStream)>> = Mutex::new(None);
+
+/// Set once stdout carries a document: from then on no workflow command goes to stdout.
+static STDOUT_IS_DOCUMENT: AtomicBool = AtomicBool::new(false);
 
 impl CommandFence {
     /// Outside Actions this does nothing. In Actions it first masks every secret the run can
     /// read from the environment (before any other output, as masking only hides what comes
     /// after it), then opens the fence.
-    pub fn open(env: &dyn Fn(&str) -> Option<String>, vars: &[(String, String)]) -> CommandFence {
+    pub fn open(
+        env: &dyn Fn(&str) -> Option<String>,
+        vars: &[(String, String)],
+        stream: CommandStream,
+    ) -> CommandFence {
+        STDOUT_IS_DOCUMENT.store(stream == CommandStream::Stderr, Ordering::SeqCst);
         if env("GITHUB_ACTIONS").as_deref().map(str::trim) != Some("true") {
             return CommandFence { _private: () };
         }
@@ -101,10 +122,9 @@ impl CommandFence {
         }
         let token = random_token();
         out.push_str(&format!("::stop-commands::{token}\n"));
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
-        if let Ok(mut slot) = FENCE_TOKEN.lock() {
-            *slot = Some(token);
+        write_to(stream, out.as_bytes());
+        if let Ok(mut slot) = FENCE.lock() {
+            *slot = Some((token, stream));
         }
         CommandFence { _private: () }
     }
@@ -115,15 +135,30 @@ impl CommandFence {
     }
 }
 
-/// Closes the fence, if one is open (stderr is flushed first, so nothing of ours lands after
-/// it), then writes the workflow commands held back.
+/// Writes and flushes; a closed pipe must not turn into a panic or a changed exit code.
+fn write_to(stream: CommandStream, bytes: &[u8]) {
+    let _ = match stream {
+        CommandStream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|_| out.flush())
+        }
+        CommandStream::Stderr => {
+            let mut err = std::io::stderr().lock();
+            err.write_all(bytes).and_then(|_| err.flush())
+        }
+    };
+}
+
+/// Closes the fence, if one is open (both streams are flushed first, so nothing of ours lands
+/// after it), then writes the workflow commands held back.
 pub fn close_fence_now() {
-    let token = match FENCE_TOKEN.lock() {
+    let fence = match FENCE.lock() {
         Ok(mut slot) => slot.take(),
         Err(poisoned) => poisoned.into_inner().take(),
     };
-    let Some(token) = token else { return };
+    let Some((token, stream)) = fence else { return };
     let _ = std::io::stderr().flush();
+    let _ = std::io::stdout().flush();
     let held = HELD_COMMANDS.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
     let mut text = format!("::{token}::\n");
     for commands in held {
@@ -132,24 +167,58 @@ pub fn close_fence_now() {
             text.push('\n');
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
+    write_to(stream, text.as_bytes());
+}
+
+/// Masks a secret learnt during the run (the Atlas OAuth bearer token) in GitHub Actions, so
+/// that the runner hides it from every later line. `::add-mask::` is a workflow command, which
+/// the fence stops: an open fence is closed, the mask written, and a fresh fence (new token)
+/// opened at once. Without a fence (stdout may hold JSON) the mask goes to stderr, which the
+/// runner reads for workflow commands too. Outside Actions it is only remembered for redaction.
+pub fn mask_secret_now(secret: &str) {
+    // Hidden from our own output everywhere, in Actions or not.
+    crate::redact::remember_secrets([secret.to_string()]);
+    if std::env::var("GITHUB_ACTIONS").ok().as_deref().map(str::trim) != Some("true") {
+        return;
+    }
+    let masks: String = secret
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| format!("::add-mask::{}\n", line.replace('%', "%25")))
+        .collect();
+    if masks.is_empty() {
+        return;
+    }
+    let mut slot = FENCE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match slot.as_mut() {
+        Some((token, stream)) => {
+            let _ = std::io::stderr().flush();
+            let _ = std::io::stdout().flush();
+            let fresh = random_token();
+            let text = format!("::{token}::\n{masks}::stop-commands::{fresh}\n");
+            *token = fresh;
+            write_to(*stream, text.as_bytes());
+        }
+        None => write_to(CommandStream::Stderr, masks.as_bytes()),
+    }
 }
 
 /// Writes workflow commands of our own (annotations): now, or after the fence when one is open.
+/// They never go to a stdout that carries a document.
 pub fn workflow_commands(text: &str, to_stderr: bool) {
-    let fenced = FENCE_TOKEN.lock().map(|slot| slot.is_some()).unwrap_or(false);
+    let fenced = FENCE.lock().map(|slot| slot.is_some()).unwrap_or(false);
     if fenced && let Ok(mut held) = HELD_COMMANDS.lock() {
         held.push(text.to_string());
         return;
     }
     let text = if text.ends_with('\n') { text.to_string() } else { format!("{text}\n") };
-    // A closed pipe must not turn into a panic or a changed exit code.
-    let _ = if to_stderr {
-        std::io::stderr().lock().write_all(text.as_bytes())
+    let stream = if to_stderr || STDOUT_IS_DOCUMENT.load(Ordering::SeqCst) {
+        CommandStream::Stderr
     } else {
-        std::io::stdout().lock().write_all(text.as_bytes())
+        CommandStream::Stdout
     };
+    write_to(stream, text.as_bytes());
 }
 
 /// Sends a rendered report where the user asked; a `--format github` report on stdout is our

@@ -148,14 +148,32 @@ impl ConnectionString {
     pub fn parse(input: &str) -> Result<ConnectionString, UriError> {
         let input = input.trim();
         let redacted = shown_in_errors(input);
-        let fail = |problem: String| UriError { redacted: redacted.clone(), problem };
+        // An `@` after the user info the parser reads (after a `?`) most often ends a password
+        // holding an unescaped `?`, `#` or `/`: then no part of the string is quoted back, as
+        // any part before that `@` may be the password.
+        let stray_at = [Scheme::Srv, Scheme::Standard]
+            .iter()
+            .find_map(|s| strip_prefix_ci(input, s.prefix()))
+            .is_some_and(|rest| rest[crate::redact::userinfo_end(rest).map_or(0, |at| at + 1)..].contains('@'));
+        let fail = |problem: String| UriError {
+            redacted: redacted.clone(),
+            problem: if stray_at {
+                "it does not parse, and its user info seems to hold an unescaped `?`, `#` or `/`: \
+                 percent-encode them in the password (`%3F`, `%23`, `%2F`)"
+                    .to_string()
+            } else {
+                problem
+            },
+        };
         let (scheme, rest) = if let Some(rest) = strip_prefix_ci(input, "mongodb+srv://") {
             (Scheme::Srv, rest)
         } else if let Some(rest) = strip_prefix_ci(input, "mongodb://") {
             (Scheme::Standard, rest)
         } else {
             let shown = input.split("://").next().unwrap_or("");
-            let problem = if input.contains("://") {
+            let problem = if input.contains("\\:") {
+                "it holds the `\\:` escapes of a Java properties file; write it unescaped".to_string()
+            } else if input.contains("://") {
                 format!("the scheme `{shown}` is not `mongodb://` or `mongodb+srv://`")
             } else {
                 "it must start with `mongodb://` or `mongodb+srv://`".to_string()
@@ -411,7 +429,8 @@ fn shown_in_errors(input: &str) -> String {
     let masked = [Scheme::Srv, Scheme::Standard].iter().find_map(|scheme| {
         let prefix = scheme.prefix();
         let rest = strip_prefix_ci(input, prefix)?;
-        let at = crate::redact::userinfo_end(rest)?;
+        // The last `@` anywhere, not only before the query: errors hide more, never less.
+        let at = rest.rfind('@')?;
         Some(format!("{}{MASK}{}", &input[..prefix.len()], &rest[at..]))
     });
     crate::redact::text(masked.as_deref().unwrap_or(input)).into_owned()
@@ -521,12 +540,18 @@ mod tests {
             ("mongodb://u:can:ary@h/", "unescaped `:`"),
             ("mongodb://u:canary@::1/", "brackets"),
             ("mongodb://u:canary@/", "no host"),
+            ("mongodb://app:can/ary?w#rd@host/", "percent-encode"),
+            ("mongodb://app:c?anary@host:1/?tls=true", "percent-encode"),
+            ("mongodb://app:ca#nary]@host/", "percent-encode"),
+            (r"mongodb\://app\:canary@host\:1/", "Java properties"),
         ];
         for (input, want) in cases {
             let err = ConnectionString::parse(input).expect_err(input);
             let msg = err.to_string();
             assert!(msg.contains(want), "{input}: {msg}");
-            assert!(!msg.contains("canary") && !msg.contains("ary@"), "{input}: {msg}");
+            for part in ["canary", "ary@", "can/", "c?a", "ca#", "nary", "w#rd", "anary"] {
+                assert!(!msg.contains(part), "{input}: {msg}");
+            }
         }
     }
 }

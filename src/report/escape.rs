@@ -39,8 +39,11 @@ pub fn hidden(c: char) -> Option<String> {
     (c.is_control() || format).then(|| format!("\\u{{{code:x}}}"))
 }
 
-/// Text for a terminal or a log: line breaks kept, every other invisible character shown.
+/// Text for a terminal or a log: secrets hidden, line breaks kept, every other invisible
+/// character shown.
 pub fn terminal(s: &str) -> String {
+    let redacted = crate::redact::text(s);
+    let s = redacted.as_ref();
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match hidden(c) {
@@ -87,6 +90,77 @@ pub fn markdown(s: &str) -> String {
         }
     }
     out
+}
+
+/// Text the tool wrote for Markdown prose, which may quote outside text: its code spans render
+/// as code, whatever they hold, and everything else is escaped as prose ([`markdown`]). A code
+/// span is read as CommonMark reads one (a run of N backticks up to the next run of exactly N),
+/// and its content is written as `<code>` with every character inert ([`html`]), so neither the
+/// tool's own spans nor a backtick from outside can open live Markdown.
+pub fn markdown_with_code(s: &str) -> String {
+    with_code_spans(s, markdown)
+}
+
+/// The same for raw HTML contexts such as `<summary>`, where Markdown is not read.
+pub fn html_with_code(s: &str) -> String {
+    with_code_spans(s, html)
+}
+
+/// Outside text that is code (a file's line, a connection string): one code span.
+pub fn code(s: &str) -> String {
+    format!("<code>{}</code>", html(s))
+}
+
+fn with_code_spans(s: &str, prose: fn(&str) -> String) -> String {
+    // Redacted whole first: a URI must not escape redaction by straddling a span's edge.
+    let redacted = crate::redact::text(s);
+    let mut rest = redacted.as_ref();
+    let mut out = String::with_capacity(rest.len() + 16);
+    while let Some(open) = rest.find('`') {
+        let run = rest[open..].bytes().take_while(|b| *b == b'`').count();
+        let after = &rest[open + run..];
+        match closing_run(after, run) {
+            Some(close) => {
+                out.push_str(&prose(&rest[..open]));
+                out.push_str(&code(span_content(&after[..close])));
+                rest = &after[close + run..];
+            }
+            None => {
+                // No closing run: the backticks are literal text.
+                out.push_str(&prose(&rest[..open + run]));
+                rest = after;
+            }
+        }
+    }
+    out.push_str(&prose(rest));
+    out
+}
+
+/// Where the next run of exactly `run` backticks starts in `s`.
+fn closing_run(s: &str, run: usize) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'`' {
+            let len = bytes[i..].iter().take_while(|b| **b == b'`').count();
+            if len == run {
+                return Some(i);
+            }
+            i += len;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// A code span's content as CommonMark shows it: one leading and trailing space dropped when
+/// both are there (so `` ` `x` ` `` shows `` `x` ``).
+fn span_content(s: &str) -> &str {
+    match s.strip_prefix(' ').and_then(|t| t.strip_suffix(' ')) {
+        Some(inner) if !inner.trim().is_empty() => inner,
+        _ => s,
+    }
 }
 
 /// Escapes text for raw HTML contexts such as `<summary>` and `<code>`. GitHub still reads
@@ -143,6 +217,8 @@ fn push_visible(out: &mut String, c: char) {
 /// Escapes a workflow command's message: `%`, CR and LF as the runner expects, and every
 /// other invisible character shown.
 pub fn workflow_message(s: &str) -> String {
+    let redacted = crate::redact::text(s);
+    let s = redacted.as_ref();
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -161,9 +237,53 @@ pub fn workflow_property(s: &str) -> String {
     workflow_message(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// A JSON document (the JSON report, SARIF) from a value: every string redacted before it is
+/// serialized, so the document stays valid whatever its strings held; nothing edits the text
+/// afterwards except one equivalent spelling. The runner's legacy command syntax `##[cmd]` is
+/// recognised anywhere in a line, and in JSON `##[` can only stand inside a string, where
+/// `#\u0023[` means the same. (A line of pretty JSON never starts with `::`, the other syntax.)
+pub fn json_document(mut value: serde_json::Value) -> String {
+    redact_strings(&mut value);
+    let mut out = serde_json::to_string_pretty(&value)
+        .unwrap_or_else(|e| format!("{{\"error\": {}}}", serde_json::Value::String(e.to_string())));
+    if out.contains("##[") {
+        out = out.replace("##[", "#\\u0023[");
+    }
+    out.push('\n');
+    out
+}
+
+fn redact_strings(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(hidden) = crate::redact::text(s) {
+                *s = hidden;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(map) => map.values_mut().for_each(redact_strings),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_documents_stay_valid_whatever_their_strings_hold() {
+        let value = serde_json::json!({
+            "snippet": "run: ./seed-db.sh user=app password='s3cret' options='tls=true,retryWrites=true'",
+            "uri": "mongodb://app:Pa/ss?w#rd@host/",
+            "message": "##[add-mask]x ::error::y",
+        });
+        let doc = json_document(value);
+        let parsed: serde_json::Value = serde_json::from_str(&doc).expect(&doc);
+        assert!(!doc.contains("s3cret") && !doc.contains("w#rd") && !doc.contains("##["), "{doc}");
+        assert_eq!(parsed["snippet"], "run: ./seed-db.sh user=app password='****' options='tls=true,retryWrites=true'");
+        assert_eq!(parsed["message"], "##[add-mask]x ::error::y", "the same text, spelled safely");
+    }
 
     #[test]
     fn workflow_escapes_follow_the_runner() {
@@ -195,6 +315,27 @@ mod tests {
         assert!(!got.contains("[Approve]") && !got.contains("](") && !got.contains("https://"), "{got}");
         assert!(got.contains("&#91;Approve&#93;&#40;https:&#8203;//evil.example/login&#41;"), "{got}");
         assert!(!markdown(uri).contains("https://"), "no autolink in prose either");
+    }
+
+    #[test]
+    fn the_tools_code_spans_stay_code_and_outside_text_stays_inert() {
+        assert_eq!(
+            markdown_with_code("app/db.py:3 adds `tlsAllowInvalidCertificates`"),
+            "app/db.py:3 adds <code>tlsAllowInvalidCertificates</code>"
+        );
+        assert_eq!(
+            html_with_code("refused the TLS ClientHello with `internal_error`"),
+            "refused the TLS ClientHello with <code>internal&#95;error</code>"
+        );
+        // A quoted subject holding backticks and Markdown: a longer fence keeps it one span.
+        let got = markdown_with_code("issued by `` CN=`evil` @octocat [x](https://e.example) <b>|</b> ``.");
+        assert_eq!(
+            got,
+            "issued by <code>CN=&#96;evil&#96; @&#8203;octocat &#91;x&#93;&#40;https:&#8203;//e.example&#41; &lt;b&gt;&#124;&lt;/b&gt;</code>."
+        );
+        // An unmatched backtick from outside is literal, and the rest is still escaped.
+        assert_eq!(markdown_with_code("a ` b_c"), "a \\` b\\_c");
+        assert!(!markdown_with_code("`mongodb://u:s3cret@h/`").contains("s3cret"));
     }
 
     #[test]

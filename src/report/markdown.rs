@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::escape::{html, markdown as md};
+use super::escape::{code, html, html_with_code, markdown as md, markdown_with_code as prose};
 use super::view::{RenderContext, host_port, ordered_findings, stage_label, totals_line};
 use crate::catalog;
 use crate::catalog::Documented;
@@ -81,7 +81,7 @@ fn render_with(report: &RunReport, ctx: &RenderContext, detail: Detail, max_find
     if !report.notes.is_empty() {
         out.push_str("### Notes\n\n");
         for note in &report.notes {
-            let _ = writeln!(out, "- {} {}", severity_icon(note.severity, false), md(&note.message));
+            let _ = writeln!(out, "- {} {}", severity_icon(note.severity, false), prose(&note.message));
         }
         out.push('\n');
     }
@@ -98,7 +98,7 @@ fn write_causes(out: &mut String, report: &RunReport) {
     }
     out.push_str("**Why it fails:**\n\n");
     for cause in causes {
-        let _ = writeln!(out, "- {}", md(&cause));
+        let _ = writeln!(out, "- {}", prose(&cause));
     }
     out.push('\n');
 }
@@ -124,7 +124,7 @@ fn write_policy_changes(out: &mut String, policy: &PolicyReport) {
     );
     out.push_str("| change | what |\n| --- | --- |\n");
     for change in &policy.changes {
-        let _ = writeln!(out, "| <code>{}</code> | {} |", change.kind.as_str(), md(&change.detail));
+        let _ = writeln!(out, "| <code>{}</code> | {} |", change.kind.as_str(), prose(&change.detail));
     }
     out.push('\n');
 }
@@ -195,10 +195,10 @@ fn write_cluster(out: &mut String, cluster: &ClusterReport, detail: Detail) {
                 let d = item.diagnosis;
                 let _ = writeln!(
                     out,
-                    "- {} `{}` {}{}",
+                    "- {} <code>{}</code> {}{}",
                     severity_icon(d.severity, d.waived),
                     d.code,
-                    md(item.summary),
+                    prose(item.summary),
                     where_(&item.hosts)
                 );
             }
@@ -248,18 +248,18 @@ fn write_diagnosis_details(out: &mut String, item: &Shown<'_>) {
         "<details><summary>{} <code>{}</code>{place}{waived}: {}</summary>\n",
         severity_icon(d.severity, d.waived),
         html(d.code.id()),
-        html(item.summary)
+        html_with_code(item.summary)
     );
     if item.hosts.len() > 1 {
         let _ = writeln!(out, "The same cause on {} hosts; the evidence is the first host's.\n", item.hosts.len());
     }
     if !d.evidence.is_empty() {
-        let _ = writeln!(out, "**Evidence:** {}\n", md(&d.evidence));
+        let _ = writeln!(out, "**Evidence:** {}\n", prose(&d.evidence));
     }
     if !d.remedy.is_empty() {
-        let _ = writeln!(out, "**Remedy:** {}\n", md(&d.remedy));
+        let _ = writeln!(out, "**Remedy:** {}\n", prose(&d.remedy));
     }
-    let _ = writeln!(out, "More: `mongo-preflight explain {}`\n\n</details>\n", html(d.code.id()));
+    let _ = writeln!(out, "More: <code>mongo-preflight explain {}</code>\n\n</details>\n", html(d.code.id()));
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,7 +335,7 @@ fn write_finding_row(out: &mut String, f: &Finding) {
     } else {
         format!("{} existing", severity_icon(f.severity, false))
     };
-    let snippet = if f.snippet.is_empty() { "—".to_string() } else { md(&f.snippet) };
+    let snippet = if f.snippet.is_empty() { "—".to_string() } else { code(&f.snippet) };
     let _ = writeln!(out, "| {status} | <code>{}</code> | {}:{} | {snippet} |", f.rule, md(&f.path), f.line);
 }
 

@@ -22,15 +22,27 @@ pub enum Format {
 }
 
 pub fn render(report: &RunReport, format: Format, ctx: &RenderContext) -> String {
-    let out = match format {
-        Format::Text => text::render(report, ctx),
+    match format {
+        // Documents: every string redacted before serialization, never the text after it.
         Format::Json => json::render(report),
-        Format::Markdown => markdown::render(report, ctx),
         Format::Sarif => sarif::render(report, ctx),
-        Format::Github => github::render(report, ctx),
-    };
-    // Producers already redact; this is the last line of defence before anything is shown.
-    crate::redact::text(&out).into_owned()
+        Format::Text => line_safety_net(text::render(report, ctx)),
+        Format::Markdown => line_safety_net(markdown::render(report, ctx)),
+        Format::Github => line_safety_net(github::render(report, ctx)),
+    }
+}
+
+/// The text formats redact each string they print; this is the last line of defence should a
+/// producer have missed one. It works line by line and can only hide more of a line, which a
+/// person reads the same and no program parses.
+fn line_safety_net(out: String) -> String {
+    match crate::redact::text(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(hidden) => {
+            tracing::debug!("a secret reached a rendered report unredacted; hidden by the last pass");
+            hidden
+        }
+    }
 }
 
 /// Whether text written to stdout should be coloured: a terminal, and neither `NO_COLOR` nor

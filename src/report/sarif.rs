@@ -8,7 +8,7 @@ use super::view::{RenderContext, diagnosis_fingerprint, finding_fingerprint, hos
 use crate::catalog::Documented;
 use crate::catalog::rules::Rule;
 use crate::diagnose::codes::DiagnosisCode;
-use crate::model::{ClusterReport, Diagnosis, HostReport, RunReport, Severity};
+use crate::model::{ClusterReport, RunReport, Severity, Shown};
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const FINGERPRINT_KEY: &str = "mongoPreflight/v1";
@@ -56,10 +56,13 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
     // Without a policy file a diagnosis has no line to point at, and code scanning rejects
     // results without a location: those diagnoses become notifications tied to their rule.
     let mut unlocated = Vec::new();
-    for (cluster, host, d) in report.diagnoses() {
-        match diagnosis_result(cluster, host, d, ctx.policy_path.as_deref(), &catalogue) {
-            Located::Result(result) => results.push(result),
-            Located::Notification(notification) => unlocated.push(notification),
+    // A cause several hosts share is one result naming them, as every other format shows it.
+    for cluster in &report.clusters {
+        for item in cluster.shown() {
+            match diagnosis_result(cluster, &item, ctx.policy_path.as_deref(), &catalogue) {
+                Located::Result(result) => results.push(result),
+                Located::Notification(notification) => unlocated.push(notification),
+            }
         }
     }
     let notifications: Vec<Value> = report
@@ -91,9 +94,7 @@ pub fn render(report: &RunReport, ctx: &RenderContext) -> String {
             "results": results,
         }]
     });
-    let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
-    out.push('\n');
-    out
+    super::escape::json_document(log)
 }
 
 /// Every diagnosis code and scan rule as SARIF rule descriptors, and where each id sits.
@@ -142,16 +143,20 @@ enum Located {
 
 fn diagnosis_result(
     cluster: &ClusterReport,
-    host: Option<&HostReport>,
-    d: &Diagnosis,
+    item: &Shown<'_>,
     policy_path: Option<&str>,
     catalogue: &Catalogue,
 ) -> Located {
-    let place = match host {
-        Some(h) => format!("cluster `{}`, host {}", cluster.name, host_port(h)),
-        None => format!("cluster `{}`", cluster.name),
+    let d = item.diagnosis;
+    let place = match item.hosts.as_slice() {
+        [] => format!("cluster `{}`", cluster.name),
+        [one] => format!("cluster `{}`, host {}", cluster.name, host_port(one)),
+        hosts => {
+            let names: Vec<String> = hosts.iter().map(|h| host_port(h)).collect();
+            format!("cluster `{}`, hosts {}", cluster.name, names.join(", "))
+        }
     };
-    let mut text = format!("{} ({place})", d.summary);
+    let mut text = format!("{} ({place})", item.summary);
     if !d.evidence.is_empty() {
         text.push_str(&format!("\nEvidence: {}", d.evidence));
     }
@@ -176,7 +181,7 @@ fn diagnosis_result(
             },
             "logicalLocations": [{ "name": cluster.name, "kind": "resource" }],
         }],
-        "partialFingerprints": { FINGERPRINT_KEY: diagnosis_fingerprint(cluster, host, d) },
+        "partialFingerprints": { FINGERPRINT_KEY: diagnosis_fingerprint(cluster, item) },
     });
     decorate(&mut result, catalogue.index_of(d.code.id()), d.waived);
     Located::Result(result)

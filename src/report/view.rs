@@ -2,7 +2,7 @@
 //! than one format shows the same way (labels, orderings, fingerprints, the verdict's causes).
 
 use crate::catalog::Documented;
-use crate::model::{ClusterReport, Diagnosis, Finding, HostReport, RunReport, Severity, stage};
+use crate::model::{ClusterReport, Finding, HostReport, RunReport, Severity, Shown, stage};
 
 /// What a renderer may need besides the report itself.
 #[derive(Debug, Clone, Default)]
@@ -69,10 +69,15 @@ pub(super) fn finding_fingerprint(f: &Finding) -> String {
     format!("{:016x}", fnv1a(&[f.rule.id(), f.path.as_str(), normalised.as_str()]))
 }
 
-/// A stable identity for a diagnosis: the same problem on the same host keeps it.
-pub(super) fn diagnosis_fingerprint(cluster: &ClusterReport, host: Option<&HostReport>, d: &Diagnosis) -> String {
-    let host = host.map(host_port).unwrap_or_default();
-    format!("{:016x}", fnv1a(&[d.code.id(), cluster.name.as_str(), host.as_str()]))
+/// A stable identity for a diagnosis as shown: the same problem on the same host keeps it, and
+/// a cause several hosts share keeps one whichever hosts share it.
+pub(super) fn diagnosis_fingerprint(cluster: &ClusterReport, item: &Shown<'_>) -> String {
+    let host = match item.hosts.as_slice() {
+        [] => String::new(),
+        [one] => host_port(one),
+        _ => "*".to_string(),
+    };
+    format!("{:016x}", fnv1a(&[item.diagnosis.code.id(), cluster.name.as_str(), host.as_str()]))
 }
 
 /// FNV-1a over the parts, with a separator so that ("ab","c") and ("a","bc") differ. Stable
