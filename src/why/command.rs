@@ -21,11 +21,7 @@ pub fn probe_hosts(hosts: &[String]) -> Vec<String> {
     let split = |hp: &str| hp.rsplit_once(':').map(|(h, p)| (h.to_string(), p.to_string()));
     let named_ports: Vec<String> =
         hosts.iter().filter_map(|hp| split(hp)).filter(|(h, _)| !is_ip(h)).map(|(_, p)| p).collect();
-    hosts
-        .iter()
-        .filter(|hp| split(hp).is_none_or(|(h, p)| !(is_ip(&h) && named_ports.contains(&p))))
-        .cloned()
-        .collect()
+    hosts.iter().filter(|hp| split(hp).is_none_or(|(h, p)| !(is_ip(&h) && named_ports.contains(&p)))).cloned().collect()
 }
 
 /// The connection string to probe, or `None` when the text names no host.

@@ -16,9 +16,19 @@ const MARKERS: &[(&str, &[&str])] = &[
     ("MongoDB Compass", &["MongoDB Compass", "tls_record.cc"]),
     (
         "Node.js driver",
-        &["MongoServerSelectionError", "MongoNetworkError", "MongoNetworkTimeoutError", "node_modules/mongodb", "MongoServerError", "TopologyDescription {"],
+        &[
+            "MongoServerSelectionError",
+            "MongoNetworkError",
+            "MongoNetworkTimeoutError",
+            "node_modules/mongodb",
+            "MongoServerError",
+            "TopologyDescription {",
+        ],
     ),
-    ("Java driver", &["com.mongodb.", "MongoTimeoutException", "MongoSocketOpenException", "MongoSocketWriteException"]),
+    (
+        "Java driver",
+        &["com.mongodb.", "MongoTimeoutException", "MongoSocketOpenException", "MongoSocketWriteException"],
+    ),
     ("Go driver", &["go.mongodb.org", "server selection error", "connection() error occurred", "error parsing uri"]),
     ("C# driver", &["MongoDB.Driver", "A timeout occurred after", "MongoConnectionException"]),
     ("PHP driver", &["MongoDB\\Driver\\Exception", "MongoDB\\Driver\\Manager"]),

@@ -20,7 +20,8 @@ static SRV: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"_mongodb\._tcp\.([A-Za-z0-9<>_-][A-Za-z0-9<>_.-]*[A-Za-z0-9>_])").ok());
 /// Ruby's and Java's SRV errors name the SRV name without `_mongodb._tcp.`.
 static SRV_NAMED: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?:no SRV records at hostname \(|SRV record for host )([A-Za-z0-9<>_-][A-Za-z0-9<>_.-]*[A-Za-z0-9>_])").ok()
+    Regex::new(r"(?:no SRV records at hostname \(|SRV record for host )([A-Za-z0-9<>_-][A-Za-z0-9<>_.-]*[A-Za-z0-9>_])")
+        .ok()
 });
 static URI: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r#"mongodb(?:\+srv)?://[^\s'"`<>]+"#).ok());
 
@@ -150,7 +151,10 @@ mod tests {
             hosts(text),
             ["db-3.<cluster>.mongodb.net:27017", "h2.example.com:27018", "ac-x-shard-00-00.abc.mongodb.net:27017"]
         );
-        assert_eq!(srv_names("querySrv ENOTFOUND _mongodb._tcp.cluster0.abcde.mongodb.net"), ["cluster0.abcde.mongodb.net"]);
+        assert_eq!(
+            srv_names("querySrv ENOTFOUND _mongodb._tcp.cluster0.abcde.mongodb.net"),
+            ["cluster0.abcde.mongodb.net"]
+        );
         let uris = connection_strings("uri=mongodb://u:Secret1@h1:27017,h2:27017/db?replicaSet=rs0&tls=true.");
         assert_eq!(uris[0].redacted(), "mongodb://h1:27017,h2:27017/db?replicaSet=rs0&tls=true");
     }

@@ -136,7 +136,10 @@ mod tests {
         assert_eq!(codes("querySrv ECONNREFUSED _mongodb._tcp.x.example.net"), ["dns-lookup-failed"]);
         assert!(codes("connect ECONNREFUSED 127.0.0.1:27017").contains(&"tcp-connection-refused"));
         assert!(!codes("self-signed certificate in certificate chain").contains(&"cert-self-signed"));
-        assert_eq!(codes("x509: certificate has expired or is not yet valid: current time 2025 is after 2024")[0], "cert-expired");
+        assert_eq!(
+            codes("x509: certificate has expired or is not yet valid: current time 2025 is after 2024")[0],
+            "cert-expired"
+        );
         assert!(codes("E11000 duplicate key error collection: test.users").is_empty());
     }
 }

@@ -30,7 +30,9 @@ const PASTED_LINES: usize = 5;
 const EXCERPT: usize = 320;
 
 fn mongodb_port(host_port: &str) -> bool {
-    host_port.rsplit_once(':').is_some_and(|(h, p)| matches!(p, "27017" | "27018" | "27019") || h.ends_with(".mongodb.net"))
+    host_port
+        .rsplit_once(':')
+        .is_some_and(|(h, p)| matches!(p, "27017" | "27018" | "27019") || h.ends_with(".mongodb.net"))
 }
 
 /// The line of `hit`, redacted before it is cut, so a cut never splits a connection string

@@ -134,7 +134,8 @@ mod tests {
 
     #[test]
     fn prefixes_escapes_and_wraps() {
-        let c = clean("2024-05-01T10:00:00.123Z [ERROR] tlsv1 alert inter\n2024-05-01T10:00:00.124Z nal error\\n  at x");
+        let c =
+            clean("2024-05-01T10:00:00.123Z [ERROR] tlsv1 alert inter\n2024-05-01T10:00:00.124Z nal error\\n  at x");
         assert!(String::from_utf8_lossy(&c.compact).contains("tlsv1alertinternalerror"));
         assert_eq!(c.text.lines().nth(1), Some("nal error"));
         assert_eq!(c.line_of(c.text.find("at x").unwrap_or(0)), 2);
