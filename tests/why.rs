@@ -211,6 +211,15 @@ fn a_password_in_the_input_is_never_echoed() {
     );
     assert!(!json.to_string().contains(canary));
     assert_eq!(likely(&json), ["cert-expired"]);
+    // A connection string on the failing line itself: the excerpt shows it redacted.
+    let text = format!(
+        "MongoServerSelectionError: connect ECONNREFUSED 10.1.2.3:27017 while connecting to mongodb://app:{canary}@db1.example.com:27017/?tls=true"
+    );
+    for format in ["text", "json", "markdown"] {
+        let out = why(&["--format", format, &text]);
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(shown.contains("ECONNREFUSED") && !shown.contains(canary), "{format}: {shown}");
+    }
 }
 
 #[test]
@@ -264,4 +273,18 @@ fn probe_decides_against_the_lab() {
         assert!(json["probe"]["hosts"].is_array(), "{file}: the probe's cluster report is there");
         assert!(json["probe_command"].as_str().unwrap_or_default().contains("--ca-file"));
     }
+}
+
+#[test]
+fn longer_words_win() {
+    // `self-signed certificate` is inside `self-signed certificate in certificate chain`: the
+    // chain ends in an untrusted root, the leaf is not self-signed.
+    let json = why_json(&[
+        "MongoServerSelectionError: self-signed certificate in certificate chain\n  code: 'SELF_SIGNED_CERT_IN_CHAIN'",
+    ]);
+    assert_eq!(likely(&json), ["cert-untrusted-issuer"], "{json}");
+    let json = why_json(&[
+        "x509: certificate has expired or is not yet valid: current time 2026-01-02T00:00:00Z is before 2026-02-01T00:00:00Z",
+    ]);
+    assert_eq!(likely(&json), ["cert-not-yet-valid"], "{json}");
 }

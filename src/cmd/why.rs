@@ -80,6 +80,9 @@ pub async fn run(args: WhyArgs) -> Result<i32, AppError> {
     let probe_command = target.as_deref().map(|t| command::command(t, &flags));
     let mut probe_json = None;
     let mut probed = false;
+    if args.probe && target.is_none() {
+        eprintln!("why: the text names no host, so there is nothing to probe");
+    }
     if args.probe
         && let Some(target) = &target
     {

@@ -29,7 +29,7 @@ pub fn json(reading: &Reading, probe_command: Option<&str>, probe: Option<Value>
     out
 }
 
-fn headline(reading: &Reading, probed: bool) -> String {
+fn headline(reading: &Reading, probe_command: Option<&str>, probed: bool) -> String {
     let n = reading.errors.len();
     if reading.causes.is_empty() {
         return "No MongoDB connection failure found in the text.".to_string();
@@ -45,13 +45,15 @@ fn headline(reading: &Reading, probed: bool) -> String {
         format!("{failures} read{from}; the probe decided.")
     } else if reading.decided() {
         format!("{failures} read{from}.")
-    } else {
+    } else if probe_command.is_some() {
         format!("{failures} read{from}. The text cannot decide the cause: the probe below does.")
+    } else {
+        format!("{failures} read{from}. The text cannot decide the cause, and names no host to probe.")
     }
 }
 
 pub fn text(reading: &Reading, probe_command: Option<&str>, probed: bool) -> String {
-    let mut out = format!("mongo-preflight why: {}\n", headline(reading, probed));
+    let mut out = format!("mongo-preflight why: {}\n", headline(reading, probe_command, probed));
     let (likely, possible): (Vec<&Cause>, Vec<&Cause>) =
         reading.causes.iter().partition(|c| c.likelihood == Likelihood::Likely);
     let section = |out: &mut String, heading: &str, causes: &[&Cause], remedy: bool| {
@@ -106,7 +108,8 @@ pub fn text(reading: &Reading, probe_command: Option<&str>, probed: bool) -> Str
 }
 
 pub fn markdown(reading: &Reading, probe_command: Option<&str>, probed: bool) -> String {
-    let mut out = format!("### mongo-preflight why\n\n{}\n", escape::markdown(&headline(reading, probed)));
+    let mut out =
+        format!("### mongo-preflight why\n\n{}\n", escape::markdown(&headline(reading, probe_command, probed)));
     if !reading.causes.is_empty() {
         out.push_str("\n| | Code | What it means | Words of the text |\n|---|---|---|---|\n");
         for c in &reading.causes {

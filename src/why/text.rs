@@ -60,6 +60,9 @@ impl Clean {
 
 /// JSON escapes (`\n`, `\t`, `\"`, `\\`), carriage returns and ANSI colour codes undone.
 fn unescape(input: &str) -> String {
+    if !input.bytes().any(|b| matches!(b, b'\\' | b'\r' | 0x1b)) {
+        return input.to_string();
+    }
     let mut out = String::with_capacity(input.len());
     let mut chars = input.chars().peekable();
     while let Some(c) = chars.next() {
