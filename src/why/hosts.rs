@@ -55,8 +55,10 @@ fn host_name(raw: &str) -> Option<String> {
     Some(host)
 }
 
+/// A port a MongoDB host may listen on: not 0, and not 53 (`lookup NAME on 10.0.0.2:53` names
+/// the resolver).
 fn port(raw: &str) -> Option<u16> {
-    raw.parse::<u16>().ok().filter(|p| *p > 0)
+    raw.parse::<u16>().ok().filter(|p| *p > 0 && *p != 53)
 }
 
 pub fn is_ip(host: &str) -> bool {
