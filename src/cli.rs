@@ -40,6 +40,7 @@ pub enum Command {
     Init(InitArgs),
     Schema(SchemaArgs),
     Explain(ExplainArgs),
+    Why(WhyArgs),
 }
 
 impl Command {
@@ -47,7 +48,7 @@ impl Command {
     /// in GitHub Actions such output is fenced off from the runner's command parser. `init`,
     /// `schema` and `explain` print only our own text, often into a file.
     pub fn prints_untrusted_text(&self) -> bool {
-        matches!(self, Command::Probe(_) | Command::Scan(_) | Command::Check(_) | Command::Lock(_))
+        matches!(self, Command::Probe(_) | Command::Scan(_) | Command::Check(_) | Command::Lock(_) | Command::Why(_))
     }
 
     /// Whether stdout carries a JSON or SARIF document, which no fence line may enter.
@@ -319,5 +320,46 @@ pub struct ExplainArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExplainFormat {
     Text,
+    Markdown,
+}
+
+/// Read a pasted error message or log: the likely cause, what it rules out, and the command
+/// that decides.
+///
+/// Takes any text: an exception message, a stack trace, a CI log with other lines around the
+/// failure (log prefixes, JSON `\n` escapes and wrapped lines are undone). Recognises the
+/// formats of PyMongo, Motor, the Node.js driver, mongosh, Mongoose, Compass, the Java, Go, C#,
+/// PHP, Ruby, Rust and C drivers and the database tools, over OpenSSL, BoringSSL, LibreSSL,
+/// Secure Transport, SChannel, JSSE, Go's crypto/tls and rustls. Connection strings in the
+/// input are redacted before anything is shown.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 the text was read (whatever it says), 2 bad arguments or unreadable input.
+Examples:
+  mongo-preflight why '[SSL: TLSV1_ALERT_INTERNAL_ERROR] tlsv1 alert internal error (_ssl.c:1006)'
+  pytest 2>&1 | tee test.log; mongo-preflight why --file test.log
+  mongo-preflight why --file test.log --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  pbpaste | mongo-preflight why --probe")]
+pub struct WhyArgs {
+    /// The error text (several arguments are read as lines). Without it and without --file,
+    /// stdin is read.
+    #[arg(value_name = "TEXT")]
+    pub text: Vec<String>,
+    /// Read the text from this file (a log, a saved stack trace).
+    #[arg(long, value_name = "PATH", conflicts_with = "text")]
+    pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = WhyFormat::Text)]
+    pub format: WhyFormat,
+    /// Run the probe command now; the probe's diagnosis becomes the answer.
+    #[arg(long)]
+    pub probe: bool,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WhyFormat {
+    Text,
+    Json,
     Markdown,
 }

@@ -26,3 +26,4 @@ pub mod report;
 pub mod scan;
 pub mod secret_files;
 pub mod uri;
+pub mod why;

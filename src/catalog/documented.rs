@@ -28,6 +28,50 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// How strongly the words of an error text point at a diagnosis code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Likelihood {
+    /// The words fit this code among others; alone they decide nothing.
+    Possible,
+    /// The words single this code out.
+    Likely,
+}
+
+impl Likelihood {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Likelihood::Possible => "possible",
+            Likelihood::Likely => "likely",
+        }
+    }
+}
+
+/// Where in a connection a code's failure happens, in the order a client goes through them. A
+/// text from a later stage shows that every earlier one worked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    Dns,
+    Tcp,
+    /// The server refused or dropped the TLS handshake before any certificate was checked.
+    TlsHello,
+    Certificate,
+    /// TLS worked; the MongoDB conversation (hello, replica set, wire version) did not.
+    Server,
+    Auth,
+}
+
+/// Words a driver or TLS library prints for a failure of this code ("What you may see"). The
+/// `why` command's matcher reads these and no other list: it compares them case-insensitively,
+/// with every space and line break removed from both sides, so wrapped lines still match.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen {
+    pub likelihood: Likelihood,
+    /// Who prints it: a driver, a TLS library, or both (`PyMongo / OpenSSL`).
+    pub by: &'static str,
+    pub text: &'static str,
+}
+
 /// The long-form documentation of one diagnosis code or scan rule.
 #[derive(Debug, Clone, Copy)]
 pub struct Explanation {
@@ -41,6 +85,17 @@ pub struct Explanation {
     pub remedy: &'static str,
     /// The tempting "fix" that must not be shipped, and why.
     pub avoid: &'static str,
+    /// Where in a connection the failure happens (at most one; empty for scan rules and for
+    /// codes no client error shows).
+    pub stage: &'static [Stage],
+    /// The error texts that point at it.
+    pub seen: &'static [Seen],
+}
+
+impl Explanation {
+    pub fn stage(&self) -> Option<Stage> {
+        self.stage.first().copied()
+    }
 }
 
 /// Implemented by diagnosis codes and scan rules.
@@ -52,7 +107,8 @@ pub trait Documented {
 
 /// Defines one catalogue: the enum of its entries, `ALL`, lookup by id, [`Documented`], and
 /// serialization as the public id. Diagnosis codes and scan rules both use it, so an entry is
-/// written once: id, severity and explanation together.
+/// written once: id, severity and explanation together, and for a diagnosis code the stage it
+/// fails at and the error texts that point at it (`seen: Stage [ Likely "by" "text", … ]`).
 macro_rules! catalogue {
     (
         $(#[$enum_meta:meta])*
@@ -64,7 +120,8 @@ macro_rules! catalogue {
                 cause: $cause:literal,
                 detection: $detection:literal,
                 remedy: $remedy:literal,
-                avoid: $avoid:literal $(,)?
+                avoid: $avoid:literal
+                $(, seen: $stage:ident [ $( $likelihood:ident $by:literal $text:literal ),* $(,)? ] )? $(,)?
             }
         ),+ $(,)?
     ) => {
@@ -90,6 +147,10 @@ macro_rules! catalogue {
             fn explanation(&self) -> &'static $crate::catalog::documented::Explanation {
                 match self { $($name::$variant => &$crate::catalog::documented::Explanation {
                     title: $title, cause: $cause, detection: $detection, remedy: $remedy, avoid: $avoid,
+                    stage: &[$($crate::catalog::documented::Stage::$stage)?],
+                    seen: &[$($($crate::catalog::documented::Seen {
+                        likelihood: $crate::catalog::documented::Likelihood::$likelihood, by: $by, text: $text,
+                    }),*)?],
                 }),+ }
             }
         }

@@ -9,7 +9,7 @@ pub mod codes;
 mod documented;
 pub mod rules;
 
-pub use documented::{Documented, Explanation, Severity};
+pub use documented::{Documented, Explanation, Likelihood, Seen, Severity, Stage};
 
 /// Which catalogue an id belongs to.
 #[derive(Debug, Clone, Copy)]

@@ -47,8 +47,15 @@ pub fn render(entry: catalog::Entry) -> String {
         }
         catalog::Entry::Code(_) => String::new(),
     };
+    let seen = if e.seen.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<String> =
+            e.seen.iter().map(|s| format!("  {}: {}  ({})", s.by, s.text, s.likelihood.as_str())).collect();
+        format!("\nWhat you may see (read by `mongo-preflight why`)\n{}\n", lines.join("\n"))
+    };
     format!(
-        "{id} ({kind}, default severity {sev})\n\n{title}\n\nCause\n  {cause}\n\nHow it is detected\n  {detection}\n\nRemedy\n  {remedy}\n\nAvoid\n  {avoid}\n{alternatives}",
+        "{id} ({kind}, default severity {sev})\n\n{title}\n\nCause\n  {cause}\n\nHow it is detected\n  {detection}\n\nRemedy\n  {remedy}\n\nAvoid\n  {avoid}\n{seen}{alternatives}",
         id = doc.id(),
         kind = entry.kind(),
         sev = doc.default_severity(),
@@ -64,8 +71,15 @@ pub fn render(entry: catalog::Entry) -> String {
 pub fn render_markdown(entry: catalog::Entry) -> String {
     let doc = entry.documented();
     let e = doc.explanation();
+    let seen = if e.seen.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<String> =
+            e.seen.iter().map(|s| format!("- {}: `{}` ({})", s.by, s.text, s.likelihood.as_str())).collect();
+        format!("\n**What you may see** (read by `mongo-preflight why`):\n\n{}\n", lines.join("\n"))
+    };
     format!(
-        "### `{id}`\n\n_{kind}, default severity {sev}._ {title}.\n\n**Cause.** {cause}\n\n**How it is detected.** {detection}\n\n**Remedy.** {remedy}\n\n**Avoid.** {avoid}\n",
+        "### `{id}`\n\n_{kind}, default severity {sev}._ {title}.\n\n**Cause.** {cause}\n\n**How it is detected.** {detection}\n\n**Remedy.** {remedy}\n\n**Avoid.** {avoid}\n{seen}",
         id = doc.id(),
         kind = entry.kind(),
         sev = doc.default_severity(),

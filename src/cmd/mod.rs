@@ -9,6 +9,7 @@ pub mod lock;
 pub mod probe;
 pub mod scan;
 pub mod schema;
+pub mod why;
 
 use crate::cli::{Cli, Command};
 use crate::error::AppError;
@@ -22,5 +23,6 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Init(args) => init::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Why(args) => why::run(args).await,
     }
 }
