@@ -57,6 +57,7 @@ impl Command {
             Command::Probe(args) => &args.output,
             Command::Scan(args) => &args.output,
             Command::Check(args) => &args.output,
+            Command::Why(args) => return args.format == WhyFormat::Json,
             Command::Lock(_) | Command::Init(_) | Command::Schema(_) | Command::Explain(_) => return false,
         };
         output.output.is_none() && matches!(output.format, Format::Json | Format::Sarif)

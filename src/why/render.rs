@@ -24,9 +24,8 @@ pub fn json(reading: &Reading, probe_command: Option<&str>, probe: Option<Value>
     if let (Some(probe), Some(map)) = (probe, doc.as_object_mut()) {
         map.insert("probe".into(), probe);
     }
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
-    out.push('\n');
-    out
+    // One way to write a JSON document: its strings redacted, its text safe from the runner.
+    escape::json_document(doc)
 }
 
 fn headline(reading: &Reading, probe_command: Option<&str>, probed: bool) -> String {
