@@ -25,4 +25,5 @@ pub mod redact;
 pub mod report;
 pub mod scan;
 pub mod secret_files;
+pub mod shard;
 pub mod uri;
