@@ -2,8 +2,9 @@
 //! matrix), chosen by a hash of each cluster's name, so that N jobs together take every cluster
 //! exactly once and a cluster stays in the same share from run to run.
 //!
-//! The hash is FNV-1a (64 bits) over the name's UTF-8 bytes: written here, it never changes
-//! with a dependency or a platform.
+//! The hash is FNV-1a (64 bits) over the name's UTF-8 bytes, then MurmurHash3's 64-bit
+//! finalizer (FNV-1a's low bits alone split similar names unevenly): written here, it never
+//! changes with a dependency or a platform.
 
 /// One job's share: the `index`-th (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,17 @@ impl std::fmt::Display for Shard {
 /// The 1-based share of `count` that holds `name`.
 pub fn share_of(name: &str, count: u32) -> u32 {
     let count = count.max(1);
-    (fnv1a(name.as_bytes()) % u64::from(count)) as u32 + 1
+    (fmix64(fnv1a(name.as_bytes())) % u64::from(count)) as u32 + 1
+}
+
+/// MurmurHash3's 64-bit finalizer: every input bit reaches every output bit.
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    h
 }
 
 /// FNV-1a, 64 bits.
@@ -82,6 +93,18 @@ mod tests {
             for name in &names {
                 let owners = (1..=count).filter(|i| Shard { index: *i, count }.owns(name)).count();
                 assert_eq!(owners, 1, "{name} in {owners} shares of {count}");
+            }
+        }
+    }
+
+    #[test]
+    fn shares_are_even_for_names_that_differ_in_a_digit() {
+        let names: Vec<String> = (1..=2000).map(|i| format!("p{:03}/c{i:04}", (i - 1) / 10 + 1)).collect();
+        for count in [2u32, 3, 4, 7] {
+            for index in 1..=count {
+                let got = names.iter().filter(|n| Shard { index, count }.owns(n)).count();
+                let even = names.len() / count as usize;
+                assert!(got.abs_diff(even) * 10 < even, "share {index}/{count}: {got} of {}", names.len());
             }
         }
     }

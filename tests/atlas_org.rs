@@ -293,3 +293,21 @@ fn credentials_are_refused_without_printing_them() {
     assert_eq!(out.status.code(), Some(1), "nothing discovered fails the gate: {stdout}\n{stderr}");
     assert!(stdout.contains("no cluster of Atlas organization") && stdout.contains("401"), "{stdout}");
 }
+
+#[test]
+fn a_waiver_may_name_a_discovered_cluster() {
+    let lab = OrgLab::start(&Shape::small(1, 2));
+    lab.with(|s| s.cluster("p001", "c0001")["paused"] = Value::Bool(true));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let expires = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date();
+    policy(
+        dir.path(),
+        "",
+        &format!(
+            "allow:\n  - code: atlas-cluster-paused\n    cluster: p001/c0001\n    reason: \"paused for the winter\"\n    expires: {expires}\n"
+        ),
+    );
+    let run = check(dir.path(), &lab, &[]);
+    assert_eq!(run.code, 0, "the waiver holds: {}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.cluster("p001/c0001")["diagnoses"][0]["waived"], true);
+}

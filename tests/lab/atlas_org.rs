@@ -9,6 +9,7 @@
 //! every project's certificate covers `*.pNNN.org.test`, signed by this stand-in's own CA
 //! (`ca_file`). Everything listens on 127.0.0.1 and stops by itself.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +20,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -174,10 +177,7 @@ impl OrgLab {
             .expect("org lab: runtime");
         let dir = tempfile::tempdir().expect("org lab: tempdir");
         let pki = Pki::generate(dir.path());
-        let names: Vec<String> = (1..=shape.projects).map(|p| format!("*.{}.{ZONE}", project_name(p))).collect();
-        let identity = pki.issue(&LeafSpec::server("org-nodes", names));
-        let config =
-            super::tls::server_config(&identity, &super::tls::ProxyOptions { tls12_only: false, client_roots: None });
+        let config = by_project_config(&pki, shape.projects);
         let (node_ports, listener) = runtime.block_on(async {
             let mut ports = Vec::new();
             for _ in 0..NODES {
@@ -310,6 +310,35 @@ impl OrgLab {
             self.dns_server.to_string(),
         ]
     }
+}
+
+/// Each project's nodes present their own certificate, for `*.pNNN.org.test` only, as Atlas's
+/// do for a project's label: chosen by the name the client sends (SNI).
+#[derive(Debug)]
+struct ByProject(HashMap<String, Arc<CertifiedKey>>);
+
+impl ResolvesServerCert for ByProject {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let name = hello.server_name()?;
+        let label = name.strip_suffix(&format!(".{ZONE}"))?.rsplit('.').next()?;
+        self.0.get(label).cloned()
+    }
+}
+
+fn by_project_config(pki: &Pki, projects: usize) -> rustls::ServerConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut certs = HashMap::new();
+    for p in 1..=projects {
+        let label = project_name(p);
+        let identity = pki.issue(&LeafSpec::server("org-node", vec![format!("*.{label}.{ZONE}")]));
+        let key = provider.key_provider.load_private_key(identity.key()).expect("org lab: signing key");
+        certs.insert(label, Arc::new(CertifiedKey::new(identity.chain.clone(), key)));
+    }
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .expect("org lab: protocol versions")
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(ByProject(certs)))
 }
 
 fn respond(status: u16, version: &str, body: &Value) -> Response<Full<Bytes>> {
