@@ -170,6 +170,40 @@ pub fn close_fence_now() {
     write_to(stream, text.as_bytes());
 }
 
+/// Masks a secret learnt during the run (the Atlas OAuth bearer token) in GitHub Actions, so
+/// that the runner hides it from every later line. `::add-mask::` is a workflow command, which
+/// the fence stops: an open fence is closed, the mask written, and a fresh fence (new token)
+/// opened at once. Without a fence (stdout may hold JSON) the mask goes to stderr, which the
+/// runner reads for workflow commands too. Outside Actions it is only remembered for redaction.
+pub fn mask_secret_now(secret: &str) {
+    // Hidden from our own output everywhere, in Actions or not.
+    crate::redact::remember_secrets([secret.to_string()]);
+    if std::env::var("GITHUB_ACTIONS").ok().as_deref().map(str::trim) != Some("true") {
+        return;
+    }
+    let masks: String = secret
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| format!("::add-mask::{}\n", line.replace('%', "%25")))
+        .collect();
+    if masks.is_empty() {
+        return;
+    }
+    let mut slot = FENCE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match slot.as_mut() {
+        Some((token, stream)) => {
+            let _ = std::io::stderr().flush();
+            let _ = std::io::stdout().flush();
+            let fresh = random_token();
+            let text = format!("::{token}::\n{masks}::stop-commands::{fresh}\n");
+            *token = fresh;
+            write_to(*stream, text.as_bytes());
+        }
+        None => write_to(CommandStream::Stderr, masks.as_bytes()),
+    }
+}
+
 /// Writes workflow commands of our own (annotations): now, or after the fence when one is open.
 /// They never go to a stdout that carries a document.
 pub fn workflow_commands(text: &str, to_stderr: bool) {

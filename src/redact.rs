@@ -203,7 +203,10 @@ fn hide_secret_values(s: &str) -> Cow<'_, str> {
                 continue;
             }
             let flag = found >= 1 && bytes[found - 1] == b'-';
-            if let Some(value) = value_after_name(s, from, flag) {
+            // In a URI's query (or an ODBC-style `k=v;k=v` string) `&` and `;` end a value;
+            // anywhere else they may be part of it.
+            let in_query = found >= 1 && matches!(bytes[found - 1], b'?' | b'&' | b';');
+            if let Some(value) = value_after_name(s, from, flag, in_query) {
                 cuts.push(value);
             }
         }
@@ -230,7 +233,7 @@ fn hide_secret_values(s: &str) -> Cow<'_, str> {
 }
 
 /// Where the value after a secret name starts and ends, if a separator follows the name.
-fn value_after_name(s: &str, name_end: usize, flag: bool) -> Option<(usize, usize)> {
+fn value_after_name(s: &str, name_end: usize, flag: bool, in_query: bool) -> Option<(usize, usize)> {
     let bytes = s.as_bytes();
     let mut at = name_end;
     // The key's own closing quote: `"password": "…"`.
@@ -244,30 +247,50 @@ fn value_after_name(s: &str, name_end: usize, flag: bool) -> Option<(usize, usiz
         i
     };
     let after_blanks = blanks(at);
-    let (value_start, word) = match (bytes.get(after_blanks), bytes.get(after_blanks + 1)) {
-        (Some(b'='), _) => (blanks(after_blanks + 1), false),
-        (Some(b'\\'), Some(b'=')) => (blanks(after_blanks + 2), false),
-        (Some(b':'), Some(b' ' | b'\t' | b'"' | b'\'')) => (blanks(after_blanks + 1), false),
+    let (value_start, end) = match (bytes.get(after_blanks), bytes.get(after_blanks + 1)) {
+        (Some(b'='), _) => (blanks(after_blanks + 1), if in_query { ValueEnd::Option } else { ValueEnd::Line }),
+        // `password\=…` in a `.properties` file: the value runs to the line's end.
+        (Some(b'\\'), Some(b'=')) => (blanks(after_blanks + 2), ValueEnd::Line),
+        (Some(b':'), Some(b' ' | b'\t' | b'"' | b'\'')) => (blanks(after_blanks + 1), ValueEnd::Line),
         // `--password VALUE`: the next word, unless it is another flag.
         _ if flag && after_blanks > at && !matches!(bytes.get(after_blanks), None | Some(b'-' | b'\n' | b'\r')) => {
-            (after_blanks, true)
+            (after_blanks, ValueEnd::Word)
         }
         _ => return None,
     };
-    value_span(s, value_start, word)
+    value_span(s, value_start, end)
+}
+
+/// Where an unquoted value ends.
+#[derive(Clone, Copy)]
+enum ValueEnd {
+    /// At the line's end.
+    Line,
+    /// At the next `&` or `;` (a URI option), or the line's end.
+    Option,
+    /// At the next blank (a command-line word), `&` or `;`.
+    Word,
 }
 
 /// What to hide of a value starting at `start`: between its quotes when quoted (the quotes
-/// stay; no closing quote, the rest of the line), else up to the next `&`, `;` or line end (or,
-/// for a command-line word, the next blank). `None` when that is empty.
-fn value_span(s: &str, start: usize, word: bool) -> Option<(usize, usize)> {
+/// stay; a backslash escapes the next character, `"q\"uote"`; no closing quote, the rest of the
+/// line), else up to where `end` says. `None` when that is empty.
+fn value_span(s: &str, start: usize, end: ValueEnd) -> Option<(usize, usize)> {
     let line_end = s[start..].find(['\n', '\r']).map_or(s.len(), |i| start + i);
     let bytes = s.as_bytes();
     let (from, to) = if let Some(quote @ (b'"' | b'\'')) = bytes.get(start) {
         let inner = start + 1;
-        (inner, s[inner..line_end].find(char::from(*quote)).map_or(line_end, |i| inner + i))
+        let mut i = inner;
+        while i < line_end && bytes[i] != *quote {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        (inner, i.min(line_end))
     } else {
-        let stops: &[char] = if word { &['&', ';', ' ', '\t'] } else { &['&', ';'] };
+        let stops: &[char] = match end {
+            ValueEnd::Line => &[],
+            ValueEnd::Option => &['&', ';'],
+            ValueEnd::Word => &['&', ';', ' ', '\t'],
+        };
         (start, s[start..line_end].find(stops).map_or(line_end, |i| start + i))
     };
     (to > from).then_some((from, to))
@@ -292,7 +315,7 @@ fn short_password_flags(s: &str) -> Vec<(usize, usize)> {
         if matches!(bytes.get(start), None | Some(b'-' | b'\n' | b'\r')) {
             continue;
         }
-        cuts.extend(value_span(s, start, true));
+        cuts.extend(value_span(s, start, ValueEnd::Word));
     }
     cuts
 }
@@ -370,20 +393,21 @@ mod tests {
     fn secret_settings_are_hidden_in_every_form_real_projects_write() {
         let cases = [
             (
-                "run: ./seed-db.sh user=app password='s3cret' options='tls=true,tlsAllowInvalidHostnames=true'",
-                "run: ./seed-db.sh user=app password='****' options='tls=true,tlsAllowInvalidHostnames=true'",
+                "run: ./seed-db.sh user=app password='s3cret' options='tls=true,retryWrites=true'",
+                "run: ./seed-db.sh user=app password='****' options='tls=true,retryWrites=true'",
             ),
             ("mongo_pwd=s3cret tls=true", "mongo_pwd=****"),
-            (
-                "mongosh --password s3cret --tlsAllowInvalidCertificates",
-                "mongosh --password **** --tlsAllowInvalidCertificates",
-            ),
+            ("mongosh --password s3cret --tls", "mongosh --password **** --tls"),
             ("mongodump -u app -p 's3 cret' --ssl", "mongodump -u app -p '****' --ssl"),
             (r#"{"password": "s3cret", "tls": true}"#, r#"{"password": "****", "tls": true}"#),
-            ("  password: \"s3cret\"  # tlsInsecure: true", "  password: \"****\"  # tlsInsecure: true"),
+            ("  password: \"s3cret\"  # retryWrites: true", "  password: \"****\"  # retryWrites: true"),
             ("MONGO_PASSWORD=s3cret", "MONGO_PASSWORD=****"),
             ("ansible: mongodb_user: login_password={{ pw }} ssl=true", "ansible: mongodb_user: login_password=****"),
             ("passwordless=true pwdx=1 mkdir -p dir", "passwordless=true pwdx=1 mkdir -p dir"),
+            (r#"mongorestore --password "q\"uo'te::x" --tls"#, r#"mongorestore --password "****" --tls"#),
+            (r"mongo.client.options=tls\=true;password\=semi;colon", r"mongo.client.options=tls\=true;password\=****"),
+            ("Server=db;Uid=app;Pwd=Odbc]x;tls=true", "Server=db;Uid=app;Pwd=****;tls=true"),
+            ("mongodb://h/?tls=true&password=a;b&x=1", "mongodb://h/?tls=true&password=****;b&x=1"),
         ];
         for (input, want) in cases {
             assert_eq!(text(input), want, "{input}");

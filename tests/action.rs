@@ -11,6 +11,8 @@ use std::process::Command;
 
 use serde_yaml_ng::Value;
 
+mod support;
+
 const REPO_ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const TARGET: &str = "x86_64-unknown-linux-musl";
 
@@ -34,18 +36,13 @@ fn write_executable(path: &Path, text: &str) {
 }
 
 /// Reads a `GITHUB_OUTPUT` file (`name=value` and heredoc blocks).
+/// `GITHUB_OUTPUT` as the runner reads it (tests/support/runner.rs); a file it would reject
+/// fails the test.
 fn parse_outputs(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if let Some((name, delimiter)) = line.split_once("<<") {
-            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
-            out.insert(name.to_string(), value.join("\n"));
-        } else if let Some((name, value)) = line.split_once('=') {
-            out.insert(name.to_string(), value.to_string());
-        }
-    }
-    out
+    support::runner::parse_env_file(text)
+        .unwrap_or_else(|e| panic!("the runner rejects GITHUB_OUTPUT ({e}):\n{text}"))
+        .into_iter()
+        .collect()
 }
 
 struct StepRun {
@@ -210,7 +207,7 @@ impl Harness {
                 cmd.env(k.as_str().expect("env name"), value);
             }
         }
-        let out = cmd.output().expect("bash runs");
+        let out = support::run(cmd);
         let outputs = parse_outputs(&std::fs::read_to_string(&output_file).unwrap_or_default());
         self.step_outputs.insert(id.to_string(), outputs);
         StepRun {
@@ -279,7 +276,7 @@ fn run_steps_take_inputs_only_through_env() {
 fn a_verified_release_binary_is_installed_and_runs() {
     let mut h = Harness::new();
     let version = source_version();
-    let real = std::fs::read(env!("CARGO_BIN_EXE_mongo-preflight")).expect("the built binary");
+    let real = support::binary_bytes();
     let asset = h.publish_asset(&version, &real);
     h.pin_checksum(&format!("{}  mongo-preflight-v{version}-{TARGET}", sha256(&asset)));
 
@@ -288,7 +285,10 @@ fn a_verified_release_binary_is_installed_and_runs() {
     assert!(run.stdout.contains("matches checksums/sha256.sum"), "{}", run.stdout);
     let bin = PathBuf::from(&h.step_outputs["install"]["bin"]);
     assert!(bin.starts_with(h.dir.path().join("runner-temp")), "{}", bin.display());
-    let out = Command::new(&bin).arg("--version").output().expect("runs");
+    let mut installed = Command::new(&bin);
+    support::remove_caller_env(&mut installed);
+    installed.arg("--version");
+    let out = support::run(installed);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&version));
     assert_eq!(h.step_outputs["install"]["version"], version);
 }

@@ -7,12 +7,14 @@ mod support;
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use lab::atlas::{self as stand_in, Entry, Failure, StandIn};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
+/// The longest a run may take before the watchdog kills it and fails the test.
+const WATCHDOG: Duration = Duration::from_secs(120);
 /// The runner's egress IP as the tests declare it (`--egress-ip`).
 const RUNNER: &str = "198.51.100.7";
 /// The MongoDB password in the connection string: it must never be printed either.
@@ -81,10 +83,9 @@ fn workdir(extra_policy: &str) -> tempfile::TempDir {
     dir
 }
 
-fn command(dir: &Path, api: &StandIn, uri: &str, creds: Creds) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    support::remove_caller_env(cmd.as_std_mut());
+fn command(dir: &Path, api: &StandIn, uri: &str, creds: Creds) -> Command {
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(dir);
     // Every log line is written too, and checked for secrets with the report.
     cmd.env("MONGO_PREFLIGHT_LOG", "trace");
     // A password to keep out of every output; not on the lab's named endpoints, whose auth stage
@@ -114,8 +115,12 @@ fn command(dir: &Path, api: &StandIn, uri: &str, creds: Creds) -> tokio::process
         }
         Creds::None => {}
     }
-    cmd.kill_on_drop(true);
     cmd
+}
+
+/// Runs `cmd` under the watchdog, off the runtime's threads (the stand-in answers on them).
+async fn run(cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || support::output_within(cmd, WATCHDOG)).await.expect("the run")
 }
 
 /// Asserts that no secret of the run appears in its output.
@@ -134,10 +139,7 @@ async fn check(dir: &Path, api: &StandIn, uri: &str, creds: Creds, args: &[&str]
         cmd.args(["--timeout", "3"]);
     }
     cmd.args(args);
-    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
-        .await
-        .expect("check finished in time")
-        .expect("run");
+    let out = run(cmd).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_no_secrets(&stdout, &stderr);
@@ -220,7 +222,7 @@ async fn the_egress_ip_comes_from_the_environment_or_the_echo_service() {
         "--timeout",
         "3",
     ]);
-    let out = cmd.output().await.expect("run");
+    let out = run(cmd).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_no_secrets(&stdout, &String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(&format!("runner's egress IP {RUNNER} (from {}/ip)", api.url)), "{stdout}");
@@ -228,7 +230,7 @@ async fn the_egress_ip_comes_from_the_environment_or_the_echo_service() {
 
     let mut cmd = command(dir.path(), &api, &uri, Creds::ServiceAccount);
     cmd.env("MONGO_PREFLIGHT_EGRESS_IP", "192.0.2.44").args(["check", "--format", "json", "--timeout", "3"]);
-    let out = cmd.output().await.expect("run");
+    let out = run(cmd).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     // 192.0.2.44 is on the list: the front (which sees 198.51.100.7) rejects anyway: refuted.
     assert!(
@@ -259,9 +261,7 @@ async fn an_active_entry_covering_the_runner_refutes_the_access_list_cause() {
 async fn an_entry_that_is_not_active_yet_is_named() {
     let (api, uri) = setup(RUNNER, nowhere(), "127.0.0.1").await;
     api.with(|s| {
-        let mut e = Entry::active(&format!("{RUNNER}/32"), "added a moment ago");
-        e.active_at = Some(std::time::Instant::now() + Duration::from_secs(600));
-        s.entries = vec![e];
+        s.entries = vec![Entry::pending(&format!("{RUNNER}/32"), "added a moment ago", u32::MAX)];
     });
     let dir = workdir("");
     let run = check(dir.path(), &api, &uri, Creds::ApiKey, &["--egress-ip", RUNNER]).await;
@@ -317,6 +317,11 @@ async fn a_list_open_to_the_world_is_reported() {
 /// Each way the API can fail: `atlas-api-unavailable` (a warning) names why, and the probe's
 /// own verdict stands, unconfirmed.
 async fn unavailable(creds: Creds, failure: Option<Failure>, timeout: Option<&str>) -> String {
+    unavailable_at(creds, failure, timeout).await.0
+}
+
+/// [`unavailable`], with the stand-in that answered.
+async fn unavailable_at(creds: Creds, failure: Option<Failure>, timeout: Option<&str>) -> (String, StandIn) {
     let (api, uri) = setup(RUNNER, nowhere(), "127.0.0.1").await;
     unrelated_entries(&api);
     api.with(|s| s.fail = failure);
@@ -333,7 +338,7 @@ async fn unavailable(creds: Creds, failure: Option<Failure>, timeout: Option<&st
     let rejected = run.diagnosis("ip-access-list-rejected");
     assert!(rejected["summary"].as_str().unwrap_or_default().contains("likely"), "unconfirmed: {rejected}");
     let _ = run.stderr;
-    d["evidence"].as_str().unwrap_or_default().to_string()
+    (d["evidence"].as_str().unwrap_or_default().to_string(), api)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -371,15 +376,45 @@ async fn the_api_keys_own_access_list_is_told_apart_from_the_projects() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limiting_names_retry_after() {
-    let failure = Failure::Status(
-        429,
-        "RATE_LIMITED_TOKEN_BUCKET",
-        "Rate limit exceeded for api/atlas/v2/groups. Please retry after 55 seconds.".to_string(),
-        vec![("retry-after", "55".to_string())],
+async fn a_rate_limit_longer_than_the_deadline_is_reported_at_once_with_when_to_try_again() {
+    let failure = Failure::RateLimited { times: u32::MAX, wait_secs: 55, header: true };
+    let (evidence, api) = unavailable_at(Creds::ServiceAccount, Some(failure), None).await;
+    let lists = api.with(|s| s.requests.iter().filter(|r| r.contains("/accessList?")).count());
+    assert_eq!(lists, 1, "not asked again at once, nor after a wait past the deadline");
+    assert!(
+        evidence
+            .contains("rate limited (HTTP 429 RATE_LIMITED_TOKEN_BUCKET: Rate limit exceeded for api/atlas/v2/groups/")
+            && evidence.contains("the next try would have to wait 55 s (Retry-After)")
+            && evidence.contains("try again after 20"),
+        "{evidence}"
     );
-    let evidence = unavailable(Creds::ServiceAccount, Some(failure), None).await;
-    assert!(evidence.contains("rate limited (HTTP 429, Retry-After 55 s RATE_LIMITED_TOKEN_BUCKET"), "{evidence}");
+}
+
+/// The wait Atlas names in the 429's body (no `Retry-After`), doubled after each failed retry:
+/// 1 s, then 2 s, both within the run's 5 s deadline, and the run gets its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_is_waited_out_as_the_body_asks_and_longer_each_time() {
+    let (api, uri) = setup(RUNNER, nowhere(), "127.0.0.1").await;
+    unrelated_entries(&api);
+    api.with(|s| {
+        s.fail = Some(Failure::RateLimited { times: 2, wait_secs: 1, header: false });
+        s.fail_only = Some("/accessList");
+    });
+    let dir = workdir("");
+    let run = check(dir.path(), &api, &uri, Creds::ApiKey, &["--egress-ip", RUNNER, "--timeout", "5"]).await;
+    assert_eq!(run.codes(), ["ip-access-list-rejected"], "confirmed, not unavailable: {}", run.stdout);
+    let (requests, times) = api.with(|s| (s.requests.clone(), s.request_times.clone()));
+    let first_page: Vec<std::time::Instant> = requests
+        .iter()
+        .zip(&times)
+        .filter(|(r, _)| r.starts_with("GET") && r.contains("/accessList?") && r.ends_with("pageNum=1"))
+        .map(|(_, t)| *t)
+        .collect();
+    // Digest's challenge comes first; then the limited tries and the one that passed.
+    assert!(first_page.len() >= 3, "{requests:?}");
+    let tries = &first_page[first_page.len() - 3..];
+    assert!(tries[1] - tries[0] >= Duration::from_secs(1), "waited 1 s as asked: {:?}", tries[1] - tries[0]);
+    assert!(tries[2] - tries[1] >= Duration::from_secs(2), "then twice that: {:?}", tries[2] - tries[1]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -404,7 +439,7 @@ async fn an_egress_ip_that_cannot_be_found_is_named() {
     let dir = workdir("");
     let mut cmd = command(dir.path(), &api, &uri, Creds::ApiKey);
     cmd.env("MONGO_PREFLIGHT_IP_ECHO_URL", "http://127.0.0.1:9/").args(["check", "--format", "json", "--timeout", "3"]);
-    let out = cmd.output().await.expect("run");
+    let out = run(cmd).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_no_secrets(&stdout, &String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -516,19 +551,23 @@ async fn an_active_entry_means_nothing_is_added_or_deleted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_jobs_entry_for_the_same_ip_is_never_deleted() {
     let (api, uri, lab_args) = healthy_setup().await;
-    api.with(|s| {
-        let mut e = Entry::active(&format!("{RUNNER}/32"), "another job sharing this NAT address");
-        e.active_at = Some(std::time::Instant::now() + Duration::from_millis(1200));
-        s.entries.push(e);
-    });
+    // PENDING for this run's first three status reads (one while reading the list, two while
+    // waiting), then ACTIVE: the run must wait for it, and the front lets it in only then.
+    api.with(|s| s.entries.push(Entry::pending(&format!("{RUNNER}/32"), "another job sharing this NAT address", 3)));
     let dir = workdir("");
     let mut args: Vec<&str> = lab_args.iter().map(String::as_str).collect();
     args.extend(["--egress-ip", RUNNER, "--atlas-temporary-access", "10m"]);
     let run = check(dir.path(), &api, &uri, Creds::ApiKey, &args).await;
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert!(run.notes().contains("used another job's entry"), "{}", run.notes());
+    assert!(
+        run.notes().contains("used another job's entry") && run.notes().contains("ACTIVE after"),
+        "{}",
+        run.notes()
+    );
     let requests = api.with(|s| s.requests.clone());
     assert!(!requests.iter().any(|r| r.starts_with("POST") || r.starts_with("DELETE")), "{requests:?}");
+    let status_reads = requests.iter().filter(|r| r.ends_with(&format!("/accessList/{RUNNER}/status"))).count();
+    assert!(status_reads >= 4, "waited through PENDING to ACTIVE: {requests:?}");
     assert!(
         api.with(|s| s.entries.iter().any(|e| e.comment.as_deref() == Some("another job sharing this NAT address")))
     );
@@ -540,9 +579,7 @@ async fn an_entry_another_job_added_first_is_not_this_runs_to_delete() {
     // Between this run's read of the list and its POST, another job adds the same address: the
     // POST then changes nothing, and the entry carries the other job's comment.
     api.with(|s| {
-        let mut e = Entry::active(&format!("{RUNNER}/32"), "mongo-preflight 000000 octo/other run 9/1");
-        e.active_at = Some(std::time::Instant::now() + Duration::from_millis(1500));
-        s.race = Some(e);
+        s.race = Some(Entry::pending(&format!("{RUNNER}/32"), "mongo-preflight 000000 octo/other run 9/1", 2))
     });
     let dir = workdir("");
     let mut args: Vec<&str> = lab_args.iter().map(String::as_str).collect();
@@ -556,17 +593,26 @@ async fn an_entry_another_job_added_first_is_not_this_runs_to_delete() {
     assert_eq!(api.with(|s| s.entries.iter().filter(|e| e.cidr == format!("{RUNNER}/32")).count()), 1);
 }
 
+/// The process of the binary running in `dir` (found through /proc: the watchdog owns the child).
+fn pid_running_in(dir: &Path) -> Option<u32> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|proc| {
+        let pid: u32 = proc.file_name().to_str()?.parse().ok()?;
+        let exe = std::fs::read_link(proc.path().join("exe")).ok()?;
+        let cwd = std::fs::read_link(proc.path().join("cwd")).ok()?;
+        (exe.file_name()? == "mongo-preflight" && cwd == dir).then_some(pid)
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_temporary_access_still_deletes_the_entry() {
     let (api, uri) = setup(RUNNER, nowhere(), "127.0.0.1").await;
     // The entry never turns ACTIVE within the run: it is killed while waiting.
-    api.with(|s| s.pending_for = Duration::from_secs(120));
+    api.with(|s| s.pending_reads = u32::MAX);
     let dir = workdir("");
     let mut cmd = command(dir.path(), &api, &uri, Creds::ApiKey);
     cmd.args(["check", "--format", "json", "--timeout", "60", "--egress-ip", RUNNER, "--atlas-temporary-access", "1h"]);
-    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().expect("spawn");
-    let pid = child.id().expect("pid");
+    let running = tokio::spawn(run(cmd));
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while api.with(|s| s.entries.is_empty()) {
         assert!(std::time::Instant::now() < deadline, "the entry was never added");
@@ -576,10 +622,10 @@ async fn sigterm_during_temporary_access_still_deletes_the_entry() {
     assert!(comment.starts_with("mongo-preflight "), "{comment}");
     let delete_after = api.with(|s| s.entries[0].delete_after.clone()).unwrap_or_default();
     assert!(delete_after.ends_with('Z') && delete_after.len() == 20, "{delete_after}");
-    let killed = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+    let pid = pid_running_in(dir.path()).expect("the run's process");
+    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
     assert!(killed.success());
-    let out =
-        tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.expect("exits").expect("output");
+    let out = running.await.expect("the run");
     assert_eq!(out.status.code(), Some(143));
     assert_no_secrets(&String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr));
     assert!(api.with(|s| s.entries.is_empty()), "the entry was removed on SIGTERM");
@@ -600,7 +646,7 @@ async fn atlas_secrets_are_masked_in_github_actions() {
             "--egress-ip",
             RUNNER,
         ]);
-        let out = cmd.output().await.expect("run");
+        let out = run(cmd).await;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let secret = match creds {
             Creds::ApiKey => stand_in::PRIVATE_KEY,
@@ -611,43 +657,67 @@ async fn atlas_secrets_are_masked_in_github_actions() {
         assert!(masked, "{stdout}");
         let rest: String = stdout.lines().filter(|l| !l.starts_with("::add-mask::")).collect::<Vec<_>>().join("\n");
         assert_no_secrets(&rest, &String::from_utf8_lossy(&out.stderr));
+        if let Creds::ServiceAccount = creds {
+            assert_bearer_token_masked_outside_the_fence(&stdout, &api);
+        }
     }
+}
+
+/// The service account's bearer token, which no variable held, is masked as soon as it exists:
+/// the fence is closed, the mask written, and a fresh fence opened (the runner ignores
+/// `::add-mask::` inside a fence).
+fn assert_bearer_token_masked_outside_the_fence(stdout: &str, api: &StandIn) {
+    let bearer =
+        api.with(|s| s.authorizations.iter().rev().find_map(|a| a.strip_prefix("Bearer ").map(str::to_string)));
+    let token = bearer.expect("the run used a bearer token");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = lines.iter().position(|l| *l == format!("::add-mask::{token}")).unwrap_or_else(|| panic!("{stdout}"));
+    let open: Vec<&str> = lines[..at].iter().filter_map(|l| l.strip_prefix("::stop-commands::")).collect();
+    let fence = open.last().unwrap_or_else(|| panic!("a fence before the mask: {stdout}"));
+    assert_eq!(lines[at - 1], format!("::{fence}::"), "the fence is closed right before the mask: {stdout}");
+    let fresh = lines[at + 1].strip_prefix("::stop-commands::").unwrap_or_else(|| panic!("reopened: {stdout}"));
+    assert_ne!(fresh, *fence, "a new fence token");
+    assert!(
+        lines[at + 2..].iter().any(|l| *l == format!("::{fresh}::")),
+        "the new fence is closed at the end: {stdout}"
+    );
+}
+
+/// The binary in `dir` with `args`, under the watchdog.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(dir).args(args);
+    support::output_within(cmd, WATCHDOG)
 }
 
 #[test]
 fn temporary_access_without_an_atlas_project_cannot_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("mongo-preflight.yml"), "version: 1\n").expect("policy");
-    let out = std::process::Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["check", "--atlas-temporary-access", "30m"])
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("run");
+    let out = run_in(dir.path(), &["check", "--atlas-temporary-access", "30m"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("needs the Atlas project"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = std::process::Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["check", "--atlas-temporary-access", "8d"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
+    // With a valid project, only the 7-day cap can refuse 8 days.
+    std::fs::write(
+        dir.path().join("mongo-preflight.yml"),
+        format!("version: 1\natlas:\n  project_id: {}\n", stand_in::PROJECT_ID),
+    )
+    .expect("policy");
+    let out = run_in(dir.path(), &["check", "--atlas-temporary-access", "8d"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("8d") && err.contains("7 days"), "the error names the 7-day limit: {err}");
 }
 
 #[test]
 fn an_invalid_atlas_key_points_into_the_policy() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("mongo-preflight.yml"), "version: 1\natlas:\n  project_id: nope\n").expect("policy");
-    let out = std::process::Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["check"])
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("run");
+    let out = run_in(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("mongo-preflight.yml:3:") && err.contains("24 hexadecimal digits"), "{err}");
@@ -656,12 +726,7 @@ fn an_invalid_atlas_key_points_into_the_policy() {
         "version: 1\natlas:\n  project_id: 65a1b2c3d4e5f6a7b8c9d0e1\n  temporary_access: 2w\n",
     )
     .expect("policy");
-    let out = std::process::Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["check"])
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("run");
+    let out = run_in(dir.path(), &["check"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.code() == Some(2) && err.contains("mongo-preflight.yml:4:") && err.contains("temporary_access"),
@@ -692,12 +757,7 @@ fn an_open_access_list_in_any_tool_fails_the_scan() {
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).expect("write");
     }
-    let out = std::process::Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["scan", "--format", "json"])
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("run");
+    let out = run_in(dir.path(), &["scan", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let json: Value = serde_json::from_slice(&out.stdout).expect("json");
     let mut flagged: Vec<String> = json["findings"]
@@ -709,7 +769,7 @@ fn an_open_access_list_in_any_tool_fails_the_scan() {
         .collect();
     flagged.sort();
     assert_eq!(flagged, ["api.sh", "atlas.tf", "index.ts", "open.sh", "project.yaml", "stack.yaml"], "{json}");
-    let explain = std::process::Command::new(BIN).args(["explain", "access-list-open-to-world"]).output().expect("run");
+    let explain = run_in(dir.path(), &["explain", "access-list-open-to-world"]);
     let text = String::from_utf8_lossy(&explain.stdout);
     for tool in ["Terraform", "Atlas CLI", "Admin API", "Kubernetes Operator", "CloudFormation", "Pulumi"] {
         assert!(text.contains(&format!("{tool}: ")), "explain names the safe alternative for {tool}: {text}");

@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 
 mod support;
 
+use support::Watched;
+
 const CANARY: &str = "canary-pw-51c9";
 const FORMATS: [&str; 5] = ["text", "json", "markdown", "sarif", "github"];
 
@@ -30,7 +32,7 @@ fn command(dir: &Path) -> Command {
 }
 
 fn mongo_preflight(dir: &Path, args: &[&str]) -> Output {
-    command(dir).args(args).output().expect("run mongo-preflight")
+    command(dir).args(args).watched()
 }
 
 fn with_policy(policy: &str) -> tempfile::TempDir {
@@ -117,8 +119,7 @@ fn an_invalid_uri_exits_2_redacted() {
     let out = command(dir.path())
         .args(["check"])
         .env("ORDERS_URI", format!("mongodb://app:{CANARY}@db.example.com:0/"))
-        .output()
-        .expect("run");
+        .watched();
     assert_eq!(out.status.code(), Some(2));
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(!all.contains(CANARY), "{all}");
@@ -163,8 +164,7 @@ fn without_a_policy_the_default_probes_mongodb_uri() {
         .args(["check", "--format", "json", "--timeout", "2"])
         // Port 1 on loopback: refused at once, never a real server.
         .env("MONGODB_URI", format!("mongodb://app:{CANARY}@127.0.0.1:1/"))
-        .output()
-        .expect("run");
+        .watched();
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(!all.contains(CANARY), "{all}");
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
@@ -270,7 +270,7 @@ fn colour_follows_the_terminal_conventions_and_no_color_wins() {
         for (k, v) in vars {
             cmd.env(k, v);
         }
-        stdout(&cmd.output().expect("run"))
+        stdout(&cmd.watched())
     };
     assert!(!run(&[]).contains('\u{1b}'), "no colour into a pipe");
     assert!(run(&[("CLICOLOR_FORCE", "1")]).contains("\u{1b}["), "forced colour");

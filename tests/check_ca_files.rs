@@ -2,28 +2,27 @@
 //! probe uses: by subject and key, Atlas roots required where the settings name an Atlas host.
 
 use std::path::Path;
-use std::process::Command;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::Value;
 
 mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
-
-fn run_check(dir: &Path) -> (i32, Value, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    support::remove_caller_env(&mut cmd);
-    let out = cmd.args(["check", "--format", "json"]).output().expect("run mongo-preflight");
+fn run_check(dir: &Path, home: &Path) -> (i32, Value, String) {
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(dir).env("HOME", home).env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null");
+    cmd.args(["check", "--format", "json"]);
+    let out = support::run(cmd);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let json = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap_or(-1), json, stdout)
 }
 
+/// The real root `name`, from the repository's copies (tests/fixtures/roots).
 fn system_root(name: &str) -> String {
-    std::fs::read_to_string(format!("/etc/ssl/certs/{name}.pem")).expect("the system store holds the real roots")
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/roots").join(format!("{name}.pem"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// An intermediate CA certificate (PEM) whose root is nowhere in the repository.
@@ -51,11 +50,6 @@ fn write(dir: &Path, path: &str, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git").current_dir(dir).args(args).env_remove("GIT_DIR").status().expect("git");
-    assert!(status.success());
-}
-
 fn names(json: &Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for c in json["clusters"].as_array().into_iter().flatten() {
@@ -73,7 +67,9 @@ fn names(json: &Value) -> Vec<(String, String, String)> {
 #[test]
 fn ca_files_the_repository_names_are_judged() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let home = tempfile::tempdir().expect("home");
     let d = dir.path();
+    let git = |args: &[&str]| support::git(d, home.path(), args);
     std::fs::write(d.join("mongo-preflight.yml"), "version: 1\n").expect("policy");
     let all_five: String = ["ISRG_Root_X1", "GTS_Root_R1", "GTS_Root_R2", "GTS_Root_R3", "GTS_Root_R4"]
         .iter()
@@ -95,10 +91,10 @@ fn ca_files_the_repository_names_are_judged() {
     // A CA file nobody names, and a name of a file that is not there: nothing.
     write(d, "certs/unused.pem", &lone_intermediate());
     write(d, "docs/howto.md", "Pass `tlsCAFile=/path/to/ca.pem` to the driver.\n");
-    git(d, &["init", "-q"]);
-    git(d, &["add", "-A"]);
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
 
-    let (code, json, stdout) = run_check(d);
+    let (code, json, stdout) = run_check(d, home.path());
     let mut got = names(&json);
     got.sort();
     assert_eq!(
@@ -118,6 +114,6 @@ fn ca_files_the_repository_names_are_judged() {
 
     // Untracked files are not the repository's settings.
     write(d, "scratch.py", "MongoClient('mongodb+srv://x.abcde.mongodb.net/', tlsCAFile='certs/unused.pem')\n");
-    let (_, json, _) = run_check(d);
+    let (_, json, _) = run_check(d, home.path());
     assert_eq!(names(&json).len(), 2);
 }

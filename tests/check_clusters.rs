@@ -13,12 +13,33 @@ use serde_json::Value;
 
 /// The binary in `dir` with nothing from the caller's environment steering it.
 fn check(dir: &Path, env: &[(&str, String)]) -> Output {
+    check_sampling(dir, env, |_| {})
+}
+
+/// `check`, calling `sample` every 20 ms while the binary runs.
+fn check_sampling(dir: &Path, env: &[(&str, String)], sample: impl FnMut(u32)) -> Output {
     let lab = lab::shared();
     let mut cmd = support::mongo_preflight();
     cmd.current_dir(dir)
         .args(["check", "--format", "json", "--timeout", "20", "--dns-server", &lab.dns_arg()])
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
-    support::output_within(cmd, std::time::Duration::from_secs(120))
+    support::spawn_within(cmd, std::time::Duration::from_secs(120)).finish_sampling(sample)
+}
+
+/// The files in `dir`, with their permission bits.
+fn listing(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out: Vec<(String, u32)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            let mode = e.metadata().map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            (e.file_name().to_string_lossy().into_owned(), mode)
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// A repository holding the policy and the lab's CA as `certs/lab-ca.pem`.
@@ -75,13 +96,21 @@ fn reachable_clusters_pass_and_an_optional_unreachable_one_only_warns() {
     let lab = lab::shared();
     let repo = repository(&policy());
     let runner_temp = tempfile::tempdir().expect("runner temp");
-    let out = check(
+    // The binary's system temporary directory: its own, so that what it leaves there is seen.
+    let system_temp = tempfile::tempdir().expect("system temp");
+    let (mut seen_in_runner_temp, mut seen_in_system_temp) = (Vec::new(), Vec::new());
+    let out = check_sampling(
         repo.path(),
         &[
             ("ORDERS_URI", lab.auth_tls_uri(lab::CANARY_PASSWORD)),
             ("PAYMENTS_CLIENT_PEM", client_pem()),
             ("RUNNER_TEMP", runner_temp.path().display().to_string()),
+            ("TMPDIR", system_temp.path().display().to_string()),
         ],
+        |_| {
+            seen_in_runner_temp.extend(listing(runner_temp.path()));
+            seen_in_system_temp.extend(listing(system_temp.path()));
+        },
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -102,8 +131,16 @@ fn reachable_clusters_pass_and_an_optional_unreachable_one_only_warns() {
     assert!(!stdout.contains(lab::CANARY_PASSWORD) && !stderr.contains(lab::CANARY_PASSWORD));
     let pem_body = client_pem().lines().nth(1).unwrap_or_default().to_string();
     assert!(pem_body.len() > 20 && !stdout.contains(&pem_body) && !stderr.contains(&pem_body));
-    let left: Vec<_> = std::fs::read_dir(runner_temp.path()).expect("runner temp").collect();
-    assert!(left.is_empty(), "the client certificate file is removed after the run: {left:?}");
+    // The certificate was written under RUNNER_TEMP for the run, readable by its owner only
+    // (the file lives from the plan to the end of the run, far longer than the 20 ms sampling)...
+    seen_in_runner_temp.dedup();
+    assert_eq!(seen_in_runner_temp.len(), 1, "one certificate file under RUNNER_TEMP: {seen_in_runner_temp:?}");
+    let (name, mode) = &seen_in_runner_temp[0];
+    assert!(name.ends_with(".pem") && *mode == 0o600, "{name} {mode:o}");
+    // ...never in the system temporary directory, and nothing is left in either.
+    assert_eq!(seen_in_system_temp, vec![], "written to the system temporary directory");
+    assert_eq!(listing(runner_temp.path()), vec![], "the client certificate file is removed after the run");
+    assert_eq!(listing(system_temp.path()), vec![], "left in the system temporary directory");
 }
 
 #[test]

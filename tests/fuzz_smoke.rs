@@ -83,11 +83,21 @@ fn run(target: &str, body: fn(&[u8])) {
         .map(|entry| entry.expect("directory entry").path())
         .collect();
     seeds.sort();
-    // A `crash-*` file is a crash the fuzzer found in code owned elsewhere (src/scan,
-    // src/probe, src/github), kept for its owner to fix; it is skipped here so the suite stays
-    // green meanwhile. Once fixed, rename it `seed-*` so that it guards against regressions.
-    seeds.retain(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("crash-")));
-    assert!(seeds.len() >= 5, "{target}: only {} seeds in {}", seeds.len(), dir.display());
+    // A `crash-*` file is an input the fuzzer found breaking an invariant (`scripts/fuzz` keeps
+    // them here). It is replayed as it is: until the code is fixed this test fails, naming it.
+    // Once fixed, the file stays and guards against the regression (or is renamed `seed-*`).
+    let is_crash = |p: &Path| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("crash-"));
+    let (crashes, seeds): (Vec<_>, Vec<_>) = seeds.into_iter().partition(|p| is_crash(p));
+    for path in &crashes {
+        let input = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if catch_unwind(AssertUnwindSafe(|| body(&input))).is_err() {
+            panic!(
+                "{target}: the reproducer {} still breaks an invariant; input as hex:\n{}",
+                path.display(),
+                hex(&input)
+            );
+        }
+    }
     let mut rng = Rng(0x6d6f_6e67_6f2d_7072);
     for path in &seeds {
         let seed = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

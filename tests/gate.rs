@@ -12,7 +12,6 @@ mod support;
 
 use support::git;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 const INSECURE_PY: &str = "from pymongo import MongoClient\nclient = MongoClient(\"mongodb+srv://c.example.net/\", tlsAllowInvalidCertificates=True)\n";
 const SAFE_PY: &str = "from pymongo import MongoClient\nclient = MongoClient(\"mongodb+srv://c.example.net/\")\n";
 
@@ -99,7 +98,7 @@ fn write_event(lab: &Lab, event: &str, base_sha: &str, head_repo: &str) {
 }
 
 fn check(lab: &Lab, event: Option<&str>, extra_env: &[(&str, &str)]) -> (Output, serde_json::Value) {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = support::mongo_preflight();
     cmd.args(["check", "--format", "json"]).current_dir(lab.work());
     clean_env(&mut cmd, lab.dir.path());
     if let Some(event) = event {
@@ -108,7 +107,7 @@ fn check(lab: &Lab, event: Option<&str>, extra_env: &[(&str, &str)]) -> (Output,
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run mongo-preflight");
+    let out = support::run(cmd);
     // In Actions the report sits inside the workflow-command fence: read what is between.
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -365,7 +364,17 @@ fn a_fork_pull_request_without_secrets_does_not_ask_atlas() {
     let policy = "version: 1\nclusters:\n  - name: orders\n    uri_env: ORDERS_URI\natlas:\n  project_id: 65a1b2c3d4e5f6a7b8c9d0e1\n";
     let lab = pull_request(&[("mongo-preflight.yml", policy), ("app/db.py", SAFE_PY)], &[("app/db.py", SAFE_PY)], &[]);
     write_event(&lab, "pull_request", &lab.base_sha.clone(), "someone/app");
-    let (out, json) = check(&lab, Some("pull_request"), &[]);
+    // Atlas and the egress-IP lookup (which defaults to a public URL) both point at a stand-in
+    // that records every request: a run that asked either fails here.
+    let atlas = support::Recorder::start();
+    let ip_echo = support::Recorder::start();
+    let (out, json) = check(
+        &lab,
+        Some("pull_request"),
+        &[("MONGODB_ATLAS_BASE_URL", &atlas.url), ("MONGO_PREFLIGHT_IP_ECHO_URL", &format!("{}/ip", ip_echo.url))],
+    );
+    assert_eq!(atlas.requests(), Vec::<String>::new(), "Atlas was asked");
+    assert_eq!(ip_echo.requests(), Vec::<String>::new(), "the egress IP was looked up");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         json["notes"].to_string().contains("the Atlas project was not asked: this run gets no secrets"),
@@ -399,15 +408,15 @@ fn the_comment_leads_with_the_change() {
         &[("app/db.py", INSECURE_PY), ("mongo-preflight.yml", "version: 1\nscan: {exclude: [\"app/**\"]}\n")],
         &[],
     );
-    let mut cmd = Command::new(BIN);
+    let mut cmd = support::mongo_preflight();
     cmd.args(["check", "--format", "markdown"]).current_dir(lab.work());
     clean_env(&mut cmd, lab.dir.path());
     cmd.env("GITHUB_EVENT_NAME", "pull_request").env("GITHUB_EVENT_PATH", lab.event());
-    let out = cmd.output().expect("run");
+    let out = support::run(cmd);
     let markdown = String::from_utf8_lossy(&out.stdout);
     let at = |needle: &str| markdown.find(needle).unwrap_or_else(|| panic!("`{needle}` in {markdown}"));
     let order = [
-        at("app/db.py:2 adds \\`tlsAllowInvalidCertificates\\`"),
+        at("app/db.py:2 adds <code>tlsAllowInvalidCertificates</code>"),
         at("### New findings (1)"),
         at("### ⚠️ This pull request loosens the gate (1)"),
         at("### Existing and waived findings (1)"),

@@ -1,12 +1,17 @@
 //! The sticky PR comment against a fake GitHub (wiremock) that speaks the real REST shapes:
-//! complete issue-comment objects, `Link` pagination, GitHub's error bodies.
+//! complete issue-comment objects, `Link` pagination, GitHub's error bodies, the rate-limit
+//! headers of every answer and the answers of a spent limit, each as GitHub documents it.
+
+mod support;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mongo_preflight::github::comment::{CommentError, Outcome, RetryPolicy, SHORT_COMMENT_BUDGET, Target, Waits};
+use mongo_preflight::github::comment::{
+    CommentError, Deadline, Outcome, RetryPolicy, SECONDARY_LIMIT_WAIT, SHORT_COMMENT_BUDGET, Target, Waits,
+};
 use mongo_preflight::github::context::{Repository, Token};
 use mongo_preflight::github::{self, ActionsEnv, MARKER, PublishOptions};
 use mongo_preflight::model::{Finding, RunReport, Severity, Verdict};
@@ -22,6 +27,9 @@ const REPO: &str = "payments";
 const PR: u64 = 7;
 const BOT: (&str, u64, &str) = ("github-actions[bot]", 41898282, "Bot");
 const HUMAN: (&str, u64, &str) = ("octocat", 583231, "User");
+/// The wall clock the tests' publishing reads (2026-11-30T00:53:20Z); it moves only by the waits
+/// recorded, so reset times and "try again after" times are exact.
+const NOW: u64 = 1_796_000_000;
 
 /// A full GitHub user object, with every field octocrab's `Author` requires.
 fn user((login, id, kind): (&str, u64, &str)) -> Value {
@@ -73,6 +81,7 @@ fn comment_json(id: u64, author: (&str, u64, &str), body: &str) -> Value {
 }
 
 /// A canned answer for the next request of one method, instead of the normal behaviour.
+#[derive(Clone)]
 struct Scripted {
     method: &'static str,
     status: u16,
@@ -91,6 +100,30 @@ struct State {
     max_body_chars: Option<usize>,
     /// Who the token is: `None` is the Actions token, for which `GET /user` answers 403.
     user: Option<(&'static str, u64, &'static str)>,
+    /// The primary rate limit of the token.
+    rate: Rate,
+    /// The client's clock (the policy's deadline), against which the limit resets.
+    clock: Option<Deadline>,
+    /// Answers that said the primary limit was spent.
+    limited_answers: usize,
+}
+
+/// The primary rate limit as "Rate limits for the REST API" describes it
+/// (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api): every answer
+/// carries `x-ratelimit-limit`, `-remaining`, `-used`, `-reset` (UTC epoch seconds) and
+/// `-resource`; the Actions token gets 1,000 requests per hour per repository; once none remain,
+/// every request gets 403 "API rate limit exceeded" with `x-ratelimit-remaining: 0` until the
+/// reset.
+struct Rate {
+    limit: u64,
+    remaining: u64,
+    reset: u64,
+}
+
+impl Default for Rate {
+    fn default() -> Self {
+        Rate { limit: 1000, remaining: 1000, reset: NOW + 3600 }
+    }
 }
 
 /// An in-memory GitHub issue-comments API.
@@ -120,6 +153,43 @@ fn github_error(message: &str, doc: &str) -> Value {
 impl Respond for FakeGitHub {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut state = self.state.lock().expect("state");
+        let now = state.clock.as_ref().map_or(NOW, |c| epoch(c.now_utc()));
+        if state.rate.remaining == 0 && now >= state.rate.reset {
+            state.rate.remaining = state.rate.limit;
+            state.rate.reset = now + 3600;
+        }
+        if state.rate.remaining == 0 {
+            // "Rate limits for the REST API": exceeding the primary limit gives a 403 or 429 with
+            // `x-ratelimit-remaining: 0`; don't retry before `x-ratelimit-reset`.
+            state.limited_answers += 1;
+            let limited = ResponseTemplate::new(403).set_body_json(github_error(
+                "API rate limit exceeded for installation ID 48151623.",
+                "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            ));
+            return rate_headers(limited, &state.rate);
+        }
+        state.rate.remaining -= 1;
+        let answer = self.answer(&mut state, request);
+        rate_headers(answer, &state.rate)
+    }
+}
+
+fn epoch(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The rate-limit headers every REST answer carries, unless a scripted answer set its own.
+fn rate_headers(template: ResponseTemplate, rate: &Rate) -> ResponseTemplate {
+    template
+        .append_header("x-ratelimit-limit", rate.limit.to_string().as_str())
+        .append_header("x-ratelimit-remaining", rate.remaining.to_string().as_str())
+        .append_header("x-ratelimit-used", (rate.limit - rate.remaining).to_string().as_str())
+        .append_header("x-ratelimit-reset", rate.reset.to_string().as_str())
+        .append_header("x-ratelimit-resource", "core")
+}
+
+impl FakeGitHub {
+    fn answer(&self, state: &mut State, request: &Request) -> ResponseTemplate {
         let method = request.method.as_str().to_string();
         let path = request.url.path().to_string();
         let list_path = format!("{}/repos/{OWNER}/{REPO}/issues/{PR}/comments", self.base_path);
@@ -135,6 +205,10 @@ impl Respond for FakeGitHub {
         if path == format!("{}/user", self.base_path) {
             return match state.user {
                 Some(who) => ResponseTemplate::new(200).set_body_json(user(who)),
+                // "Get the authenticated user" (https://docs.github.com/rest/users/users#get-the-authenticated-user)
+                // needs a user; the Actions token is an app installation's, and GitHub answers it
+                // 403 "Resource not accessible by integration" ("Troubleshooting the REST API",
+                // https://docs.github.com/rest/using-the-rest-api/troubleshooting-the-rest-api).
                 None => ResponseTemplate::new(403).set_body_json(github_error(
                     "Resource not accessible by integration",
                     "https://docs.github.com/rest/users/users#get-the-authenticated-user",
@@ -149,11 +223,7 @@ impl Respond for FakeGitHub {
         if let Some(s) = &scripted
             && !s.lands
         {
-            let mut template = ResponseTemplate::new(s.status).set_body_json(s.body.clone());
-            for (k, v) in &s.headers {
-                template = template.insert_header(*k, *v);
-            }
-            return template;
+            return s.template();
         }
 
         let new_body = || -> String {
@@ -172,9 +242,13 @@ impl Respond for FakeGitHub {
         };
 
         let answer = match (method.as_str(), path.as_str()) {
+            // "Using pagination in the REST API"
+            // (https://docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api):
+            // `per_page` (default 30, at most 100) and `page`, and a `Link` header with `rel="next"`
+            // while more pages follow.
             ("GET", p) if p == list_path => {
                 let query: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
-                let per_page: usize = query.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30);
+                let per_page: usize = query.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30).clamp(1, 100);
                 let page: usize = query.get("page").and_then(|v| v.parse().ok()).unwrap_or(1);
                 let start = (page - 1) * per_page;
                 let items: Vec<Value> = state.comments.iter().skip(start).take(per_page).cloned().collect();
@@ -220,9 +294,19 @@ impl Respond for FakeGitHub {
         };
         // A write that "lands" still reports the scripted failure.
         match scripted {
-            Some(s) => ResponseTemplate::new(s.status).set_body_json(s.body),
+            Some(s) => s.template(),
             None => answer,
         }
+    }
+}
+
+impl Scripted {
+    fn template(&self) -> ResponseTemplate {
+        let mut template = ResponseTemplate::new(self.status).set_body_json(self.body.clone());
+        for (k, v) in &self.headers {
+            template = template.insert_header(*k, *v);
+        }
+        template
     }
 }
 
@@ -235,11 +319,16 @@ struct Lab {
 }
 
 async fn lab(base_path: &str, comments: Vec<Value>) -> Lab {
+    lab_with(base_path, comments, fast_retries()).await
+}
+
+async fn lab_with(base_path: &str, comments: Vec<Value>, policy: RetryPolicy) -> Lab {
     let server = MockServer::start().await;
     let fake = FakeGitHub::new(base_path, comments);
+    fake.state.lock().expect("state").clock = Some(policy.deadline.clone());
     Mock::given(any()).respond_with(fake.clone()).mount(&server).await;
     let api_url = format!("{}{base_path}", server.uri());
-    Lab { server, fake, dir: tempfile::tempdir().expect("tempdir"), api_url, policy: fast_retries() }
+    Lab { server, fake, dir: tempfile::tempdir().expect("tempdir"), api_url, policy }
 }
 
 /// The environment of a `pull_request` run against `api_url`, with its files in `dir`.
@@ -312,15 +401,22 @@ fn call(method: &str, path: &str) -> String {
     }
 }
 
-/// Fast, and with the waits recorded instead of slept: wiremock answers from its own thread, so
-/// a paused tokio clock would fire the request timeout before the answer arrives.
+/// Fast, and with the waits recorded instead of slept (and the wall clock fixed at [`NOW`],
+/// moved only by them): wiremock answers from its own thread, so a paused tokio clock would fire
+/// the request timeout before the answer arrives. GitHub's own minute after a secondary limit
+/// stays a minute.
 fn fast_retries() -> RetryPolicy {
+    retries_within(Duration::from_secs(30))
+}
+
+fn retries_within(deadline: Duration) -> RetryPolicy {
     RetryPolicy {
         attempts: 4,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(200),
+        rate_limit_delay: SECONDARY_LIMIT_WAIT,
         request_timeout: Duration::from_secs(10),
-        deadline: Duration::from_secs(30),
+        deadline: Deadline::with_wall_clock(deadline, UNIX_EPOCH + Duration::from_secs(NOW)),
         waits: Waits::Record(Arc::default()),
     }
 }
@@ -346,9 +442,9 @@ fn warnings(published: &github::Published) -> Vec<String> {
 }
 
 /// The comment's failure changed nothing else: the job summary and step outputs are exactly
-/// those of a run without a comment, and the verdict (hence the exit code) is the one decided
-/// before publishing.
-async fn assert_unaffected(env_dir: &Path, api_url: &str, report: &RunReport, exit_code_before: i32) {
+/// those of a run without a comment. (The exit status is a real run's: see
+/// [`assert_check_exits_with_its_verdict`].)
+async fn assert_unaffected(env_dir: &Path, api_url: &str, report: &RunReport) {
     let quiet = tempfile::tempdir().expect("tempdir");
     let options = PublishOptions {
         stdout_format: Format::Text,
@@ -368,7 +464,69 @@ async fn assert_unaffected(env_dir: &Path, api_url: &str, report: &RunReport, ex
     }
     let outputs = std::fs::read_to_string(env_dir.join("output.txt")).expect("outputs");
     assert!(outputs.contains(&format!("verdict={}\n", report.verdict.as_str())), "{outputs}");
-    assert_eq!(report.verdict.exit_code(), exit_code_before);
+}
+
+/// A pull request's checkout: the base commit is clean, the head adds a connection string that
+/// turns certificate checks off, which fails the run (exit status 1). Returns the checkout, the
+/// event payload's path and a home for git.
+fn failing_pull_request() -> (tempfile::TempDir, tempfile::TempDir) {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let home = tempfile::tempdir().expect("tempdir");
+    let dir = repo.path();
+    support::git(dir, home.path(), &["init", "-q"]);
+    std::fs::write(dir.join("README.md"), "# payments\n").expect("write");
+    support::git(dir, home.path(), &["add", "."]);
+    support::git(dir, home.path(), &["commit", "-q", "-m", "base"]);
+    let base = support::git(dir, home.path(), &["rev-parse", "HEAD"]);
+    std::fs::write(
+        dir.join("app.yml"),
+        "uri: \"mongodb://db.internal:27017/?tls=true&tlsAllowInvalidCertificates=true\"\n",
+    )
+    .expect("write");
+    support::git(dir, home.path(), &["add", "."]);
+    support::git(dir, home.path(), &["commit", "-q", "-m", "head"]);
+    let event = support::pull_request_event(&base, &format!("{OWNER}/{REPO}"));
+    std::fs::write(home.path().join("event.json"), event.to_string()).expect("event");
+    (repo, home)
+}
+
+/// A real `check --comment --timeout TIMEOUT` in a failing pull request, as an Actions job runs
+/// it, against the GitHub at `api_url`. Whatever GitHub does, the exit status is the verdict's
+/// (1, as a run without GitHub gives), the step outputs say `fail`, and the run ends within
+/// about twice `--timeout` (plus the scan's own moment). Returns stderr and the time taken.
+async fn assert_check_exits_with_its_verdict(api_url: &str, timeout: u64) -> (String, Duration) {
+    let (repo, home) = failing_pull_request();
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(repo.path())
+        .args(["check", "--format", "json", "--comment", "--timeout", &timeout.to_string()])
+        .env("HOME", home.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("CI", "true")
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", home.path().join("event.json"))
+        .env("GITHUB_BASE_REF", "main")
+        .env("GITHUB_HEAD_REF", "pr")
+        .env("GITHUB_REPOSITORY", format!("{OWNER}/{REPO}"))
+        .env("GITHUB_API_URL", api_url)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "987654321")
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_OUTPUT", home.path().join("output.txt"))
+        .env("GITHUB_STEP_SUMMARY", home.path().join("summary.md"));
+    let started = Instant::now();
+    let out = tokio::task::spawn_blocking(move || support::output_within(cmd, Duration::from_secs(60)))
+        .await
+        .expect("the run");
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "the verdict's exit status, whatever GitHub does:\n{stderr}");
+    let outputs = std::fs::read_to_string(home.path().join("output.txt")).expect("outputs");
+    assert!(outputs.contains("verdict=fail\n"), "{outputs}");
+    assert!(!stderr.contains(TOKEN) && !String::from_utf8_lossy(&out.stdout).contains(TOKEN));
+    // Twice the timeout for publishing, and a few seconds for starting, scanning and git.
+    let bound = Duration::from_secs(2 * timeout + 4);
+    assert!(took < bound, "the run took {took:?}, more than {bound:?}:\n{stderr}");
+    (stderr, took)
 }
 
 fn report(findings: usize) -> RunReport {
@@ -404,14 +562,19 @@ async fn publish_as(lab: &Lab, report: &RunReport, comment_author: Option<&str>)
     github::publish_in(&lab.env(), report, &RenderContext::default(), &options).await
 }
 
-/// Publishes a failing report through a comment that fails, and checks that nothing else did.
-async fn publish_failing(lab: &Lab) -> github::Published {
+/// Publishes a failing report through a comment that fails as `fault` makes GitHub fail, and
+/// checks that nothing else did; then a real `check` against a GitHub failing the same way exits
+/// with its verdict.
+async fn publish_failing(lab: &Lab, fault: impl Fn(&FakeGitHub)) -> github::Published {
+    fault(&lab.fake);
     let report = report(1);
     assert_eq!(report.verdict, Verdict::Fail);
-    let exit_code = report.verdict.exit_code();
     let published = publish(lab, &report).await;
     assert_eq!(published.comment, None, "{published:?}");
-    assert_unaffected(lab.dir.path(), &lab.api_url, &report, exit_code).await;
+    assert_unaffected(lab.dir.path(), &lab.api_url, &report).await;
+    let twin = self::lab("", vec![]).await;
+    fault(&twin.fake);
+    assert_check_exits_with_its_verdict(&twin.api_url, 1).await;
     published
 }
 
@@ -538,8 +701,7 @@ async fn a_body_refused_as_too_long_is_sent_once_more_shorter() {
 #[tokio::test]
 async fn a_body_refused_twice_gives_a_warning_not_a_loop() {
     let lab = lab("", vec![]).await;
-    lab.fake.state.lock().expect("state").max_body_chars = Some(10);
-    let published = publish_failing(&lab).await;
+    let published = publish_failing(&lab, |fake| fake.state.lock().expect("state").max_body_chars = Some(10)).await;
     assert_eq!(lab.calls().await, ["user", "list", "create", "list", "create"]);
     assert_eq!(
         warnings(&published),
@@ -598,16 +760,18 @@ async fn rate_limits_honour_retry_after() {
 #[tokio::test]
 async fn persistent_server_errors_give_up_with_a_warning() {
     let lab = lab("", vec![]).await;
-    for _ in 0..10 {
-        lab.fake.script(Scripted {
-            method: "GET",
-            status: 503,
-            headers: vec![],
-            body: json!({"message": "Unavailable"}),
-            lands: false,
-        });
-    }
-    let published = publish_failing(&lab).await;
+    let published = publish_failing(&lab, |fake| {
+        for _ in 0..10 {
+            fake.script(Scripted {
+                method: "GET",
+                status: 503,
+                headers: vec![],
+                body: json!({"message": "Unavailable"}),
+                lands: false,
+            });
+        }
+    })
+    .await;
     assert_eq!(lab.calls().await, ["user", "list", "list", "list", "list"], "never create without a listing");
     assert_eq!(lab.waits(), ms(&[20, 40, 80]));
     assert_eq!(
@@ -638,8 +802,20 @@ async fn the_token_never_appears_in_notes_or_errors() {
         received.iter().all(|r| !String::from_utf8_lossy(&r.body).contains(TOKEN) && !r.url.as_str().contains(TOKEN))
     );
 
-    let err = CommentError::Forbidden { message: "x".into() };
-    assert!(!err.to_string().contains(TOKEN));
+    // The error itself, built from GitHub's 403 that echoes the token, before any note is made.
+    lab.fake.script(Scripted {
+        method: "POST",
+        status: 403,
+        headers: vec![],
+        body: github_error(&format!("token {TOKEN} is not allowed"), "https://docs.github.com/rest"),
+        lands: false,
+    });
+    let err = mongo_preflight::github::comment::upsert(&lab.target(), &lab.policy, |_| format!("{MARKER}\nhi"))
+        .await
+        .expect_err("a 403");
+    let CommentError::Forbidden { message } = &err else { panic!("{err:?}") };
+    assert!(message.contains("token *** is not allowed"), "the echo is kept, the token cut out: {message}");
+    assert!(!format!("{err} {err:?}").contains(TOKEN), "{err:?}");
 }
 
 #[tokio::test]
@@ -691,10 +867,12 @@ async fn fault_500_once_is_retried_and_the_comment_written() {
 #[tokio::test]
 async fn fault_502_on_every_call_gives_up_after_the_attempts_with_one_warning() {
     let lab = lab("", vec![]).await;
-    for _ in 0..10 {
-        lab.fake.script(scripted("GET", 502, vec![], json!({"message": "Server Error"})));
-    }
-    let published = publish_failing(&lab).await;
+    let published = publish_failing(&lab, |fake| {
+        for _ in 0..10 {
+            fake.script(scripted("GET", 502, vec![], json!({"message": "Server Error"})));
+        }
+    })
+    .await;
     assert_eq!(
         warnings(&published),
         [plain_warning("listing the comments failed 4 times (last: GitHub answered 502: Server Error)")]
@@ -729,33 +907,94 @@ async fn fault_429_waits_as_asked_then_succeeds() {
 #[tokio::test]
 async fn fault_primary_rate_limit_waits_until_the_reset() {
     let lab = lab("", vec![]).await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
-    let reset: &'static str = Box::leak((now + 5).to_string().into_boxed_str());
-    lab.fake.script(scripted(
-        "GET",
-        403,
-        vec![("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
-        json!({"message": "API rate limit exceeded for installation ID 1."}),
-    ));
+    // Another step of the job spent the token's hour: the reset is 5 s away on the client's clock.
+    {
+        let mut state = lab.fake.state.lock().expect("state");
+        state.rate = Rate { limit: 1000, remaining: 0, reset: NOW + 5 };
+    }
     let published = publish(&lab, &report(1)).await;
     assert!(matches!(published.comment, Some(Outcome::Created { .. })), "{published:?}");
-    assert_eq!(lab.calls().await, ["user", "list", "list", "create"]);
-    // Seconds until the reset, counted from a clock that moved on a little since.
-    let waited = lab.waits();
-    assert!(waited.len() == 1 && (4..=5).contains(&waited[0].as_secs()), "{waited:?}");
+    assert!(warnings(&published).is_empty(), "{:?}", published.notes);
+    assert_eq!(lab.calls().await, ["user", "user", "list", "create"]);
+    assert_eq!(lab.waits(), [Duration::from_secs(5)], "exactly until x-ratelimit-reset");
+    assert_eq!(lab.fake.state.lock().expect("state").limited_answers, 1, "asked once while limited, never again");
+}
+
+#[tokio::test]
+async fn the_last_request_of_the_hour_is_followed_by_none_before_the_reset() {
+    let lab = lab("", vec![]).await;
+    // Two requests left: `GET /user` and the listing. The listing's answer says none remain.
+    lab.fake.state.lock().expect("state").rate = Rate { limit: 1000, remaining: 2, reset: NOW + 7 };
+    let published = publish(&lab, &report(1)).await;
+    assert!(matches!(published.comment, Some(Outcome::Created { .. })), "{published:?}");
+    assert_eq!(lab.calls().await, ["user", "list", "create"]);
+    assert_eq!(lab.waits(), [Duration::from_secs(7)], "the POST waited for the reset");
+    assert_eq!(lab.fake.state.lock().expect("state").limited_answers, 0, "no request while limited");
+}
+
+#[tokio::test]
+async fn a_reset_past_the_deadline_stops_at_once_and_says_when_to_try_again() {
+    let lab = lab("", vec![]).await;
+    let published = publish_failing(&lab, |fake| {
+        fake.state.lock().expect("state").rate = Rate { limit: 1000, remaining: 0, reset: NOW + 3600 }
+    })
+    .await;
+    assert_eq!(
+        warnings(&published),
+        [plain_warning(
+            "asking GitHub whose token this is: GitHub answered 403: API rate limit exceeded for installation ID \
+             48151623. (https://docs.github.com/rest/overview/rate-limits-for-the-rest-api), and GitHub's rate limit \
+             resets at 2026-11-30T01:53:20Z, which would pass the 30s deadline; try again after 2026-11-30T01:53:20Z"
+        )]
+    );
+    assert_eq!(lab.calls().await, ["user"], "nothing more is asked while limited");
+    assert!(lab.waits().is_empty());
+}
+
+#[tokio::test]
+async fn fault_secondary_rate_limit_without_a_time_waits_at_least_a_minute_and_longer_each_time() {
+    let lab = lab_with("", vec![], retries_within(Duration::from_secs(600))).await;
+    // "Rate limits for the REST API": without `retry-after` or a spent primary limit, wait at
+    // least a minute, and exponentially longer while the secondary limit persists.
+    for _ in 0..2 {
+        lab.fake.script(scripted("GET", 403, vec![], secondary_rate_limit()));
+    }
+    let published = publish(&lab, &report(1)).await;
+    assert!(matches!(published.comment, Some(Outcome::Created { .. })), "{published:?}");
+    assert_eq!(lab.calls().await, ["user", "list", "list", "list", "create"]);
+    assert_eq!(lab.waits(), [Duration::from_secs(60), Duration::from_secs(120)]);
+}
+
+#[tokio::test]
+async fn fault_secondary_rate_limit_without_a_time_past_the_deadline_says_when_to_try_again() {
+    let lab = lab("", vec![]).await;
+    let published =
+        publish_failing(&lab, |fake| fake.script(scripted("POST", 429, vec![], secondary_rate_limit()))).await;
+    assert_eq!(
+        warnings(&published),
+        [plain_warning(
+            "creating the comment: GitHub answered 429: You have exceeded a secondary rate limit. Please wait a few \
+             minutes before you try again. (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits), \
+             and GitHub asks to wait at least 60s, which would pass the 30s deadline; try again after 2026-11-30T00:54:20Z"
+        )]
+    );
+    assert_eq!(lab.calls().await, ["user", "list", "create"], "never retried at once");
+    assert!(lab.waits().is_empty());
 }
 
 #[tokio::test]
 async fn fault_retry_after_past_the_deadline_gives_up_at_once() {
     let lab = lab("", vec![]).await;
-    lab.fake.script(scripted("POST", 403, vec![("retry-after", "600")], secondary_rate_limit()));
-    let published = publish_failing(&lab).await;
+    let published = publish_failing(&lab, |fake| {
+        fake.script(scripted("POST", 403, vec![("retry-after", "600")], secondary_rate_limit()))
+    })
+    .await;
     assert_eq!(
         warnings(&published),
         [plain_warning(
             "creating the comment: GitHub answered 403: You have exceeded a secondary rate limit. Please wait a few \
              minutes before you try again. (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits), \
-             and GitHub asks to wait 600s, which would pass the 30s deadline"
+             and GitHub asks to wait 600s, which would pass the 30s deadline; try again after 2026-11-30T01:03:20Z"
         )]
     );
     assert_eq!(lab.calls().await, ["user", "list", "create"]);
@@ -766,7 +1005,6 @@ async fn fault_retry_after_past_the_deadline_gives_up_at_once() {
 async fn fault_401_is_not_retried_and_says_the_token_was_refused() {
     let lab = lab("", vec![]).await;
     let report = report(1);
-    let exit_code = report.verdict.exit_code();
     let env = actions_env(lab.dir.path(), &lab.api_url, "ghs_RevokedToken0000000000000000000000");
     let options = PublishOptions {
         stdout_format: Format::Text,
@@ -787,19 +1025,21 @@ async fn fault_401_is_not_retried_and_says_the_token_was_refused() {
     );
     assert_eq!(lab.calls().await, ["user"]);
     assert!(lab.waits().is_empty());
-    assert_unaffected(lab.dir.path(), &lab.api_url, &report, exit_code).await;
+    assert_unaffected(lab.dir.path(), &lab.api_url, &report).await;
 }
 
 #[tokio::test]
 async fn fault_404_on_the_comments_means_the_pull_request_is_gone_and_is_not_retried() {
     let lab = lab("", vec![]).await;
-    lab.fake.script(scripted(
-        "GET",
-        404,
-        vec![],
-        github_error("Not Found", "https://docs.github.com/rest/issues/comments#list-issue-comments"),
-    ));
-    let published = publish_failing(&lab).await;
+    let published = publish_failing(&lab, |fake| {
+        fake.script(scripted(
+            "GET",
+            404,
+            vec![],
+            github_error("Not Found", "https://docs.github.com/rest/issues/comments#list-issue-comments"),
+        ))
+    })
+    .await;
     assert_eq!(
         warnings(&published),
         [format!(
@@ -826,6 +1066,7 @@ enum Misbehaviour {
 /// A server that wiremock cannot be: it breaks the connection. It records each request line,
 /// listens on 127.0.0.1 only, and stops by itself after a few connections or a minute.
 struct RawServer {
+    misbehaviour: Misbehaviour,
     url: String,
     requests: Arc<Mutex<Vec<String>>>,
     dir: tempfile::TempDir,
@@ -838,7 +1079,7 @@ async fn raw_server(misbehaviour: Misbehaviour) -> RawServer {
     let log = requests.clone();
     tokio::spawn(tokio::time::timeout(Duration::from_secs(60), async move {
         let mut held = Vec::new();
-        for _ in 0..10 {
+        for _ in 0..40 {
             let Ok((mut stream, _)) = listener.accept().await else { return };
             let head = read_head(&mut stream).await;
             log.lock().expect("log").push(head.lines().next().unwrap_or_default().to_string());
@@ -852,7 +1093,7 @@ async fn raw_server(misbehaviour: Misbehaviour) -> RawServer {
             }
         }
     }));
-    RawServer { url, requests, dir: tempfile::tempdir().expect("tempdir") }
+    RawServer { misbehaviour, url, requests, dir: tempfile::tempdir().expect("tempdir") }
 }
 
 /// The request head (a GET has no body), bounded in size and time.
@@ -880,10 +1121,10 @@ impl RawServer {
             .collect()
     }
 
-    /// Publishes a failing report as `github-actions[bot]` (so the listing is the first request).
+    /// Publishes a failing report as `github-actions[bot]` (so the listing is the first request);
+    /// then a real `check` against a server that misbehaves the same way exits with its verdict.
     async fn publish_failing(&self, policy: &RetryPolicy) -> github::Published {
         let report = report(1);
-        let exit_code = report.verdict.exit_code();
         let options = PublishOptions {
             stdout_format: Format::Text,
             sarif_file: None,
@@ -894,7 +1135,9 @@ impl RawServer {
         let env = actions_env(self.dir.path(), &self.url, TOKEN);
         let published = github::publish_in(&env, &report, &RenderContext::default(), &options).await;
         assert_eq!(published.comment, None, "{published:?}");
-        assert_unaffected(self.dir.path(), &self.url, &report, exit_code).await;
+        assert_unaffected(self.dir.path(), &self.url, &report).await;
+        let twin = raw_server(self.misbehaviour).await;
+        assert_check_exits_with_its_verdict(&twin.url, 1).await;
         published
     }
 }
@@ -935,6 +1178,17 @@ async fn fault_a_server_that_never_answers_is_bounded_by_the_timeout() {
     );
     assert_eq!(server.calls(), ["list", "list"], "nothing is created blind");
     assert_eq!(waits(&policy), ms(&[20]));
+}
+
+/// The run of issue 18: `check --comment --timeout 5` against a GitHub that accepts connections
+/// and never answers took 27 s. The whole publish step now ends within twice `--timeout`.
+#[tokio::test]
+async fn a_github_that_never_answers_holds_the_run_at_most_twice_the_timeout() {
+    let server = raw_server(Misbehaviour::Silent).await;
+    let (stderr, _) = assert_check_exits_with_its_verdict(&server.url, 3).await;
+    assert!(stderr.contains("cannot comment on pull request #7") && stderr.contains("timed out after"), "{stderr}");
+    let calls = server.calls();
+    assert!(!calls.is_empty() && calls.len() <= 3, "one request at a time, each within the deadline: {calls:?}");
 }
 
 #[tokio::test]

@@ -14,13 +14,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use lab::certs::{LeafSpec, Pki, Send, Signer};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 /// Stage deadline: every endpoint here answers at once.
 const TIMEOUT: &str = "5";
+/// The longest any run here may take before the watchdog kills it and fails the test.
+const WATCHDOG: Duration = Duration::from_secs(120);
 
 const POLICY: &str = "version: 1
 clusters:
@@ -121,11 +123,15 @@ impl PostureLab {
 }
 
 fn command(dir: &Path, uri: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    support::remove_caller_env(&mut cmd);
-    cmd.env("ORDERS_URI", uri);
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(dir).env("ORDERS_URI", uri);
     cmd
+}
+
+/// Runs `cmd` to its end, under the watchdog.
+fn run(cmd: &mut Command) -> Output {
+    let cmd = std::mem::replace(cmd, support::mongo_preflight());
+    support::output_within(cmd, WATCHDOG)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -133,11 +139,11 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn lock(dir: &Path, uri: &str) -> Output {
-    command(dir, uri).args(["lock", "--timeout", TIMEOUT]).output().expect("run lock")
+    run(command(dir, uri).args(["lock", "--timeout", TIMEOUT]))
 }
 
 fn check(dir: &Path, uri: &str) -> (i32, Value) {
-    let out = command(dir, uri).args(["check", "--format", "json", "--timeout", TIMEOUT]).output().expect("run check");
+    let out = run(command(dir, uri).args(["check", "--format", "json", "--timeout", TIMEOUT]));
     let json = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("check prints JSON ({e}): {}{}", text(&out.stdout), text(&out.stderr)));
     (out.status.code().unwrap_or(-1), json)
@@ -277,7 +283,7 @@ fn a_cluster_missing_from_the_lock_is_an_info() {
 fn an_invalid_lock_cannot_be_judged() {
     let dir = project();
     std::fs::write(dir.path().join("mongo-preflight.lock"), "{\"version\": 1,\n \"clusterz\": {}}\n").expect("lock");
-    let out = command(dir.path(), &posture().uri("healthy")).args(["check"]).output().expect("run check");
+    let out = run(command(dir.path(), &posture().uri("healthy")).args(["check"]));
     assert_eq!(out.status.code(), Some(2), "{}", text_of(&out));
     assert!(text(&out.stderr).contains("mongo-preflight.lock:2:"), "{}", text_of(&out));
 }
@@ -325,13 +331,11 @@ fn in_a_pull_request_the_base_lock_judges_and_a_lowered_floor_is_a_loosening() {
     let payload = support::pull_request_event(&base_sha, "octo/app");
     std::fs::write(&event, payload.to_string()).expect("event");
     let in_pull_request = |format: &str| {
-        command(repo, &posture().uri("tls12"))
+        run(command(repo, &posture().uri("tls12"))
             .args(["check", "--format", format, "--timeout", TIMEOUT])
             .env("GITHUB_EVENT_NAME", "pull_request")
             .env("GITHUB_EVENT_PATH", &event)
-            .env("HOME", repo)
-            .output()
-            .expect("run check")
+            .env("HOME", repo))
     };
     let out = in_pull_request("json");
     assert_eq!(out.status.code(), Some(1), "the base's lock judges: {}", text_of(&out));
@@ -397,14 +401,12 @@ async fn a_scheduled_run_fails_on_a_regression_and_opens_one_issue_for_the_clust
 
     let api = server.uri();
     let scheduled_check = move |dir: PathBuf| {
-        command(&dir, &posture().uri("tls12"))
+        run(command(&dir, &posture().uri("tls12"))
             .args(["check", "--issue", "--timeout", TIMEOUT])
             .env("GITHUB_EVENT_NAME", "schedule")
             .env("GITHUB_REPOSITORY", "octo/app")
             .env("GITHUB_TOKEN", "ghs_scheduled0123456789")
-            .env("GITHUB_API_URL", &api)
-            .output()
-            .expect("run check")
+            .env("GITHUB_API_URL", &api))
     };
     for run in ["opens", "updates"] {
         let (run_dir, check) = (dir.path().to_path_buf(), scheduled_check.clone());
@@ -419,6 +421,15 @@ async fn a_scheduled_run_fails_on_a_regression_and_opens_one_issue_for_the_clust
     let body: Value = serde_json::from_slice(&posts[0].body).expect("json");
     assert!(body["title"].as_str().unwrap_or_default().contains("orders-prod"), "{body}");
     assert!(body["body"].as_str().unwrap_or_default().contains("lock 1.3 → observed 1.2"), "{body}");
+    // The second run updates the same issue: same title, the regression still in its body, and
+    // still open (a run that closed, emptied or renamed it would lose the regression).
+    let patch = requests.iter().find(|r| r.method.as_str() == "PATCH").expect("the update");
+    let update: Value = serde_json::from_slice(&patch.body).expect("json");
+    assert_eq!(update["title"], body["title"], "{update}");
+    let text = update["body"].as_str().unwrap_or_default();
+    assert!(text.starts_with("<!-- mongo-preflight regression: orders-prod -->"), "{update}");
+    assert!(text.contains("1.3 → observed 1.2"), "{update}");
+    assert!(update.get("state").is_none_or(|state| state == "open"), "{update}");
 }
 
 /// The scheduled workflow that docs/github-action.md shows: `on: schedule` only (the default
@@ -449,6 +460,6 @@ fn the_documented_scheduled_workflow_runs_check_with_issue_on_a_schedule() {
     for input in ["issue", "comment"] {
         assert!(action_yml["inputs"].get(input).is_some(), "action.yml has input `{input}`");
     }
-    let out = Command::new(BIN).args(["check", "--help"]).output().expect("help");
+    let out = run(support::mongo_preflight().args(["check", "--help"]));
     assert!(text(&out.stdout).contains("--issue"), "{}", text_of(&out));
 }

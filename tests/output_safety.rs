@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 
 mod support;
 
+use support::Watched;
+
 const FORMATS: [&str; 5] = ["text", "json", "markdown", "sarif", "github"];
 /// The part of every canary password that must never be printed.
 const CORE: &str = "Zq8vCanary";
@@ -28,18 +30,7 @@ fn unmasked(text: &str) -> String {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    support::git(dir, dir, args);
 }
 
 #[test]
@@ -73,7 +64,7 @@ fn no_canary_password_reaches_any_format_or_log_level() {
                 if actions {
                     cmd.env("GITHUB_ACTIONS", "true");
                 }
-                let out = cmd.output().expect("run");
+                let out = cmd.watched();
                 let text = all_output(&out);
                 assert!(out.status.code().is_some_and(|c| (0..=2).contains(&c)), "{password:?} {format}: {text}");
                 assert!(!unmasked(&text).contains(CORE), "{password:?} {format} actions={actions}:\n{text}");
@@ -115,7 +106,7 @@ fn no_atlas_secret_reaches_any_format_or_log_level() {
                 if actions {
                     cmd.env("GITHUB_ACTIONS", "true");
                 }
-                let out = cmd.output().expect("run");
+                let out = cmd.watched();
                 let text = all_output(&out);
                 assert!(out.status.code().is_some_and(|c| (0..=2).contains(&c)), "{format}: {text}");
                 assert!(text.contains("atlas-api-unavailable"), "{format}: the API was asked: {text}");
@@ -139,7 +130,7 @@ fn a_java_properties_snippet_never_shows_its_password() {
     )
     .expect("write");
     for format in FORMATS {
-        let out = command(dir.path()).args(["scan", "--format", format]).output().expect("run");
+        let out = command(dir.path()).args(["scan", "--format", format]).watched();
         assert_eq!(out.status.code(), Some(1), "{format}: {}", all_output(&out));
         assert!(!all_output(&out).contains(CORE), "{format}: {}", all_output(&out));
         assert!(all_output(&out).contains("allow-invalid-certificates"), "{format}: the finding is reported");
@@ -158,8 +149,7 @@ fn in_actions_the_report_is_fenced_and_our_annotations_come_after() {
     )
     .expect("write");
     git(dir.path(), &["add", "-A"]);
-    let out =
-        command(dir.path()).args(["scan", "--format", "text"]).env("GITHUB_ACTIONS", "true").output().expect("run");
+    let out = command(dir.path()).args(["scan", "--format", "text"]).env("GITHUB_ACTIONS", "true").watched();
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -175,12 +165,11 @@ fn in_actions_the_report_is_fenced_and_our_annotations_come_after() {
         }
     }
     // A second run gets another token.
-    let again = command(dir.path()).args(["scan"]).env("GITHUB_ACTIONS", "true").output().expect("run");
+    let again = command(dir.path()).args(["scan"]).env("GITHUB_ACTIONS", "true").watched();
     assert!(!String::from_utf8_lossy(&again.stdout).contains(&format!("::stop-commands::{token}")));
 
     // With --format github the annotations are ours: after the fence, escaped.
-    let out =
-        command(dir.path()).args(["scan", "--format", "github"]).env("GITHUB_ACTIONS", "true").output().expect("run");
+    let out = command(dir.path()).args(["scan", "--format", "github"]).env("GITHUB_ACTIONS", "true").watched();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     let open = lines.iter().position(|l| l.starts_with("::stop-commands::")).expect("fence");
@@ -195,11 +184,8 @@ fn in_actions_the_report_is_fenced_and_our_annotations_come_after() {
 #[test]
 fn outside_actions_nothing_is_fenced_or_masked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = command(dir.path())
-        .args(["check"])
-        .env("ORDERS_URI", format!("mongodb://app:{CORE}@127.0.0.1:1/"))
-        .output()
-        .expect("run");
+    let out =
+        command(dir.path()).args(["check"]).env("ORDERS_URI", format!("mongodb://app:{CORE}@127.0.0.1:1/")).watched();
     let text = all_output(&out);
     assert!(!text.contains("::stop-commands::") && !text.contains("::add-mask::"), "{text}");
 }
@@ -237,14 +223,13 @@ fn the_client_certificate_file_lives_in_runner_temp_and_goes_even_on_sigterm() {
         ),
     )
     .expect("policy");
-    let mut child = command(dir.path())
-        .args(["check", "--timeout", "30"])
-        .env("CLIENT_PEM", client_pem())
-        .env("RUNNER_TEMP", runner_temp.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let child = support::start(
+        command(dir.path())
+            .args(["check", "--timeout", "30"])
+            .env("CLIENT_PEM", client_pem())
+            .env("RUNNER_TEMP", runner_temp.path()),
+        support::WATCHDOG,
+    );
     let listed = || std::fs::read_dir(runner_temp.path()).map(|d| d.count()).unwrap_or(0);
     // Bounded wait for the file to appear where the runner cleans up.
     let mut waited = 0;
@@ -253,9 +238,9 @@ fn the_client_certificate_file_lives_in_runner_temp_and_goes_even_on_sigterm() {
         waited += 1;
     }
     assert_eq!(listed(), 1, "the certificate is written under RUNNER_TEMP");
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    let killed = Command::new("kill").args(["-TERM", &child.pid().to_string()]).status().expect("kill");
     assert!(killed.success());
-    let status = child.wait().expect("wait");
+    let status = child.finish().status;
     assert_eq!(status.code(), Some(143), "{status:?}");
     assert_eq!(listed(), 0, "removed on SIGTERM");
     holder.join().expect("the silent server stops");
@@ -264,7 +249,7 @@ fn the_client_certificate_file_lives_in_runner_temp_and_goes_even_on_sigterm() {
 #[test]
 fn commands_that_print_only_our_own_text_are_not_fenced() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = command(dir.path()).args(["schema"]).env("GITHUB_ACTIONS", "true").output().expect("run");
+    let out = command(dir.path()).args(["schema"]).env("GITHUB_ACTIONS", "true").watched();
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema > file stays valid JSON");
     assert_eq!(schema["title"], "mongo-preflight policy");
 }
@@ -277,7 +262,7 @@ fn a_policy_uri_cannot_put_a_live_link_in_the_comment() {
         "version: 1\nclusters:\n  - name: orders\n    uri: \"mongodb://127.0.0.1:1/?appName=[Approve](https://evil.example/login)\"\n",
     )
     .expect("policy");
-    let out = command(dir.path()).args(["check", "--format", "markdown", "--timeout", "2"]).output().expect("run");
+    let out = command(dir.path()).args(["check", "--format", "markdown", "--timeout", "2"]).watched();
     let markdown = String::from_utf8_lossy(&out.stdout);
     assert!(markdown.contains("Approve"), "the URI is shown: {markdown}");
     assert!(!markdown.contains("](") && !markdown.contains("https://evil"), "{markdown}");

@@ -13,13 +13,9 @@ mod support;
 use support::codes;
 
 use std::collections::BTreeSet;
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_mongo-preflight");
 
 /// After this the probe is killed and the test fails: a bound against hanging, far above the
 /// few deadlines of 2 s a probe may spend, not a timing assertion.
@@ -47,55 +43,24 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
 /// `probe --format json --timeout 2` with the lab's trust and DNS, under `ulimit -v`, with
 /// its peak resident memory sampled until it exits.
 fn probe(uri: &str) -> Run {
     let lab = lab::shared();
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {ADDRESS_SPACE_KIB} && exec \"$0\" \"$@\""))
-        .arg(BIN)
-        .args(["probe", "--format", "json", "--timeout", "2"])
-        .args(lab.probe_args())
-        .arg(uri)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mongo-preflight");
-    // `exec` keeps the pid, so after the first instants this is the probe itself.
-    let pid = child.id();
-    let stdout = drain(child.stdout.take().expect("stdout"));
-    let stderr = drain(child.stderr.take().expect("stderr"));
-    let start = Instant::now();
+    let mut cmd = support::mongo_preflight_with_address_space(ADDRESS_SPACE_KIB);
+    cmd.args(["probe", "--format", "json", "--timeout", "2"]).args(lab.probe_args()).arg(uri);
     let mut peak_rss_kib = 0;
-    let status = loop {
+    // `exec` keeps the pid, so after the first instants this samples the probe itself.
+    let out = support::spawn_within(cmd, WATCHDOG).finish_sampling(|pid| {
         if let Some(kib) = vm_hwm_kib(pid) {
             peak_rss_kib = peak_rss_kib.max(kib);
         }
-        if let Some(status) = child.try_wait().expect("wait for mongo-preflight") {
-            break status;
-        }
-        if start.elapsed() > WATCHDOG {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("mongo-preflight probe {uri} did not finish within {WATCHDOG:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = stdout.join().expect("stdout reader");
-    let stderr = stderr.join().expect("stderr reader");
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let json = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}:\n{stdout}\nstderr:\n{stderr}"));
-    Run { code: status.code(), json, stdout, stderr, peak_rss_kib }
+        .unwrap_or_else(|e| panic!("not JSON ({e}), status {}:\n{stdout}\nstderr:\n{stderr}", out.status));
+    Run { code: out.status.code(), json, stdout, stderr, peak_rss_kib }
 }
 
 /// The exact codes, the exit code, and bounded memory.

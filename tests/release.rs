@@ -12,9 +12,10 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn run(cmd: &mut Command) -> Output {
-    support::remove_caller_env(cmd);
-    cmd.output().expect("runs")
+/// Runs `cmd` with nothing of the caller's environment, killed and failed after `minutes`.
+fn run(mut cmd: Command, minutes: u64) -> Output {
+    support::remove_caller_env(&mut cmd);
+    support::output_within(cmd, std::time::Duration::from_secs(60 * minutes))
 }
 
 fn text(out: &Output) -> String {
@@ -25,14 +26,16 @@ fn text(out: &Output) -> String {
 fn install(dir: &Path) -> Output {
     let output = dir.join("github-output");
     std::fs::write(&output, "").expect("output file");
-    run(Command::new("bash")
-        .arg(dir.join("action/scripts/action/install.sh"))
-        .env("GITHUB_ACTION_PATH", dir.join("action"))
+    let mut cmd = Command::new("bash");
+    cmd.arg(dir.join("action/scripts/action/install.sh"));
+    support::remove_caller_env(&mut cmd);
+    cmd.env("GITHUB_ACTION_PATH", dir.join("action"))
         .env("RUNNER_OS", "Linux")
         .env("RUNNER_ARCH", if cfg!(target_arch = "aarch64") { "ARM64" } else { "X64" })
         .env("RUNNER_TEMP", dir.join("runner-temp-again"))
         .env("GITHUB_OUTPUT", &output)
-        .env("MONGO_PREFLIGHT_DOWNLOAD_BASE", format!("file://{}", dir.join("releases").display())))
+        .env("MONGO_PREFLIGHT_DOWNLOAD_BASE", format!("file://{}", dir.join("releases").display()));
+    support::output_within(cmd, std::time::Duration::from_secs(120))
 }
 
 fn asset(dir: &Path) -> PathBuf {
@@ -55,13 +58,17 @@ fn asset(dir: &Path) -> PathBuf {
 fn a_dry_run_release_installs_verified_and_a_tampered_or_missing_asset_stops_the_install() {
     let dir = tempfile::tempdir().expect("tempdir");
     // The dev profile and the static test's target dir: the same recipe, built once per suite.
-    let out = run(Command::new(root().join("scripts/release-dry-run"))
-        .arg(dir.path())
-        .args(["--profile", "dev"])
-        .env("CARGO_TARGET_DIR", root().join("target/static-test")));
+    let mut dry_run = Command::new(root().join("scripts/release-dry-run"));
+    dry_run.arg(dir.path()).args(["--profile", "dev"]);
+    support::remove_caller_env(&mut dry_run);
+    dry_run.env("CARGO_TARGET_DIR", root().join("target/static-test"));
+    // It builds the static binary: minutes on a cold cache, not an hour.
+    let out = support::output_within(dry_run, std::time::Duration::from_secs(40 * 60));
     assert!(out.status.success(), "{}", text(&out));
     let installed = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_string();
-    let version = run(Command::new(&installed).arg("--version"));
+    let mut installed_cmd = Command::new(&installed);
+    installed_cmd.arg("--version");
+    let version = run(installed_cmd, 1);
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("mongo-preflight {}", env!("CARGO_PKG_VERSION"))

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use mongo_preflight::catalog::Documented;
 use mongo_preflight::model::Severity;
@@ -247,18 +246,19 @@ fn a_missing_path_is_an_error() {
     assert!(err.to_string().contains("no/such/dir"), "{err}");
 }
 
-/// The binary, with nothing from a developer's or a runner's environment steering it.
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mongo-preflight"));
-    support::remove_caller_env(&mut cmd);
-    cmd
+/// The binary in `dir`, through tests/support (nothing from the caller's environment, and a
+/// watchdog).
+fn scan_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(dir).args(args);
+    support::run(cmd)
 }
 
 #[test]
 fn the_command_exits_by_verdict_and_never_prints_credentials() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "clean.py", "from pymongo import MongoClient\nc = MongoClient(uri, tlsCAFile=certifi.where())\n");
-    let clean = bin().current_dir(dir.path()).args(["scan", "--format", "json"]).output().unwrap();
+    let clean = scan_in(dir.path(), &["scan", "--format", "json"]);
     assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stderr));
     let report: serde_json::Value = serde_json::from_slice(&clean.stdout).unwrap();
     assert_eq!(report["verdict"], "pass");
@@ -266,8 +266,7 @@ fn the_command_exits_by_verdict_and_never_prints_credentials() {
 
     write(dir.path(), "app/.env", "MONGODB_URI=mongodb+srv://app:canary-pass@c.example.net/?tlsInsecure=true\n");
     let out_file = dir.path().join("report.json");
-    let dirty =
-        bin().current_dir(dir.path()).args(["scan", "--format", "json", "--output"]).arg(&out_file).output().unwrap();
+    let dirty = scan_in(dir.path(), &["scan", "--format", "json", "--output", &out_file.to_string_lossy()]);
     assert_eq!(dirty.status.code(), Some(1));
     let written = std::fs::read_to_string(&out_file).unwrap();
     assert!(!written.contains("canary-pass"));
@@ -282,7 +281,7 @@ fn the_command_exits_by_verdict_and_never_prints_credentials() {
     assert_eq!(finding["snippet"], "MONGODB_URI=mongodb+srv://****@c.example.net/?tlsInsecure=true");
 
     // SARIF (whatever renders it) fails the same way.
-    let sarif = bin().current_dir(dir.path()).args(["scan", "--format", "sarif", "app"]).output().unwrap();
+    let sarif = scan_in(dir.path(), &["scan", "--format", "sarif", "app"]);
     assert_eq!(sarif.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&sarif.stdout).contains("canary-pass"));
 }

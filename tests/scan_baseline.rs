@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::Path;
-use std::process::Command;
+use std::process::Output;
 
 use mongo_preflight::catalog::Documented;
 use mongo_preflight::model::Severity;
@@ -15,20 +15,13 @@ fn git(dir: &Path, args: &[&str]) -> String {
     support::git(dir, dir, args)
 }
 
-/// The binary in `dir`, with nothing from a developer's or a runner's environment steering it.
-fn mongo_preflight(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mongo-preflight"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("GIT_")
-            || name.starts_with("GITHUB_")
-            || name.starts_with("MONGO_PREFLIGHT_")
-            || name == "RUST_LOG"
-        {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.current_dir(dir);
-    cmd
+/// The binary in `dir` (through tests/support: nothing of the caller's environment, and a
+/// watchdog), with git reading no configuration but the repository's.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = support::mongo_preflight();
+    cmd.current_dir(dir).env("HOME", dir).env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null");
+    cmd.args(args);
+    support::run(cmd)
 }
 
 fn write(root: &Path, rel: &str, content: &str) {
@@ -92,7 +85,7 @@ fn without_new_findings_the_command_passes_and_with_one_it_fails() {
     let dir = tempfile::tempdir().unwrap();
     repo_with_legacy_finding(dir.path());
     write(dir.path(), "app/db.py", &format!("import os\n{BASE_PY}"));
-    let pass = mongo_preflight(dir.path()).args(["scan", "--format", "json", "--base", "main"]).output().unwrap();
+    let pass = run_in(dir.path(), &["scan", "--format", "json", "--base", "main"]);
     assert_eq!(pass.status.code(), Some(0), "{}", String::from_utf8_lossy(&pass.stderr));
     let report: serde_json::Value = serde_json::from_slice(&pass.stdout).unwrap();
     assert_eq!(report["verdict"], "pass");
@@ -101,7 +94,7 @@ fn without_new_findings_the_command_passes_and_with_one_it_fails() {
 
     // Uncommitted changes count: the working tree is what is scanned.
     write(dir.path(), "deploy/.env.production", "MONGODB_TLS_ALLOW_INVALID_HOSTNAMES=true\n");
-    let fail = mongo_preflight(dir.path()).args(["scan", "--format", "json", "--base", "main"]).output().unwrap();
+    let fail = run_in(dir.path(), &["scan", "--format", "json", "--base", "main"]);
     assert_eq!(fail.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&fail.stdout).unwrap();
     let new: Vec<&serde_json::Value> =
@@ -155,7 +148,7 @@ fn an_unknown_ref_exits_2_and_names_it() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("origin/no-such-branch"), "{err}");
 
-    let out = mongo_preflight(dir.path()).args(["scan", "--base", "v9.9.9"]).output().unwrap();
+    let out = run_in(dir.path(), &["scan", "--base", "v9.9.9"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown git ref `v9.9.9`"));
     assert!(out.stdout.is_empty());

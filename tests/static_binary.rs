@@ -8,6 +8,8 @@
 //! checks it with `MONGO_PREFLIGHT_STATIC_BIN=PATH cargo test --test static_binary`.
 #![cfg(target_os = "linux")]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -68,12 +70,11 @@ fn static_binary() -> PathBuf {
         return PathBuf::from(path);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(root.join("scripts/build-static"))
-        .args(["--profile", "dev", "--target-dir"])
-        .arg(root.join("target/static-test"))
-        .current_dir(root)
-        .output()
-        .expect("scripts/build-static runs");
+    let mut build = Command::new(root.join("scripts/build-static"));
+    build.args(["--profile", "dev", "--target-dir"]).arg(root.join("target/static-test")).current_dir(root);
+    support::remove_caller_env(&mut build);
+    // A cold build of the static binary takes minutes, not an hour.
+    let out = support::output_within(build, std::time::Duration::from_secs(40 * 60));
     assert!(out.status.success(), "build failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let path = PathBuf::from(path);
@@ -98,8 +99,11 @@ fn the_linux_release_binary_is_static_and_runs_without_any_environment() {
     assert_eq!(l.needed_libraries, 0, "{} needs shared libraries", bin.display());
 
     let empty = tempfile::tempdir().expect("tempdir");
-    let run =
-        |args: &[&str]| Command::new(&bin).args(args).env_clear().current_dir(empty.path()).output().expect("runs");
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(args).env_clear().current_dir(empty.path());
+        support::run(cmd)
+    };
     let version = run(&["--version"]);
     assert!(version.status.success());
     assert!(String::from_utf8_lossy(&version.stdout).contains(env!("CARGO_PKG_VERSION")));

@@ -1,8 +1,9 @@
 //! The Admin API client: authentication (OAuth client credentials or HTTP digest), versioned
-//! media types, pagination, and every failure named.
+//! media types, pagination, rate limits waited out within the deadline, and every failure named.
 
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -26,6 +27,11 @@ const PAGE_SIZE: usize = 500;
 const MAX_PAGES: u32 = 50;
 /// How much of an error's `detail` a report shows.
 const DETAIL_CHARS: usize = 300;
+/// Retries of one request that Atlas answered 429 ("Atlas Administration API Rate Limits").
+const RATE_LIMIT_RETRIES: u32 = 3;
+/// The wait when a 429 names none; like a named wait, doubled after each failed retry (the
+/// documentation's example: 10 s, 20 s, 40 s).
+const RATE_LIMIT_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Why the API could not answer a question.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +48,9 @@ pub enum ApiFailure {
     Forbidden { code: String, detail: String },
     /// 404: no such project, cluster or entry.
     NotFound { code: String, detail: String },
-    /// 429, with the `Retry-After` seconds when given.
-    RateLimited { retry_after: Option<String>, detail: String },
+    /// 429 that could not be waited out: the error body's code and detail, the wait the next
+    /// try would have needed and where it came from, and the UTC time to try again after.
+    RateLimited { detail: String, wait_seconds: u64, source: &'static str, retry_at: String },
     /// 5xx.
     Server { status: u16, detail: String },
     /// No complete answer before the deadline.
@@ -68,10 +75,10 @@ impl ApiFailure {
                 format!("the credentials lack the role for this request (HTTP 403 {code}{detail})")
             }
             ApiFailure::NotFound { code, detail } => format!("not found (HTTP 404 {code}{detail})"),
-            ApiFailure::RateLimited { retry_after, detail } => match retry_after {
-                Some(s) => format!("rate limited (HTTP 429, Retry-After {s} s{detail})"),
-                None => format!("rate limited (HTTP 429{detail})"),
-            },
+            ApiFailure::RateLimited { detail, wait_seconds, source, retry_at } => format!(
+                "rate limited (HTTP 429{detail}); the next try would have to wait {wait_seconds} s ({source}), \
+                 longer than this run's deadline allows: try again after {retry_at}"
+            ),
             ApiFailure::Server { status, detail } => format!("the API failed (HTTP {status}{detail})"),
             ApiFailure::Timeout { seconds } => format!("no answer from the API within {seconds} s"),
             ApiFailure::Unreachable(why) => format!("the API could not be reached: {why}"),
@@ -88,6 +95,8 @@ struct ApiError {
     error_code: Option<String>,
     #[serde(default)]
     detail: Option<String>,
+    #[serde(default)]
+    parameters: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,7 +177,14 @@ pub struct AtlasClient {
     challenge: Mutex<Option<digest_auth::WwwAuthenticateHeader>>,
     /// The service account's bearer token, valid for an hour: one per run.
     token: tokio::sync::Mutex<Option<String>>,
+    /// Told each new bearer token before it is used (to mask it in GitHub Actions).
+    on_token: Option<TokenHook>,
+    /// How long one request may spend waiting out 429s: the run's deadline.
+    rate_limit_budget: Duration,
 }
+
+/// What learns each new bearer token.
+pub type TokenHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl std::fmt::Debug for AtlasClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -187,7 +203,15 @@ impl AtlasClient {
             timeout_seconds: settings.timeout.as_secs_f64(),
             challenge: Mutex::new(None),
             token: tokio::sync::Mutex::new(None),
+            on_token: None,
+            rate_limit_budget: settings.timeout,
         })
+    }
+
+    /// Calls `hook` with each bearer token the service account gets, before its first use.
+    pub fn on_token(mut self, hook: TokenHook) -> AtlasClient {
+        self.on_token = Some(hook);
+        self
     }
 
     pub fn project_id(&self) -> &str {
@@ -300,8 +324,39 @@ impl AtlasClient {
         Ok(all)
     }
 
-    /// One authenticated request; any status outside 2xx becomes an [`ApiFailure`].
+    /// One authenticated request; any status outside 2xx becomes an [`ApiFailure`]. A 429 is
+    /// tried again after the wait Atlas names (`Retry-After`, else the body's), longer after each
+    /// failed retry, as long as the waits fit the run's deadline; otherwise it is reported with
+    /// the time to try again.
     async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        version: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Response, ApiFailure> {
+        let mut waited = Duration::ZERO;
+        for retry in 0.. {
+            let response = self.exchange(method, path, version, body.clone()).await?;
+            if (200..300).contains(&response.status) {
+                return Ok(response);
+            }
+            if response.status != 429 {
+                return Err(failure_of(&response));
+            }
+            let (wait, source) = rate_limit_wait(&response, retry);
+            if retry < RATE_LIMIT_RETRIES && waited + wait <= self.rate_limit_budget {
+                tokio::time::sleep(wait).await;
+                waited += wait;
+                continue;
+            }
+            return Err(rate_limited(&response, wait, source));
+        }
+        Err(ApiFailure::Unexpected { status: 429, detail: ": rate limited without end".to_string() })
+    }
+
+    /// One authenticated exchange, whatever its status; a digest challenge is answered once.
+    async fn exchange(
         &self,
         method: &str,
         path: &str,
@@ -356,8 +411,7 @@ impl AtlasClient {
             response = Some(answer);
             break;
         }
-        let response = response.ok_or_else(|| ApiFailure::Unauthorized { detail: String::new() })?;
-        if (200..300).contains(&response.status) { Ok(response) } else { Err(failure_of(&response)) }
+        response.ok_or_else(|| ApiFailure::Unauthorized { detail: String::new() })
     }
 
     fn digest_header(&self, user: &str, password: &str, method: &str, uri: &str, body: &[u8]) -> Option<String> {
@@ -391,6 +445,9 @@ impl AtlasClient {
         match response.status {
             200..=299 => {
                 let body: TokenBody = parse(&response)?;
+                if let Some(hook) = &self.on_token {
+                    hook(&body.access_token);
+                }
                 *slot = Some(body.access_token.clone());
                 Ok(body.access_token)
             }
@@ -454,9 +511,41 @@ fn parse<T: serde::de::DeserializeOwned>(response: &Response) -> Result<T, ApiFa
     })
 }
 
+/// A 429 that is not waited out: `wait` is what the next try would need.
+fn rate_limited(response: &Response, wait: Duration, source: &'static str) -> ApiFailure {
+    let (code, detail) = code_and_detail(response);
+    ApiFailure::RateLimited {
+        detail: if code.is_empty() { detail } else { format!(" {code}{detail}") },
+        wait_seconds: wait.as_secs(),
+        source,
+        retry_at: utc_after(wait),
+    }
+}
+
 /// The failure a non-2xx answer means, with the error body's code and detail (printable,
 /// shortened).
 fn failure_of(response: &Response) -> ApiFailure {
+    let (code, detail) = code_and_detail(response);
+    match response.status {
+        401 => ApiFailure::Unauthorized { detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } },
+        403 if code == "IP_ADDRESS_NOT_ON_ACCESS_LIST" => ApiFailure::KeyAccessList { detail },
+        403 => ApiFailure::Forbidden { code, detail },
+        404 => ApiFailure::NotFound { code, detail },
+        429 => {
+            let (wait, source) = rate_limit_wait(response, 0);
+            rate_limited(response, wait, source)
+        }
+        status @ 500..=599 => {
+            ApiFailure::Server { status, detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } }
+        }
+        status => {
+            ApiFailure::Unexpected { status, detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } }
+        }
+    }
+}
+
+/// The error body's code (or `X-Error-Code`) and `: detail`, printable and shortened.
+fn code_and_detail(response: &Response) -> (String, String) {
     let body: ApiError = serde_json::from_slice(&response.body).unwrap_or_default();
     let code = body
         .error_code
@@ -471,26 +560,46 @@ fn failure_of(response: &Response) -> ApiFailure {
             if short.len() < d.len() { format!(": {short}…") } else { format!(": {short}") }
         })
         .unwrap_or_default();
-    match response.status {
-        401 => ApiFailure::Unauthorized { detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } },
-        403 if code == "IP_ADDRESS_NOT_ON_ACCESS_LIST" => ApiFailure::KeyAccessList { detail },
-        403 => ApiFailure::Forbidden { code, detail },
-        404 => ApiFailure::NotFound { code, detail },
-        429 => ApiFailure::RateLimited {
-            retry_after: response
-                .headers
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| crate::redact::printable(s.trim())),
-            detail: if code.is_empty() { detail } else { format!(" {code}{detail}") },
-        },
-        status @ 500..=599 => {
-            ApiFailure::Server { status, detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } }
-        }
-        status => {
-            ApiFailure::Unexpected { status, detail: if code.is_empty() { detail } else { format!(" {code}{detail}") } }
-        }
-    }
+    (code, detail)
+}
+
+/// How long to wait before retry number `retry + 1` of a request answered 429, and where that
+/// came from. Atlas names the wait in `Retry-After`, which it "may not always return", and in its
+/// error body: "Please retry after 55 seconds" in `detail`, and the same number among the
+/// `parameters` (`["api/atlas/v2/orgs", 55, 10, 5, 60]`). Each failed retry doubles the wait.
+fn rate_limit_wait(response: &Response, retry: u32) -> (Duration, &'static str) {
+    let header = response
+        .headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body: ApiError = serde_json::from_slice(&response.body).unwrap_or_default();
+    let in_detail = body.detail.as_deref().and_then(|detail| {
+        let lower = detail.to_ascii_lowercase();
+        let after = &lower[lower.find("retry after ")? + "retry after ".len()..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        after[digits.len()..].trim_start().starts_with("second").then_some(())?;
+        digits.parse::<u64>().ok()
+    });
+    let in_parameters = body.parameters.iter().find_map(serde_json::Value::as_u64);
+    let (seconds, source) = match (header, in_detail, in_parameters) {
+        (Some(s), _, _) => (s, "Retry-After"),
+        (None, Some(s), _) => (s, "the error's detail"),
+        (None, None, Some(s)) => (s, "the error's parameters"),
+        (None, None, None) => (RATE_LIMIT_BACKOFF.as_secs(), "no wait named: backing off"),
+    };
+    // At least a second: never again at once.
+    let first = Duration::from_secs(seconds.max(1));
+    (first.saturating_mul(1 << retry.min(16)), source)
+}
+
+/// The UTC time `wait` from now, as `2026-12-07T20:31:05Z`.
+fn utc_after(wait: Duration) -> String {
+    let at = time::OffsetDateTime::now_utc() + wait;
+    at.replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| format!("{} s from now", wait.as_secs()))
 }
 
 /// `host:port` pairs of a connection string as Atlas writes them (`mongodb://h1:27017,h2:27017/?…`
@@ -513,6 +622,37 @@ fn hosts_of(uri: &str) -> Vec<(String, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer_429(headers: &[(&'static str, &str)], body: serde_json::Value) -> Response {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().expect("header"));
+        }
+        Response { status: 429, headers: map, body: Bytes::from(body.to_string()) }
+    }
+
+    #[test]
+    fn the_wait_of_a_429_comes_from_the_header_then_the_body_and_doubles_each_retry() {
+        // The documentation's body ("Atlas Administration API Rate Limits").
+        let documented = serde_json::json!({
+            "detail": "Rate limit exceeded for api/atlas/v2/orgs. Please retry after 55 seconds. Request capacity: 10. Refill rate: 5 per 60 seconds.",
+            "error": 429, "errorCode": "RATE_LIMITED_TOKEN_BUCKET",
+            "parameters": ["api/atlas/v2/orgs", 55, 10, 5, 60], "reason": "Too Many Requests"
+        });
+        let secs = |(d, source): (Duration, &'static str)| (d.as_secs(), source);
+        assert_eq!(
+            secs(rate_limit_wait(&answer_429(&[("retry-after", "7")], documented.clone()), 0)),
+            (7, "Retry-After")
+        );
+        assert_eq!(secs(rate_limit_wait(&answer_429(&[], documented.clone()), 0)), (55, "the error's detail"));
+        assert_eq!(secs(rate_limit_wait(&answer_429(&[], documented), 2)), (220, "the error's detail"));
+        let params_only = serde_json::json!({"errorCode": "RATE_LIMITED_TOKEN_BUCKET", "parameters": ["api/atlas/v2/groups", 30, 10, 5, 60]});
+        assert_eq!(secs(rate_limit_wait(&answer_429(&[], params_only), 0)), (30, "the error's parameters"));
+        let bare = serde_json::json!({"errorCode": "RATE_LIMITED"});
+        let backoff: Vec<u64> =
+            (0..3).map(|retry| rate_limit_wait(&answer_429(&[], bare.clone()), retry).0.as_secs()).collect();
+        assert_eq!(backoff, [10, 20, 40]);
+    }
 
     #[test]
     fn hosts_of_atlas_connection_strings() {

@@ -42,7 +42,10 @@ impl Session {
     /// the stage deadline for the entry to become ACTIVE).
     pub async fn start(plan: &AtlasPlan) -> Session {
         let settings = &plan.settings;
-        let client = AtlasClient::new(settings).map(Arc::new);
+        // The service account's bearer token is a secret the environment never held: it is
+        // masked in GitHub Actions as soon as it exists.
+        let client = AtlasClient::new(settings)
+            .map(|client| Arc::new(client.on_token(Arc::new(crate::output::mask_secret_now))));
         let (given, timeout) = (plan.egress_ip, settings.timeout);
         let egress = match plan.temporary_access {
             Some(_) => EgressLookup::Known(crate::atlas::egress::find(given, &process_env, timeout).await),

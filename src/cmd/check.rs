@@ -89,11 +89,13 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
         let sarif = crate::report::render(&report, Format::Sarif, &RenderContext { color: false, ..ctx.clone() });
         crate::output::write_atomic(path, sarif.as_bytes())?;
     }
-    for note in crate::github::publish(&report, ctx, format, out.sarif.as_deref(), out.comment, out.timeout).await {
+    // One deadline, about twice `--timeout`, for everything sent to GitHub: comment and issues.
+    let github = crate::github::comment::RetryPolicy::for_timeout(out.timeout);
+    for note in crate::github::publish(&report, ctx, format, out.sarif.as_deref(), out.comment, &github).await {
         eprintln!("warning: {}", crate::redact::text(&note.message));
     }
     if out.issue {
-        for note in crate::github::issue::publish(&report, ctx.run_url.as_deref(), out.timeout).await {
+        for note in crate::github::issue::publish(&report, ctx.run_url.as_deref(), &github).await {
             eprintln!("{}: {}", note.severity, crate::redact::text(&note.message));
         }
     }

@@ -49,6 +49,7 @@ impl ContentsApi {
         let request = async {
             let response = self.octocrab._get(path).await.map_err(|e| format!("GET {path} failed: {e}"))?;
             let status = response.status();
+            let headers = response.headers().clone();
             let body = self
                 .octocrab
                 .body_to_string(response)
@@ -57,7 +58,10 @@ impl ContentsApi {
             match status {
                 s if s.is_success() => Ok(Some(body)),
                 StatusCode::NOT_FOUND => Ok(None),
-                s => Err(format!("GET {path}: GitHub answered {}", s.as_u16())),
+                status => {
+                    let reply = super::api::Reply { status, headers, body };
+                    Err(format!("GET {path}: {}", super::api::explain(reply, std::time::SystemTime::now())))
+                }
             }
         };
         let result = match tokio::time::timeout(REQUEST_TIMEOUT, request).await {

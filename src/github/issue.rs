@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use http::Method;
 
-use super::comment::{Api, CommentError, Failure, RetryPolicy, Target, classify, has_next_page, scrub_error};
+use super::api::{Api, CommentError, Failure, RetryPolicy, Target, classify, has_next_page, scrub_error};
 use super::context::Repository;
 use crate::catalog::codes::DiagnosisCode;
 use crate::model::{ClusterReport, Note, RunReport, Severity};
@@ -34,8 +34,9 @@ pub fn title(cluster: &str) -> String {
 }
 
 /// `check --issue`: syncs the regression issues from the process's Actions environment. A
-/// failure here never changes the verdict: it comes back as a warning note.
-pub async fn publish(report: &RunReport, run_url: Option<&str>, timeout: std::time::Duration) -> Vec<Note> {
+/// failure here never changes the verdict: it comes back as a warning note. `retry` is the one
+/// the comment used, so both share the publish step's deadline and GitHub's rate limit.
+pub async fn publish(report: &RunReport, run_url: Option<&str>, retry: &RetryPolicy) -> Vec<Note> {
     let env = super::ActionsEnv::from_process();
     let note = |severity, message: String| vec![Note { severity, message }];
     if let Some(change) = &env.change {
@@ -57,7 +58,7 @@ pub async fn publish(report: &RunReport, run_url: Option<&str>, timeout: std::ti
     let author = std::env::var(super::comment::AUTHOR_ENV).ok().map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
     let target = Target { api_url: env.api_url.clone(), repository, pr_number: 0, token, author };
     let run_url = run_url.map(str::to_string).or_else(|| env.run_url());
-    match sync(&target, &RetryPolicy::for_timeout(timeout), report, run_url.as_deref()).await {
+    match sync(&target, retry, report, run_url.as_deref()).await {
         Ok(outcomes) => outcomes
             .into_iter()
             .map(|o| {

@@ -3,6 +3,7 @@
 //! Everything here runs after the report is written and the verdict decided. Nothing here can
 //! change either: a failure becomes a warning [`Note`] for the caller to show.
 
+mod api;
 pub mod comment;
 pub mod contents;
 pub mod context;
@@ -23,26 +24,20 @@ pub use fit::{MARKER, comment_body};
 /// Publishes a finished run to GitHub when running in Actions: the job summary and step
 /// outputs always, the sticky PR comment when `comment` is set, annotations when the chosen
 /// stdout format is not already `github`. Failures here never change the verdict: they come
-/// back as notes (warnings) for the caller to show. `timeout` is the run's `--timeout`: it
-/// bounds every GitHub request, and the comment as a whole (see [`comment::RetryPolicy::for_timeout`]).
+/// back as notes (warnings) for the caller to show. `retry` holds the publish step's one
+/// deadline ([`comment::RetryPolicy::for_timeout`]): pass the same to [`issue::publish`].
 pub async fn publish(
     report: &RunReport,
     ctx: &RenderContext,
     stdout_format: Format,
     sarif_file: Option<&Path>,
     comment: bool,
-    timeout: std::time::Duration,
+    retry: &comment::RetryPolicy,
 ) -> Vec<Note> {
     let env = ActionsEnv::from_process();
     let comment_author =
         std::env::var(comment::AUTHOR_ENV).ok().map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
-    let options = PublishOptions {
-        stdout_format,
-        sarif_file,
-        comment,
-        retry: comment::RetryPolicy::for_timeout(timeout),
-        comment_author,
-    };
+    let options = PublishOptions { stdout_format, sarif_file, comment, retry: retry.clone(), comment_author };
     let published = publish_in(&env, report, ctx, &options).await;
     if let Some((stream, text)) = &published.annotations {
         print_annotations(*stream, text);

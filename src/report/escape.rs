@@ -274,17 +274,14 @@ mod tests {
     #[test]
     fn json_documents_stay_valid_whatever_their_strings_hold() {
         let value = serde_json::json!({
-            "snippet": "run: ./seed-db.sh user=app password='s3cret' options='tls=true,tlsAllowInvalidHostnames=true'",
+            "snippet": "run: ./seed-db.sh user=app password='s3cret' options='tls=true,retryWrites=true'",
             "uri": "mongodb://app:Pa/ss?w#rd@host/",
             "message": "##[add-mask]x ::error::y",
         });
         let doc = json_document(value);
         let parsed: serde_json::Value = serde_json::from_str(&doc).expect(&doc);
         assert!(!doc.contains("s3cret") && !doc.contains("w#rd") && !doc.contains("##["), "{doc}");
-        assert_eq!(
-            parsed["snippet"],
-            "run: ./seed-db.sh user=app password='****' options='tls=true,tlsAllowInvalidHostnames=true'"
-        );
+        assert_eq!(parsed["snippet"], "run: ./seed-db.sh user=app password='****' options='tls=true,retryWrites=true'");
         assert_eq!(parsed["message"], "##[add-mask]x ::error::y", "the same text, spelled safely");
     }
 

@@ -1,10 +1,13 @@
 //! A stand-in for the Atlas Administration API v2, built from the API's documented and recorded
 //! behaviour, and an access-list-aware TLS front that answers like Atlas's edge.
 //!
-//! The API keeps state: entries are PENDING for a while after they are added and then ACTIVE;
+//! The API keeps state: entries are PENDING for a number of status reads after they are added
+//! and then ACTIVE (driven by the client's own requests, not by the clock);
 //! POST answers 201 with the list page, DELETE 204 (404 when the entry is gone); lists are
 //! paged with `next` links; API keys authenticate with HTTP digest (MD5, qop=auth) and service
-//! accounts with OAuth client credentials. Errors carry the API's JSON body and `X-Error-Code`.
+//! accounts with OAuth client credentials (the token revoked only with the client's Basic auth).
+//! Errors carry the API's JSON body and `X-Error-Code`; a 429 carries the wait in its body and
+//! not always in `Retry-After`, as "Atlas Administration API Rate Limits" documents.
 //!
 //! The front sends the 7-byte `internal_error` alert after the ClientHello unless an ACTIVE
 //! entry covers the runner's IP (which the test names: every lab client is 127.0.0.1), and
@@ -43,8 +46,10 @@ pub struct Entry {
     pub ip: Option<String>,
     pub comment: Option<String>,
     pub delete_after: Option<String>,
-    /// When it turns ACTIVE; `None`: it never does (FAILED).
-    pub active_at: Option<Instant>,
+    /// Status reads (`GET …/status`) still answered PENDING before it turns ACTIVE.
+    pub pending_reads: u32,
+    /// It never turns ACTIVE (FAILED).
+    pub failed: bool,
 }
 
 impl Entry {
@@ -56,15 +61,21 @@ impl Entry {
             ip,
             comment: Some(comment.to_string()),
             delete_after: None,
-            active_at: Some(Instant::now()),
+            pending_reads: 0,
+            failed: false,
         }
     }
 
+    /// An entry that answers PENDING to the next `reads` status reads, then ACTIVE.
+    pub fn pending(cidr: &str, comment: &str, reads: u32) -> Entry {
+        Entry { pending_reads: reads, ..Entry::active(cidr, comment) }
+    }
+
     pub fn status(&self) -> &'static str {
-        match self.active_at {
-            None => "FAILED",
-            Some(at) if Instant::now() >= at => "ACTIVE",
-            Some(_) => "PENDING",
+        match (self.failed, self.pending_reads) {
+            (true, _) => "FAILED",
+            (false, 0) => "ACTIVE",
+            (false, _) => "PENDING",
         }
     }
 
@@ -98,6 +109,10 @@ pub enum Failure {
     Status(u16, &'static str, String, Vec<(&'static str, String)>),
     /// No answer for a minute.
     Hang,
+    /// The next `times` requests get Atlas's documented 429: body `RATE_LIMITED_TOKEN_BUCKET`
+    /// naming the wait in `detail` ("Please retry after N seconds") and `parameters`; the
+    /// `Retry-After` header only when `header` ("Atlas may not always return" the headers).
+    RateLimited { times: u32, wait_secs: u64, header: bool },
 }
 
 /// How requests authenticate.
@@ -112,8 +127,8 @@ pub struct State {
     pub entries: Vec<Entry>,
     pub clusters: Vec<Value>,
     pub flex_clusters: Vec<Value>,
-    /// How long a new entry stays PENDING.
-    pub pending_for: Duration,
+    /// Status reads a new entry answers PENDING before ACTIVE.
+    pub pending_reads: u32,
     /// The most items a page holds, whatever `itemsPerPage` asks (to make paging visible).
     pub max_page_size: usize,
     pub fail: Option<Failure>,
@@ -122,8 +137,9 @@ pub struct State {
     nonces: Vec<String>,
     /// Bearer tokens issued and not revoked.
     pub tokens: Vec<String>,
-    /// `METHOD path?query` of every request, in order.
+    /// `METHOD path?query` of every request, in order, and when it came.
     pub requests: Vec<String>,
+    pub request_times: Vec<Instant>,
     /// Every Authorization header received (to prove the secret itself never travels).
     pub authorizations: Vec<String>,
     /// What `GET /ip` answers: the IP echo service's text.
@@ -155,13 +171,14 @@ impl StandIn {
             entries: Vec::new(),
             clusters: Vec::new(),
             flex_clusters: Vec::new(),
-            pending_for: Duration::from_millis(1500),
+            pending_reads: 2,
             max_page_size: 500,
             fail: None,
             fail_only: None,
             nonces: Vec::new(),
             tokens: Vec::new(),
             requests: Vec::new(),
+            request_times: Vec::new(),
             authorizations: Vec::new(),
             echo: "198.51.100.7\n".to_string(),
             delete_answers_404: false,
@@ -314,6 +331,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
         let mut s = state.lock().expect("state");
         s.requests
             .push(format!("{method} {path}{}", if query.is_empty() { String::new() } else { format!("?{query}") }));
+        s.request_times.push(Instant::now());
         if let Some(a) = &auth {
             s.authorizations.push(a.clone());
         }
@@ -324,7 +342,23 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
     }
     let mut s = state.lock().expect("state");
 
+    let basic = {
+        use base64::Engine;
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}")))
+    };
+    let invalid_client = || {
+        Response::builder()
+            .status(401)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(r#"{"error":"invalid_client"}"#)))
+            .expect("response")
+    };
+    // Revoking needs the client's own credentials (RFC 7009; atlas-sdk-go's clientcredentials
+    // sends them as Basic auth): a token alone revokes nothing.
     if path == "/api/oauth/revoke" && method == "POST" {
+        if auth.as_deref() != Some(basic.as_str()) {
+            return invalid_client();
+        }
         let form = String::from_utf8_lossy(&body).into_owned();
         let token = form
             .split('&')
@@ -335,15 +369,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
         return Response::builder().status(200).body(Full::new(Bytes::new())).expect("response");
     }
     if path == "/api/oauth/token" && method == "POST" {
-        use base64::Engine;
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
         let form = String::from_utf8_lossy(&body);
-        if auth.as_deref() != Some(&format!("Basic {basic}")) || !form.contains("grant_type=client_credentials") {
-            return Response::builder()
-                .status(401)
-                .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(r#"{"error":"invalid_client"}"#)))
-                .expect("response");
+        if auth.as_deref() != Some(basic.as_str()) || !form.contains("grant_type=client_credentials") {
+            return invalid_client();
         }
         let token = format!("{TOKEN_PREFIX}{}", random_hex(12));
         s.tokens.push(token.clone());
@@ -368,6 +396,13 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
         Some(v) if v.len() == 10 => v.to_string(),
         _ => return error(406, "INVALID_VERSION_DATE", "Invalid accept header or version date.", json!([])),
     };
+    if let Some(Failure::RateLimited { times, wait_secs, header }) = s.fail.clone()
+        && times > 0
+        && s.fail_only.is_none_or(|only| path.contains(only))
+    {
+        s.fail = Some(Failure::RateLimited { times: times - 1, wait_secs, header });
+        return rate_limited(&path, wait_secs, header);
+    }
     if let Some(Failure::Status(status, code, detail, headers)) = s.fail.clone()
         && s.fail_only.is_none_or(|only| path.contains(only))
     {
@@ -413,13 +448,14 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
                 if s.entries.iter().any(|e| e.cidr == cidr) {
                     continue;
                 }
-                let pending = s.pending_for;
+                let pending_reads = s.pending_reads;
                 s.entries.push(Entry {
                     cidr,
                     ip,
                     comment: item["comment"].as_str().map(str::to_string),
                     delete_after: item["deleteAfterDate"].as_str().map(str::to_string),
-                    active_at: Some(Instant::now() + pending),
+                    pending_reads,
+                    failed: false,
                 });
             }
             let items = s.entries.iter().map(Entry::json).collect::<Vec<_>>();
@@ -432,7 +468,12 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
             None => not_on_list(value),
         },
         ("GET", ["accessList", value, "status"]) => match find_entry(&s, value) {
-            Some(i) => respond(200, &version, &json!({"STATUS": s.entries[i].status()})),
+            Some(i) => {
+                let status = s.entries[i].status();
+                let entry = &mut s.entries[i];
+                entry.pending_reads = entry.pending_reads.saturating_sub(1);
+                respond(200, &version, &json!({"STATUS": status}))
+            }
             None => not_on_list(value),
         },
         ("DELETE", ["accessList", value]) => match find_entry(&s, value) {
@@ -455,6 +496,24 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Fu
         }
         _ => error(404, "RESOURCE_NOT_FOUND", "Cannot find resource.", json!([path])),
     }
+}
+
+/// "Atlas Administration API Rate Limits": an empty token bucket answers 429 with this body;
+/// `RateLimit-Limit`/`RateLimit-Remaining`, and `Retry-After` only "when the limit is exceeded",
+/// which Atlas "may not always return".
+fn rate_limited(path: &str, wait_secs: u64, header: bool) -> Response<Full<Bytes>> {
+    let endpoint = path.trim_start_matches('/');
+    let detail = format!(
+        "Rate limit exceeded for {endpoint}. Please retry after {wait_secs} seconds. Request capacity: 10. Refill rate: 5 per 60 seconds."
+    );
+    let mut r = error(429, "RATE_LIMITED_TOKEN_BUCKET", &detail, json!([endpoint, wait_secs, 10, 5, 60]));
+    if header {
+        let headers = r.headers_mut();
+        headers.insert("retry-after", wait_secs.to_string().parse().expect("header"));
+        headers.insert("ratelimit-limit", "10".parse().expect("header"));
+        headers.insert("ratelimit-remaining", "0".parse().expect("header"));
+    }
+    r
 }
 
 fn not_on_list(value: &str) -> Response<Full<Bytes>> {

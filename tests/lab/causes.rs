@@ -27,11 +27,11 @@ fn with_option(mut endpoint: Endpoint, option: &str) -> Endpoint {
     endpoint
 }
 
-/// Real roots from the system store, PEM, by the name this lab uses for them.
-fn system_root(name: &str) -> String {
-    let path = PathBuf::from("/etc/ssl/certs").join(format!("{name}.pem"));
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("lab: the system store lacks {} ({e}): install ca-certificates", path.display()))
+/// Real roots, PEM, by the name this lab uses for them: the repository's copies
+/// (tests/fixtures/roots), not a distribution's `/etc/ssl/certs` names.
+pub fn system_root(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/roots").join(format!("{name}.pem"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("lab: no root {} ({e})", path.display()))
 }
 
 /// The real roots MongoDB asks Atlas clients to trust.
@@ -132,6 +132,25 @@ pub async fn add(endpoints: &mut BTreeMap<String, Endpoint>, pki: &Pki, upstream
         Transport::Tls,
         &["clock-skew", "insecure-fallback-required"],
         "leaf valid from 30 days from now; the server's localTime is 35 days ahead (the runner's clock is behind)",
+    ));
+    // The same server again, for the one test that counts what reaches it: no other test
+    // sends it anything.
+    let port = fake(
+        LeafSpec {
+            not_before: now + Days::days(30),
+            not_after: now + Days::days(400),
+            ..server("clock-behind-credentials")
+        },
+        skewed(Days::days(35)),
+    )
+    .await;
+    put(Endpoint::new(
+        "clock-behind-credentials",
+        lab_name("clock-behind-credentials"),
+        port,
+        Transport::Tls,
+        &["clock-skew", "insecure-fallback-required"],
+        "clock-behind, probed only by the test that counts the commands it receives",
     ));
     let port = fake(
         LeafSpec { not_before: now - Days::days(1), not_after: now - Days::hours(1), ..server("clock-ahead") },
