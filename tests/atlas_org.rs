@@ -175,7 +175,6 @@ fn a_project_the_credentials_cannot_read_is_a_warning_naming_it() {
 }
 
 #[test]
-#[ignore = "needs the Admin API client's 429 waits (Retry-After), which the `answers` branch adds; un-ignore on merge"]
 fn a_429_in_the_middle_of_the_page_walk_is_waited_out() {
     let lab = OrgLab::start(&Shape::small(101, 1));
     lab.with(|s| s.rate_limit = Some(("pageNum=2".to_string(), 1)));

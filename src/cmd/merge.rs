@@ -260,11 +260,13 @@ pub async fn run(args: MergeArgs) -> Result<i32, AppError> {
         let sarif = crate::report::render(&report, Format::Sarif, &RenderContext { color: false, ..ctx.clone() });
         crate::output::write_atomic(path, sarif.as_bytes())?;
     }
-    for note in crate::github::publish(&report, &ctx, format, args.sarif.as_deref(), false, timeout).await {
+    // One deadline for all of the publishing, as in `check`.
+    let github = crate::github::comment::RetryPolicy::for_timeout(timeout);
+    for note in crate::github::publish(&report, &ctx, format, args.sarif.as_deref(), false, &github).await {
         eprintln!("warning: {}", crate::redact::text(&note.message));
     }
     if args.issue {
-        for note in crate::github::issue::publish(&report, ctx.run_url.as_deref(), timeout).await {
+        for note in crate::github::issue::publish(&report, ctx.run_url.as_deref(), &github).await {
             eprintln!("{}: {}", note.severity, crate::redact::text(&note.message));
         }
     }

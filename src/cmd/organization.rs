@@ -66,8 +66,9 @@ pub async fn clusters(listed: &[ProbeTarget], organization: Option<&Organization
     };
     let Some(plan) = organization else { return out };
     let org = &plan.selection.organization_id;
+    // The service account's bearer token is masked in GitHub Actions before its first use.
     let client = match AtlasClient::new(&plan.settings) {
-        Ok(client) => client,
+        Ok(client) => client.on_token(std::sync::Arc::new(crate::output::mask_secret_now)),
         Err(failure) => {
             out.notes.push(judge::discovery_failed(org, &failure));
             return out;
