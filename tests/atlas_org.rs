@@ -310,3 +310,14 @@ fn a_waiver_may_name_a_discovered_cluster() {
     assert_eq!(run.code, 0, "the waiver holds: {}\n{}", run.stdout, run.stderr);
     assert_eq!(run.cluster("p001/c0001")["diagnoses"][0]["waived"], true);
 }
+
+#[test]
+fn one_share_cannot_publish_the_issues() {
+    let lab = OrgLab::start(&Shape::small(1, 1));
+    let dir = tempfile::tempdir().expect("tempdir");
+    policy(dir.path(), "", "");
+    let run = check(dir.path(), &lab, &["--shard", "1/2", "--issue"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("mongo-preflight merge"), "{}", run.stderr);
+    assert!(lab.with(|s| s.requests.is_empty()), "refused before anything ran");
+}
