@@ -1,4 +1,4 @@
-//! The nine scan rules, each with its explanation. Their ids are a public contract:
+//! The eleven scan rules, each with its explanation. Their ids are a public contract:
 //! `docs/codes.md` lists them, `docs/scan.md` says what each one catches.
 
 use super::documented::catalogue;
@@ -69,6 +69,20 @@ catalogue! {
         detection: "`0.0.0.0/0` or `::/0` as the value of `cidr_block`/`cidrBlock`/`CIDRBlock` inside Terraform `mongodbatlas_project_ip_access_list` or `mongodbatlas_access_list_api_key` (and the old `mongodbatlas_project_ip_whitelist`), the Atlas Kubernetes Operator's `projectIpAccessList` or `AtlasIPAccessList`, CloudFormation `MongoDB::Atlas::ProjectIpAccessList`, or Pulumi `ProjectIpAccessList` in any language; in an Admin API request body next to an `/accessList` or `/whitelist` path (v2 and v1.0); and as the entry of `atlas accessLists create` (or `mongocli atlas whitelist create`) in scripts and workflows. Specific CIDRs, `--currentIp`, AWS security groups and routes, `net.bindIp: 0.0.0.0`, comments and documentation are not flagged.",
         remedy: "Remove the entry. Give CI its own way in: `mongo-preflight check --atlas-temporary-access 30m` adds the runner's IP/32 with an expiry, waits until it is ACTIVE and deletes it at the end of the run, or `atlas accessLists create --currentIp --deleteAfter TIME`; for permanent access list the exact egress ranges, or use private endpoints.",
         avoid: "A \"temporary\" `0.0.0.0/0` that a job removes later is still open while it exists, and stays open whenever the clean-up fails.",
+    },
+    ServerTlsOptional = "server-tls-optional", Error, {
+        title: "The MongoDB server accepts plaintext connections although TLS is set up",
+        cause: "`net.tls.mode: preferTLS` or `allowTLS` (the deprecated `net.ssl.mode: preferSSL` / `allowSSL`) makes mongod and mongos accept unencrypted connections next to TLS ones, so one client that forgets `tls=true` sends its credentials and data in plaintext, and nothing on the server side notices. `allowTLS` also makes the node's own connections to the other members plaintext. The setting is meant for the few minutes of a rolling upgrade to TLS and is often left behind; operators and charts write it for you (the Percona operator's `spec.tls.mode`, the Community operator's `tls.optional: true`, KubeDB's `sslMode`, the Bitnami chart's `tls.mode`).",
+        detection: "`allowTLS`, `preferTLS`, `allowSSL` or `preferSSL` as the value of `net.tls.mode` / `net.ssl.mode` in mongod and mongos YAML configuration (also inside an operator's or chart's embedded mongod configuration), of `tlsMode` / `sslMode` in the legacy `key = value` format, of `--tlsMode` / `--sslMode` on a command line (Dockerfiles, compose `command:`, Kubernetes `args`, Helm `extraFlags`, systemd units, scripts), of the Percona operator's and chart's `tls.mode`, KubeDB's `sslMode` and the Bitnami chart's `tls.mode`; the Community operator's `spec.security.tls.optional: true` in a `MongoDBCommunity` resource. Only a value that is written counts (an operator's default is not a finding); `requireTLS`, `disabled`, comparisons, validation lists, comments and documentation stay silent.",
+        remedy: "Set the mode to `requireTLS` (`--tlsMode requireTLS`, `tls.mode: requireTLS`, `sslMode: requireSSL`, `tls.optional: false`) once every client connects with TLS; run `mongo-preflight probe URI` against each client's connection string first.",
+        avoid: "Keeping `preferTLS` \"until all clients are migrated\" without a date: nothing forces the migration to end, and a plaintext client is invisible.",
+    },
+    ServerOldTlsEnabled = "server-old-tls-enabled", Error, {
+        title: "The MongoDB server or Atlas cluster accepts TLS 1.0 or TLS 1.1",
+        cause: "TLS 1.0 and 1.1 are deprecated (RFC 8996) and lack the cipher suites modern clients insist on. Atlas's `minimum_enabled_tls_protocol` lowered to `TLS1_0` or `TLS1_1` (usually for one old driver), or a mongod `disabledProtocols` list that leaves 1.0 or 1.1 out (`none` re-enables TLS 1.0, which mongod 4.0+ otherwise disables), lets every client negotiate down to them.",
+        detection: "Atlas's minimum TLS protocol set to `TLS1_0` or `TLS1_1`: Terraform `minimum_enabled_tls_protocol` in `mongodbatlas_advanced_cluster` / `mongodbatlas_cluster` (provider 1.x block and 2.x attribute forms, and through variables, `.tfvars`, `locals`, `for_each` maps and module inputs), Admin API bodies (`minimumEnabledTlsProtocol`, also under `advancedConfiguration`), `atlas clusters advancedSettings update --tlsProtocol`, CloudFormation `MinimumEnabledTLSProtocol`, the Atlas Kubernetes Operator's `spec.processArgs.minimumEnabledTlsProtocol`, Pulumi in TypeScript, Python, Go and YAML, and atlas-sdk-go's `MinimumEnabledTlsProtocol`. mongod and mongos `net.tls.disabledProtocols` / `net.ssl.disabledProtocols`, `tlsDisabledProtocols` / `sslDisabledProtocols` and `--tlsDisabledProtocols` / `--sslDisabledProtocols` set to `none` or to a list without both `TLS1_0` and `TLS1_1`. `TLS1_2`, `TLS1_3`, `TLS1_0,TLS1_1`, other products' settings (Azure `min_tls_version`, Cosmos DB `minimalTlsVersion`, nginx, Redis, PostgreSQL, DocumentDB), comparisons and validation blocks stay silent.",
+        remedy: "Raise the minimum to `TLS1_2` (`minimum_enabled_tls_protocol = \"TLS1_2\"`, `--tlsProtocol TLS1_2`); on mongod, disable both old versions (`disabledProtocols: TLS1_0,TLS1_1`). Upgrade the client that needed the old protocol: every supported MongoDB driver speaks TLS 1.2.",
+        avoid: "Atlas no longer supports TLS 1.0 and 1.1 and upgrades clusters that still allow them, so the setting also drifts from what the cluster really does.",
     },
 }
 
@@ -204,6 +218,40 @@ impl Rule {
                     ),
                     ok("sg.tf", "resource \"aws_security_group\" \"db\" { ingress { cidr_blocks = [\"0.0.0.0/0\"] } }"),
                     ok("ci.sh", "atlas accessLists create --currentIp --deleteAfter \"$EXPIRY\""),
+                ];
+                E
+            }
+            Rule::ServerTlsOptional => {
+                const E: &[Example] = &[
+                    bad(
+                        "mongod.conf",
+                        "net: {port: 27017, tls: {mode: preferTLS, certificateKeyFile: /etc/ssl/mongod.pem}}",
+                    ),
+                    bad(
+                        "Dockerfile",
+                        "CMD [\"mongod\", \"--tlsMode\", \"allowTLS\", \"--tlsCertificateKeyFile\", \"/etc/ssl/mongod.pem\"]",
+                    ),
+                    ok(
+                        "mongod.conf",
+                        "net: {port: 27017, tls: {mode: requireTLS, certificateKeyFile: /etc/ssl/mongod.pem}}",
+                    ),
+                    ok("check.sh", "[ \"$(yq '.net.tls.mode' /etc/mongod.conf)\" = \"preferTLS\" ] && exit 1"),
+                ];
+                E
+            }
+            Rule::ServerOldTlsEnabled => {
+                const E: &[Example] = &[
+                    bad(
+                        "atlas.tf",
+                        "resource \"mongodbatlas_advanced_cluster\" \"db\" { advanced_configuration { minimum_enabled_tls_protocol = \"TLS1_0\" } }",
+                    ),
+                    bad("mongod.conf", "net: {tls: {mode: requireTLS, disabledProtocols: none}}"),
+                    ok(
+                        "atlas.tf",
+                        "resource \"mongodbatlas_advanced_cluster\" \"db\" { advanced_configuration { minimum_enabled_tls_protocol = \"TLS1_2\" } }",
+                    ),
+                    ok("storage.tf", "resource \"azurerm_storage_account\" \"logs\" { min_tls_version = \"TLS1_0\" }"),
+                    ok("mongod.conf", "net: {tls: {mode: requireTLS, disabledProtocols: \"TLS1_0,TLS1_1\"}}"),
                 ];
                 E
             }

@@ -83,6 +83,30 @@ impl Baseline {
         Ok(counts)
     }
 
+    /// The base commit's files under the scan root whose path satisfies `wanted`, decoded, as
+    /// (path relative to the scan root, text): what the cross-file Terraform pass reads.
+    pub fn files_matching(&self, wanted: fn(&str) -> bool) -> Result<Vec<(String, String)>, AppError> {
+        let listed = output(
+            git(&self.root).args(["ls-tree", "-r", "-z", "--full-tree", "--name-only", &self.commit]),
+            "ls-tree",
+        )?;
+        if !listed.status.success() {
+            return Err(AppError::Other(format!("--base {}: git could not list its files", self.shown)));
+        }
+        let paths: Vec<String> = listed
+            .stdout
+            .split(|&c| c == 0)
+            .filter_map(|n| String::from_utf8_lossy(n).strip_prefix(self.prefix.as_str()).map(str::to_string))
+            .filter(|p| !p.is_empty() && wanted(p))
+            .collect();
+        let contents = self.read_blobs(&paths)?;
+        Ok(paths
+            .into_iter()
+            .zip(contents)
+            .filter_map(|(path, content)| Some((path, super::decode::decode(&content?).into_owned())))
+            .collect())
+    }
+
     /// Each path's content at the base commit, `None` where the path is absent or not a file.
     fn read_blobs(&self, paths: &[String]) -> Result<Vec<Option<Vec<u8>>>, AppError> {
         let fail = |e: std::io::Error| {

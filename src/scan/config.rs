@@ -188,7 +188,7 @@ const PROSE_KEYS: &[&str] = &[
 
 /// Blanks the values of [`PROSE_KEYS`] in YAML, JSON, HCL and TOML/INI, keeping every offset.
 pub fn blank_prose(text: &mut String, lang: Lang) {
-    if !matches!(lang, Lang::Yaml | Lang::Json | Lang::Hcl | Lang::Conf) {
+    if !matches!(lang, Lang::Yaml | Lang::Json | Lang::Hcl | Lang::Conf) && !lang.is_code() {
         return;
     }
     let lower = text.to_ascii_lowercase();
@@ -199,9 +199,54 @@ pub fn blank_prose(text: &mut String, lang: Lang) {
     match lang {
         Lang::Yaml => blank_yaml_prose(&mut bytes),
         Lang::Json => blank_json_prose(&mut bytes, lower.as_bytes()),
+        _ if lang.is_code() => blank_code_prose(&mut bytes),
         _ => blank_assigned_prose(&mut bytes),
     }
     *text = into_text(bytes);
+}
+
+/// Code: a string literal handed to a prose key, as a configuration schema writes it (convict's
+/// `doc: '…'`, `Field(description="…")`, `help="…"`): `KEY: "…"`, `KEY = "…"`, `KEY="…"`.
+fn blank_code_prose(bytes: &mut [u8]) {
+    let mut i = 0;
+    while i < bytes.len() {
+        if !(bytes[i].is_ascii_alphabetic() || bytes[i] == b'_') || (i > 0 && is_word(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_word(bytes[i]) {
+            i += 1;
+        }
+        if !is_prose_key(&bytes[start..i]) {
+            continue;
+        }
+        let mut p = i;
+        while p < bytes.len() && (bytes[p] == b' ' || bytes[p] == b'\t') {
+            p += 1;
+        }
+        if !matches!(bytes.get(p), Some(b':' | b'=')) || matches!(bytes.get(p + 1), Some(b'=' | b':')) {
+            continue;
+        }
+        p += 1;
+        while p < bytes.len() && (bytes[p] == b' ' || bytes[p] == b'\t') {
+            p += 1;
+        }
+        let Some(&quote) = bytes.get(p) else { break };
+        if !matches!(quote, b'"' | b'\'' | b'`') {
+            continue;
+        }
+        let mut q = p + 1;
+        while q < bytes.len() && bytes[q] != quote && (bytes[q] != b'\n' || quote == b'`') {
+            q += if bytes[q] == b'\\' { 2 } else { 1 };
+        }
+        blank(bytes, p + 1, q.min(bytes.len()));
+        i = q + 1;
+    }
+}
+
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
 }
 
 /// Blanks mongod's structured log lines (`{"t":{"$date":…},"s":"I",…}`): a server log quotes
@@ -564,6 +609,10 @@ mod tests {
         assert_eq!(rules("vars.tf", tf), vec![(Rule::TlsInsecure, 6, 10)]);
         let log = "{\"t\":{\"$date\":\"2024-05-01T10:00:00Z\"},\"s\":\"I\",\"attr\":{\"uri\":\"mongodb://h.example.net/?tlsInsecure=true\"}}\n";
         assert!(rules("captured.jsonl", log).is_empty());
+        let convict = "const config = convict({\n  mongo: { uri: {\n    doc: 'MongoDB URI. Forbidden: tlsAllowInvalidCertificates=true',\n    format: String,\n  } },\n});\nconst opts = { tlsAllowInvalidCertificates: true }; // mongo\n";
+        assert_eq!(rules("config.js", convict), vec![(Rule::AllowInvalidCertificates, 7, 16)]);
+        let py = "uri: str = Field(..., doc=\"forbidden: tlsAllowInvalidCertificates=true\")\n";
+        assert!(rules("settings.py", py).is_empty());
         let md = "Set `tlsAllowInvalidCertificates=true` to debug.\n";
         assert!(rules("README.md", md).is_empty());
     }

@@ -9,7 +9,9 @@ use crate::catalog::rules::Rule;
 use super::family::Family;
 use super::lang::Lang;
 use super::matcher::OptionTable;
-use super::{c_cpp, config, dotnet, go, infrastructure, javascript, jvm, php, python, ruby, rust_lang, shell, uri};
+use super::{
+    c_cpp, config, dotnet, go, infrastructure, javascript, jvm, php, python, ruby, rust_lang, server_tls, shell, uri,
+};
 
 /// In the order file extensions are tried, and the order `explain` lists safe alternatives.
 pub static FAMILIES: &[&Family] = &[
@@ -32,6 +34,7 @@ pub static FAMILIES: &[&Family] = &[
     &config::DOTENV,
     &config::DOCS,
     &config::PLAIN,
+    &server_tls::FAMILY,
 ];
 
 /// Every family's option names, and the connection-string options every file shares.
@@ -86,6 +89,9 @@ pub fn safe_alternatives(rule: Rule) -> Vec<(&'static str, &'static str)> {
     // Infrastructure tools rather than languages: each finding's message names its tool's.
     if rule == Rule::AccessListOpenToWorld {
         return infrastructure::ALTERNATIVES.to_vec();
+    }
+    if matches!(rule, Rule::ServerTlsOptional | Rule::ServerOldTlsEnabled) {
+        return server_tls::alternatives(rule);
     }
     FAMILIES.iter().filter_map(|f| Some((f.title?, (f.safe_alternative)(rule)?))).collect()
 }

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::family::{FileCtx, Hit};
+use super::lang::Lang;
 use crate::catalog::rules::Rule;
 
 /// The addresses that mean "every address".
@@ -49,6 +50,12 @@ fn tool_of(window: &str) -> Option<Tool> {
     if w.contains("mongodb::atlas::projectipaccesslist") || w.contains("mongodb::atlas::accesslistapikey") {
         return Some(Tool::CloudFormation);
     }
+    if w.contains("networkpermissionentry") {
+        return Some(Tool::GoSdk);
+    }
+    if w.contains("ipaccesslistprops") || w.contains("cfnprojectipaccesslist") {
+        return Some(Tool::Cdk);
+    }
     if w.contains("atlasipaccesslist") || (w.contains("projectipaccesslist") && w.contains("kind")) {
         return Some(Tool::Operator);
     }
@@ -66,6 +73,8 @@ enum Tool {
     Operator,
     CloudFormation,
     Pulumi,
+    GoSdk,
+    Cdk,
 }
 
 impl Tool {
@@ -77,6 +86,8 @@ impl Tool {
             Tool::Operator => ("an Atlas Kubernetes Operator resource", ALTERNATIVES[3].1),
             Tool::CloudFormation => ("a CloudFormation Atlas access-list resource", ALTERNATIVES[4].1),
             Tool::Pulumi => ("a Pulumi Atlas access-list resource", ALTERNATIVES[5].1),
+            Tool::GoSdk => ("an atlas-sdk-go `NetworkPermissionEntry`", ALTERNATIVES[6].1),
+            Tool::Cdk => ("an AWS CDK Atlas access list (`ipAccessListProps`)", ALTERNATIVES[7].1),
         };
         format!("`{cidr}` in {what} opens the Atlas project to every address; instead: {instead}")
     }
@@ -107,6 +118,14 @@ pub const ALTERNATIVES: &[(&str, &str)] = &[
     (
         "Pulumi",
         "list the exact egress ranges (`cidrBlock: \"203.0.113.0/24\"`), or give CI temporary access at run time (`mongo-preflight check --atlas-temporary-access 30m`)",
+    ),
+    (
+        "atlas-sdk-go",
+        "create an entry for the runner's own address with an expiry (`IpAddress: admin.PtrString(ip), DeleteAfterDate: &expiry`), or `mongo-preflight check --atlas-temporary-access 30m`",
+    ),
+    (
+        "AWS CDK",
+        "list the exact egress ranges in `ipAccessListProps.accessList` (`{ ipAddress: '203.0.113.0/24' }`), or use private endpoints",
     ),
 ];
 
@@ -149,7 +168,7 @@ fn key_before(text: &str, at: usize) -> String {
     // `.cidrBlock("…")`: the key is the method's name.
     let mut open_call = text[..at].trim_end_matches(['"', '\'', ' ']).ends_with('(');
     // A Pulumi Go or Java wrapper around the literal.
-    for wrapper in ["pulumi.String", "pulumi.StringPtr", "Output.of", "pulumi.output"] {
+    for wrapper in ["pulumi.String", "pulumi.StringPtr", "Output.of", "pulumi.output", "admin.PtrString", "PtrString"] {
         if text[..p].ends_with(wrapper) {
             p -= wrapper.len();
             skip(&mut p, b" \t");
@@ -201,7 +220,10 @@ fn resource_before(text: &str, at: usize) -> &str {
         .as_ref()
         .and_then(|re| {
             re.find_iter(window)
-                .filter(|m| !m.as_str().starts_with("pulumi.") && !m.as_str().starts_with("Output."))
+                .filter(|m| {
+                    let m = m.as_str();
+                    !m.starts_with("pulumi.") && !m.starts_with("Output.") && !m.contains("PtrString")
+                })
                 // A call counts only while its arguments are still open at the address
                 // (`project.ID()` before it is not the resource).
                 .filter(|m| !m.as_str().ends_with(['(', '{', '<']) || still_open(&window[m.end()..]))
@@ -237,13 +259,58 @@ fn near_api_path(text: &str, at: usize) -> bool {
     around.contains("/accesslist") || around.contains("/whitelist")
 }
 
+/// Keys of an Admin API access-list entry (`NetworkPermissionEntry`): a JSON object with these
+/// keys only is an entry, wherever the body is sent from (`atlas api … --file body.json`).
+const ENTRY_KEYS: &[&str] = &["cidrBlock", "comment", "deleteAfterDate", "ipAddress", "awsSecurityGroup", "groupId"];
+
+/// Whether the JSON object around `at` has only the keys of an access-list entry.
+fn in_entry_object(text: &str, at: usize) -> bool {
+    let b = text.as_bytes();
+    let Some(open) = super::bytes::enclosing_openers(b, at, 2000).find(|&o| b[o] == b'{') else { return false };
+    let mut depth = 0usize;
+    let mut close = None;
+    for (i, c) in b.iter().enumerate().skip(open) {
+        match c {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(close) = close else { return false };
+    let object = &text[open + 1..close];
+    if object.contains(['{', '[']) {
+        return false;
+    }
+    let keys: Vec<&str> = object
+        .split(',')
+        .filter_map(|member| member.split_once(':').map(|(k, _)| k.trim().trim_matches('"')))
+        .collect();
+    keys.contains(&"cidrBlock") && keys.iter().all(|k| ENTRY_KEYS.contains(k))
+}
+
 pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
+    // The server's own TLS settings are infrastructure too, written in every format.
+    super::server_tls::scan(ctx, out);
     let text = ctx.text;
     for (at, cidr) in open_addresses(text) {
+        let key = key_before(text, at);
         let tool = if CLI.as_ref().is_some_and(|re| re.is_match(logical_line_before(text, at))) {
             Some(Tool::Cli)
-        } else if matches!(key_before(text, at).as_str(), "cidr_block" | "cidrblock") {
-            tool_of(resource_before(text, at)).or_else(|| near_api_path(text, at).then_some(Tool::Api))
+        } else if matches!(key.as_str(), "cidr_block" | "cidrblock") {
+            tool_of(resource_before(text, at))
+                .or_else(|| near_api_path(text, at).then_some(Tool::Api))
+                .or_else(|| (ctx.lang == Lang::Json && in_entry_object(text, at)).then_some(Tool::Api))
+        } else if key == "setcidrblock" {
+            let from = floor_boundary(text, at.saturating_sub(WINDOW));
+            text[from..at].to_ascii_lowercase().contains("networkpermissionentry").then_some(Tool::GoSdk)
+        } else if matches!(key.as_str(), "ipaddress" | "ip_address") {
+            tool_of(resource_before(text, at)).filter(|t| *t == Tool::Cdk)
         } else {
             None
         };
@@ -340,6 +407,22 @@ resource "mongodbatlas_project_ip_access_list" "office" {
         assert_eq!(lines("Program.cs", cs), vec![4]);
         let yaml = "resources:\n  open:\n    type: mongodbatlas:ProjectIpAccessList\n    properties:\n      projectId: ${project.id}\n      cidrBlock: 0.0.0.0/0\n";
         assert_eq!(lines("Pulumi.yaml", yaml), vec![6]);
+    }
+
+    #[test]
+    fn sdk_request_bodies_cdk_and_api_body_files() {
+        let go = "entries := []admin.NetworkPermissionEntry{\n\t{\n\t\tCidrBlock: admin.PtrString(\"0.0.0.0/0\"),\n\t\tComment:   admin.PtrString(\"CI\"),\n\t},\n}\n_, _, err := client.ProjectIPAccessListApi.CreateProjectIpAccessList(ctx, groupID, &entries).Execute()\nfunc open(e *admin.NetworkPermissionEntry) { e.SetCidrBlock(\"::/0\") }\n";
+        assert_eq!(lines("access.go", go), vec![3, 8]);
+        let node = "const body = [\n  { cidrBlock: \"0.0.0.0/0\", comment: \"CI\" },\n];\nawait client.fetch(`${BASE}/api/atlas/v2/groups/${groupId}/accessList`, { method: \"POST\", body: JSON.stringify(body) });\n";
+        assert_eq!(lines("open.js", node), vec![2]);
+        let cdk = "new AtlasBasic(this, 'AtlasBasic', {\n  ipAccessListProps: {\n    accessList: [\n      { ipAddress: '0.0.0.0/0', comment: 'allow all' },\n    ],\n  },\n});\n";
+        assert_eq!(lines("stack.ts", cdk), vec![4]);
+        let body = "[\n  {\n    \"cidrBlock\": \"0.0.0.0/0\",\n    \"comment\": \"load test\"\n  }\n]\n";
+        assert_eq!(lines("access-list.json", body), vec![3]);
+        let route = "[\n  {\n    \"cidrBlock\": \"0.0.0.0/0\",\n    \"gatewayId\": \"igw-1\"\n  }\n]\n";
+        assert!(lines("routes.json", route).is_empty());
+        let sg = "new ec2.CfnSecurityGroupIngress(this, 'in', { ipProtocol: 'tcp', cidrIp: '0.0.0.0/0' });\nconst ipAddress = '0.0.0.0/0';\n";
+        assert!(lines("net.ts", sg).is_empty());
     }
 
     #[test]

@@ -33,8 +33,10 @@ pub mod python;
 pub mod reach;
 pub mod ruby;
 pub mod rust_lang;
+pub mod server_tls;
 pub mod shell;
 pub mod strip;
+pub mod terraform;
 pub mod uri;
 pub mod walk;
 
@@ -54,7 +56,17 @@ pub use options::{ScanOptions, ScanOutcome};
 pub fn run(options: &ScanOptions) -> Result<ScanOutcome, AppError> {
     // Resolve the base first: a typo in REF should fail before a long walk.
     let base = options.base.as_deref().map(|rev| baseline::Baseline::open(&options.root, rev)).transpose()?;
-    let walked = walk::walk(options)?;
+    // Terraform values that reach a resource through variables, tfvars, locals and modules:
+    // listed and resolved while the walk reads everything else.
+    let (walked, flows) = std::thread::scope(|s| {
+        let flows = s.spawn(|| terraform::scan_repository(options));
+        let walked = walk::walk(options);
+        let flows =
+            flows.join().unwrap_or_else(|_| Err(AppError::Other("scan: the Terraform data flow failed".to_string())));
+        (walked, flows)
+    });
+    let mut walked = walked?;
+    walked.hits.extend(flows?);
 
     let mut findings: Vec<Finding> = walked
         .hits
@@ -79,6 +91,11 @@ pub fn run(options: &ScanOptions) -> Result<ScanOutcome, AppError> {
         let mut paths: Vec<String> = findings.iter().map(|f| f.path.clone()).collect();
         paths.dedup();
         let mut at_base = base.fingerprints(&paths)?;
+        if paths.iter().any(|p| terraform::is_terraform(p)) {
+            for (fingerprint, count) in terraform::fingerprints_at(base)? {
+                *at_base.entry(fingerprint).or_insert(0) += count;
+            }
+        }
         for finding in &mut findings {
             if let Some(count) = at_base.get_mut(&finding.fingerprint)
                 && *count > 0

@@ -78,19 +78,60 @@ pub fn in_search_command(b: &[u8], start: usize) -> bool {
         from = b[..prev_end].iter().rposition(|&c| c == b'\n').map(|i| i + 1).unwrap_or(0);
     }
     let before = String::from_utf8_lossy(&b[from..start]);
-    // Only the command that holds the name: not `grep x | mongosh --tlsInsecure`.
-    let segment = ["|", ";", "&&", "$(", "`"]
-        .iter()
-        .filter_map(|sep| before.rfind(sep).map(|p| p + sep.len()))
-        .max()
-        .map(|p| &before[p..])
-        .unwrap_or(&before);
-    segment.split_ascii_whitespace().any(|token| {
-        let word = token.trim_matches(|c: char| "\"'[](),".contains(c)).to_ascii_lowercase();
+    let is_searcher = |token: &str| {
+        let word = token.trim_matches(|c: char| "\"'[](),!".contains(c)).to_ascii_lowercase();
         let base = word.rsplit(['/', '\\']).next().unwrap_or("");
         let base = base.strip_suffix(".exe").unwrap_or(base);
         SEARCHERS.contains(&base)
-    })
+    };
+    // Only the command that holds the name: not `grep x | mongosh --tlsInsecure`. A `|` inside
+    // a quoted pattern (`grep -E "tlsInsecure=true|tlsAllowInvalidCertificates=true"`) is the
+    // pattern's alternation, not a pipe.
+    let segment = &before[command_start(&before)..];
+    if segment.split_ascii_whitespace().any(is_searcher) {
+        return true;
+    }
+    // The message a search step prints about what it found (`grep -q … || echo "tlsInsecure=true
+    // found"`) names the option too.
+    let words: Vec<&str> = segment.split_ascii_whitespace().collect();
+    let line_end = b[start..].iter().position(|&c| c == b'\n').map_or(b.len(), |i| start + i);
+    let line = String::from_utf8_lossy(&b[from..line_end]);
+    words.first().is_some_and(|w| matches!(w.trim_start_matches(['(', '{']), "echo" | "printf"))
+        && line.split_ascii_whitespace().any(is_searcher)
+}
+
+/// Where the last command of a shell line starts: after the last `|`, `;`, `&&`, `$(` or
+/// backtick outside quotes.
+fn command_start(line: &str) -> usize {
+    let b = line.as_bytes();
+    let (mut single, mut double, mut start) = (false, false, 0);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            // Command substitution also runs inside double quotes.
+            b'$' if !single && b.get(i + 1) == Some(&b'(') => {
+                start = i + 2;
+                double = false;
+                i += 1;
+            }
+            b'`' if !single => {
+                start = i + 1;
+                double = false;
+            }
+            _ if single || double => {}
+            b'|' | b';' => start = i + 1,
+            b'&' if b.get(i + 1) == Some(&b'&') => {
+                start = i + 2;
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    start
 }
 
 /// Whether the name at `start` sits in a string literal that code searches for or compares

@@ -52,4 +52,20 @@ mod tests {
         let argparse = "parser.add_argument('--tlsInsecure', action='store_true')  # mongo\n";
         assert!(rules("cli.py", argparse).is_empty());
     }
+
+    #[test]
+    fn ci_steps_that_search_for_an_option_are_silent() {
+        let wf = r#"jobs:
+  guard:
+    steps:
+      - run: |
+          if grep -rnE "tlsInsecure=true|tlsAllowInvalidCertificates=true" --include='*.py' .; then
+            echo "::error::insecure MongoDB TLS option"; exit 1
+          fi
+      - run: test -z "$(grep -rl tlsInsecure=true src)"
+      - run: grep -q 'tlsInsecure=true' settings.env || echo "tlsInsecure=true not found"
+      - run: mongosh "$URI" --tlsInsecure --eval 'db.ping()' | grep -c ok
+"#;
+        assert_eq!(rules(".github/workflows/guard.yml", wf), vec![(Rule::TlsInsecure, 10)]);
+    }
 }
