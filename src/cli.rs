@@ -41,6 +41,7 @@ pub enum Command {
     Schema(SchemaArgs),
     Explain(ExplainArgs),
     Why(WhyArgs),
+    Merge(MergeArgs),
 }
 
 impl Command {
@@ -48,7 +49,15 @@ impl Command {
     /// in GitHub Actions such output is fenced off from the runner's command parser. `init`,
     /// `schema` and `explain` print only our own text, often into a file.
     pub fn prints_untrusted_text(&self) -> bool {
-        matches!(self, Command::Probe(_) | Command::Scan(_) | Command::Check(_) | Command::Lock(_) | Command::Why(_))
+        matches!(
+            self,
+            Command::Probe(_)
+                | Command::Scan(_)
+                | Command::Check(_)
+                | Command::Lock(_)
+                | Command::Why(_)
+                | Command::Merge(_)
+        )
     }
 
     /// Whether stdout carries a JSON or SARIF document, which no fence line may enter.
@@ -58,6 +67,7 @@ impl Command {
             Command::Scan(args) => &args.output,
             Command::Check(args) => &args.output,
             Command::Why(args) => return args.format == WhyFormat::Json,
+            Command::Merge(args) => &args.output,
             Command::Lock(_) | Command::Init(_) | Command::Schema(_) | Command::Explain(_) => return false,
         };
         output.output.is_none() && matches!(output.format, Format::Json | Format::Sarif)
@@ -162,6 +172,15 @@ pub struct CheckArgs {
     pub network: NetworkArgs,
     #[command(flatten)]
     pub atlas: AtlasArgs,
+    /// Take only share I of N of the clusters (a stable share by a hash of each name), for N
+    /// parallel jobs; `mongo-preflight merge` combines their JSON reports. The repository scan
+    /// runs in share 1 only.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
+}
+
+fn parse_shard(s: &str) -> Result<crate::shard::Shard, String> {
+    crate::shard::Shard::parse(s)
 }
 
 /// The Atlas project's Administration API (with `atlas:` in the policy).
@@ -211,6 +230,44 @@ pub struct LockArgs {
     pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub network: NetworkArgs,
+    /// Lock only share I of N of the clusters and write a partial lock
+    /// (`mongo-preflight.lock.I-of-N` next to the lock) that `mongo-preflight merge` combines
+    /// with the other shares into mongo-preflight.lock.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
+}
+
+/// Combine the JSON reports (and partial locks) of `check --shard` / `lock --shard` jobs.
+///
+/// The reports become one report, with one verdict and the totals of all, rendered in any
+/// format; in GitHub Actions the job summary and step outputs are written, and `--issue` opens,
+/// updates and closes the regression issues from the combined report. Partial locks become one
+/// mongo-preflight.lock, written only when every share 1..N is there.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 the merged verdict is pass, 1 it is fail, 2 a file is unreadable, not a report \
+or partial lock, a cluster is in two files, or a share of the lock is missing.\nExamples:\n  \
+mongo-preflight merge --format markdown shard-*/report.json\n  \
+mongo-preflight merge --issue --output report.json shard-*/report.json\n  \
+mongo-preflight merge shard-*/mongo-preflight.lock.*-of-4")]
+pub struct MergeArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Also write a SARIF 2.1.0 report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Open, update and close the regression issues from the merged report (scheduled runs on
+    /// the default branch; needs `issues: write`).
+    #[arg(long)]
+    pub issue: bool,
+    /// Where the combined lock goes [default: mongo-preflight.lock at the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Deadline in seconds for the GitHub API [default: 10].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
+    /// JSON reports of `check --format json` and partial locks of `lock --shard`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// Probe clusters given as connection strings, no policy needed.

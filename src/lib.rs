@@ -25,5 +25,6 @@ pub mod redact;
 pub mod report;
 pub mod scan;
 pub mod secret_files;
+pub mod shard;
 pub mod uri;
 pub mod why;

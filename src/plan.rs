@@ -35,6 +35,19 @@ pub struct CheckPlan {
     pub lock: Option<LockPlan>,
     /// The Atlas project to ask, with `atlas:` in the policy.
     pub atlas: Option<AtlasPlan>,
+    /// The Atlas organization whose clusters are discovered, with `atlas.organization_id`.
+    pub organization: Option<OrganizationPlan>,
+    /// `--shard I/N`: the share of the clusters this job takes.
+    pub shard: crate::shard::Shard,
+}
+
+/// Every cluster of an Atlas organization, discovered and probed like a listed one.
+#[derive(Debug, Clone)]
+pub struct OrganizationPlan {
+    pub settings: crate::atlas::AtlasSettings,
+    pub selection: crate::atlas::organization::Selection,
+    /// How each discovered cluster is probed (no credentials, no client certificate).
+    pub probe: ProbeSettings,
 }
 
 /// The posture lock that judges, and how it is shown.
@@ -142,6 +155,8 @@ impl CheckPlan {
         };
         let secrets_withheld = change.is_some_and(ChangeEvent::lacks_secrets);
         let atlas = atlas_plan(&args.atlas, policy, timeout, &env, secrets_withheld, &mut notes)?;
+        let organization =
+            organization_plan(policy, &args.network, timeout, &env, (lock.is_some(), secrets_withheld), &mut notes);
         Ok(CheckPlan {
             actions,
             judging,
@@ -152,6 +167,8 @@ impl CheckPlan {
             output,
             atlas,
             lock,
+            organization,
+            shard: args.shard.unwrap_or(crate::shard::Shard::ALL),
         })
     }
 }
@@ -167,6 +184,12 @@ pub struct LockRun {
     pub shown: String,
     /// The lock already there, to say what changes.
     pub existing: Option<crate::lock::Lock>,
+    /// The Atlas organization whose clusters are discovered and locked too.
+    pub organization: Option<OrganizationPlan>,
+    /// `--shard I/N`: lock only this share, into a partial lock.
+    pub shard: crate::shard::Shard,
+    /// What planning had to say.
+    pub notes: Vec<Note>,
 }
 
 impl LockRun {
@@ -184,7 +207,8 @@ impl LockRun {
         };
         let judging = policy::source::resolve(&request, &repo).await?;
         let policy = &judging.policy;
-        if policy.clusters.is_empty() {
+        let discovers = policy.atlas.as_ref().is_some_and(|a| a.organization.is_some());
+        if policy.clusters.is_empty() && !discovers {
             return Err(AppError::Usage(format!(
                 "there is no cluster to lock: list clusters in {} (see `mongo-preflight init`)",
                 judging.path.as_deref().unwrap_or(policy::DEFAULT_FILE_NAME)
@@ -200,7 +224,17 @@ impl LockRun {
         let timeout = args.network.timeout_given().or(policy.timeout).unwrap_or(crate::defaults::TIMEOUT);
         let client_certs = ClientCertFiles::materialize(policy)?;
         let targets = probe_targets(policy, &args.network, timeout, &client_certs, true);
-        Ok(LockRun { probe: ProbePlan { targets, client_certs }, file, shown, existing })
+        let mut notes = policy.notes.clone();
+        let organization = organization_plan(policy, &args.network, timeout, &env, (true, false), &mut notes);
+        Ok(LockRun {
+            probe: ProbePlan { targets, client_certs },
+            file,
+            shown,
+            existing,
+            organization,
+            shard: args.shard.unwrap_or(crate::shard::Shard::ALL),
+            notes,
+        })
     }
 }
 
@@ -233,7 +267,7 @@ fn atlas_plan(
     secrets_withheld: bool,
     notes: &mut Vec<Note>,
 ) -> Result<Option<AtlasPlan>, AppError> {
-    let Some(atlas) = &policy.atlas else {
+    let Some(atlas) = policy.atlas.as_ref().filter(|a| a.project_id.is_some()) else {
         if args.atlas_temporary_access.is_some() {
             return Err(AppError::Usage(
                 "--atlas-temporary-access needs the Atlas project: add `atlas: {project_id: …}` to the policy"
@@ -264,10 +298,66 @@ fn atlas_plan(
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| crate::atlas::DEFAULT_BASE_URL.to_string());
     Ok(Some(AtlasPlan {
-        settings: crate::atlas::AtlasSettings { base_url, credentials, project_id: atlas.project_id.clone(), timeout },
+        settings: crate::atlas::AtlasSettings {
+            base_url,
+            credentials,
+            project_id: atlas.project_id.clone().unwrap_or_default(),
+            timeout,
+        },
         temporary_access: args.atlas_temporary_access.or(atlas.temporary_access),
         egress_ip: args.egress_ip,
     }))
+}
+
+/// The organization to discover, its credentials, and how its clusters are probed. Without
+/// credentials in a run that gets no secrets, nothing is discovered and a note says so.
+fn organization_plan(
+    policy: &Policy,
+    network: &NetworkArgs,
+    timeout: Duration,
+    env: &dyn Fn(&str) -> Option<String>,
+    (posture, secrets_withheld): (bool, bool),
+    notes: &mut Vec<Note>,
+) -> Option<OrganizationPlan> {
+    let organization = policy.atlas.as_ref()?.organization.as_ref()?;
+    let credentials = match crate::atlas::Credentials::from_env(env) {
+        Ok(credentials) => credentials,
+        Err(why) => {
+            notes.push(Note { severity: Severity::Warning, message: format!("Atlas credentials ignored: {why}") });
+            None
+        }
+    };
+    if credentials.is_none() && secrets_withheld {
+        notes.push(Note {
+            severity: Severity::Warning,
+            message: format!(
+                "the clusters of Atlas organization {} were not discovered: this run gets no secrets (a pull request \
+                 from a fork or from Dependabot)",
+                organization.id
+            ),
+        });
+        return None;
+    }
+    let base_url = env(crate::atlas::ENV_BASE_URL)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| crate::atlas::DEFAULT_BASE_URL.to_string());
+    let thresholds = Thresholds {
+        warn_days: crate::defaults::WARN_DAYS,
+        fail_days: crate::defaults::FAIL_DAYS,
+        min_tls_version: None,
+    };
+    let mut probe = probe_settings(network, timeout, &thresholds, None, None);
+    probe.posture = posture;
+    Some(OrganizationPlan {
+        settings: crate::atlas::AtlasSettings { base_url, credentials, project_id: String::new(), timeout },
+        selection: crate::atlas::organization::Selection {
+            organization_id: organization.id.clone(),
+            projects: organization.projects.clone(),
+            exclude: organization.exclude.clone(),
+        },
+        probe,
+    })
 }
 
 fn thresholds_of(cluster: &ClusterPolicy) -> Thresholds {

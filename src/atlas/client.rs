@@ -19,6 +19,8 @@ use super::settings::{self, AtlasSettings, Credentials};
 const V_ACCESS_LIST: &str = "2023-01-01";
 const V_CLUSTERS: &str = "2024-08-05";
 const V_FLEX: &str = "2024-11-13";
+/// Projects (groups) exist only in 2023-01-01.
+const V_GROUPS: &str = "2023-01-01";
 /// The most items a page may hold.
 const PAGE_SIZE: usize = 500;
 /// A project holds at most 200 access-list entries; this bounds a misbehaving server.
@@ -145,6 +147,17 @@ struct TokenBody {
     access_token: String,
 }
 
+/// A project the credentials can read, as `GET /groups` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    /// The organization the project belongs to.
+    #[serde(default)]
+    pub org_id: String,
+}
+
 /// What deleting an entry found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deleted {
@@ -206,8 +219,13 @@ impl AtlasClient {
     }
 
     fn group_path(&self, rest: &str) -> String {
-        let project = percent_encoding::utf8_percent_encode(&self.project_id, percent_encoding::NON_ALPHANUMERIC);
-        format!("/api/atlas/v2/groups/{project}{rest}")
+        project_path(&self.project_id, rest)
+    }
+
+    /// Every project the credentials can read, page by page (an organization's projects carry
+    /// its id in `orgId`).
+    pub async fn projects(&self) -> Result<Vec<Project>, ApiFailure> {
+        self.pages("/api/atlas/v2/groups", V_GROUPS).await
     }
 
     /// Every entry of the project's IP access list, page by page.
@@ -254,8 +272,13 @@ impl AtlasClient {
     /// The project's clusters: dedicated ones, then flex ones (a project without flex clusters,
     /// or an API that does not know them, adds none).
     pub async fn clusters(&self) -> Result<Vec<AtlasCluster>, ApiFailure> {
-        let dedicated: Vec<ClusterBody> = self.pages(&self.group_path("/clusters"), V_CLUSTERS).await?;
-        let flex: Vec<ClusterBody> = match self.pages(&self.group_path("/flexClusters"), V_FLEX).await {
+        self.clusters_in(&self.project_id).await
+    }
+
+    /// Another project's clusters, dedicated then flex, every page of each.
+    pub async fn clusters_in(&self, project_id: &str) -> Result<Vec<AtlasCluster>, ApiFailure> {
+        let dedicated: Vec<ClusterBody> = self.pages(&project_path(project_id, "/clusters"), V_CLUSTERS).await?;
+        let flex: Vec<ClusterBody> = match self.pages(&project_path(project_id, "/flexClusters"), V_FLEX).await {
             Ok(flex) => flex,
             Err(ApiFailure::NotFound { .. } | ApiFailure::Unexpected { .. }) => Vec::new(),
             Err(e) => return Err(e),
@@ -463,6 +486,12 @@ impl AtlasClient {
             TransportError::Failed(why) => ApiFailure::Unreachable(why),
         }
     }
+}
+
+/// `/api/atlas/v2/groups/{project}{rest}`, the id percent-encoded.
+fn project_path(project_id: &str, rest: &str) -> String {
+    let project = percent_encoding::utf8_percent_encode(project_id, percent_encoding::NON_ALPHANUMERIC);
+    format!("/api/atlas/v2/groups/{project}{rest}")
 }
 
 fn digest_challenge(response: &Response) -> Option<digest_auth::WwwAuthenticateHeader> {

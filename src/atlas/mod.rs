@@ -11,13 +11,14 @@ pub mod client;
 pub mod cluster;
 pub mod egress;
 mod http;
+pub mod organization;
 pub mod settings;
 pub mod temporary;
 
 use std::net::IpAddr;
 
 pub use access::{AccessEntry, EntryStatus};
-pub use client::{ApiFailure, AtlasClient};
+pub use client::{ApiFailure, AtlasClient, Project};
 pub use cluster::AtlasCluster;
 pub use settings::{
     AtlasSettings, Credentials, DEFAULT_BASE_URL, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_PRIVATE_KEY,

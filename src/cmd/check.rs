@@ -8,27 +8,41 @@ use crate::policy;
 use crate::report::{Format, RenderContext};
 
 pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
+    if args.issue && args.shard.is_some_and(|s| !s.is_all()) {
+        return Err(AppError::Usage(
+            "--issue needs every cluster's result: run it on `mongo-preflight merge` of the shards' reports, not on one share"
+                .to_string(),
+        ));
+    }
     let plan = CheckPlan::build(args).await?;
     let mut notes = plan.notes.clone();
+    // The listed clusters and the organization's discovered ones, this job's share of them.
+    let org = super::organization::clusters(&plan.probe.targets, plan.organization.as_ref(), plan.shard).await;
+    notes.extend(org.notes.iter().cloned());
+    let targets = org.targets.clone();
+    // The repository is scanned once: in the first share.
+    let first_share = plan.shard.index == 1;
 
     let progress = crate::output::Spinner::start(format!(
         "scanning the repository and probing {}…",
-        crate::report::plural(plan.probe.targets.len(), "cluster")
+        crate::report::plural(targets.len(), "cluster")
     ));
     let scan_options = plan.scan.clone();
-    let scan_task = tokio::task::spawn_blocking(move || crate::scan::run(&scan_options));
+    let scan_task = tokio::task::spawn_blocking(move || {
+        if first_share { crate::scan::run(&scan_options) } else { Ok(crate::scan::ScanOutcome::default()) }
+    });
     // Temporary Atlas access comes before the probe; its removal after everything that could
     // fail, so that no way out of this function leaves the entry behind.
     let atlas = match &plan.atlas {
         Some(atlas) => Some(crate::cmd::atlas::Session::start(atlas).await),
         None => None,
     };
-    let (probed, scanned) = tokio::join!(crate::probe::probe_all(plan.probe.targets.clone()), scan_task);
+    let (probed, scanned) = tokio::join!(crate::probe::probe_all(targets.clone()), scan_task);
     progress.finish();
     let mut clusters: Vec<_> = match &probed {
         Ok(observed) => observed
             .iter()
-            .zip(&plan.probe.targets)
+            .zip(&targets)
             .map(|(observed, target)| crate::diagnose::cluster(observed, &Thresholds::of(&target.settings)))
             .collect(),
         Err(_) => Vec::new(),
@@ -39,21 +53,25 @@ pub async fn run(args: CheckArgs) -> Result<i32, AppError> {
             cluster.diagnoses.extend(compared.diagnoses);
             notes.extend(compared.notes);
         }
+        notes.extend(org.gone(lock.lock.clusters.keys(), &lock.path, plan.shard));
     }
     if let Some(mut atlas) = atlas {
         if probed.is_ok() {
-            atlas.confirm(&mut clusters, &plan.probe.targets).await;
+            atlas.confirm(&mut clusters, &targets).await;
         }
         notes.extend(atlas.finish().await);
     }
     probed?;
+    clusters.extend(org.reports);
     let scan = scanned.map_err(|e| AppError::Other(format!("the scanner stopped unexpectedly: {e}")))??;
 
     let mut findings = scan.findings;
     notes.extend(scan.notes);
-    let (ca_files, ca_notes) = super::ca_files::judge(&plan.scan.root, plan.output.timeout).await;
-    clusters.extend(ca_files);
-    notes.extend(ca_notes);
+    if first_share {
+        let (ca_files, ca_notes) = super::ca_files::judge(&plan.scan.root, plan.output.timeout).await;
+        clusters.extend(ca_files);
+        notes.extend(ca_notes);
+    }
     let judged = policy::apply(&plan.judging.policy, &mut clusters, &mut findings, plan.today);
     notes.extend(judged.notes);
     let report = RunReport::new(clusters, findings, notes).with_policy(PolicyReport {

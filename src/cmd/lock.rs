@@ -8,17 +8,43 @@ use crate::plan::LockRun;
 
 pub async fn run(args: LockArgs) -> Result<i32, AppError> {
     let plan = LockRun::build(args).await?;
+    // The listed clusters and the organization's discovered ones, this job's share of them.
+    let org = super::organization::clusters(&plan.probe.targets, plan.organization.as_ref(), plan.shard).await;
+    for note in plan.notes.iter().chain(&org.notes) {
+        eprintln!("{}: {}", note.severity, crate::redact::text(&note.message));
+    }
+    if plan.organization.is_some() && !org.discovered {
+        return Err(AppError::Other(format!(
+            "{} was not written: the organization's clusters could not be discovered",
+            plan.shown
+        )));
+    }
+    let targets = org.targets.clone();
     let progress = crate::output::Spinner::start(format!(
         "probing {} for the lock…",
-        crate::report::plural(plan.probe.targets.len(), "cluster")
+        crate::report::plural(targets.len(), "cluster")
     ));
-    let observed = crate::probe::probe_all(plan.probe.targets.clone()).await;
+    let observed = crate::probe::probe_all(targets.clone()).await;
     progress.finish();
     let observed = observed?;
 
     let mut lock = Lock::new();
+    // Clusters that exist but cannot be probed now (paused, being created or deleted, in a
+    // project the credentials cannot read) keep the floor they have.
+    if let Some(existing) = &plan.existing {
+        for (name, floor) in &existing.clusters {
+            let unreadable = org.unreadable_projects.iter().any(|p| name.starts_with(&format!("{p}/")));
+            if plan.shard.owns(name) && (org.not_probed.contains(name) || unreadable) {
+                eprintln!("{name}: not probed now; its floor in {} is kept", plan.shown);
+                lock.clusters.insert(name.clone(), floor.clone());
+            }
+        }
+        for note in org.gone(existing.clusters.keys(), &plan.shown, plan.shard) {
+            eprintln!("{}: {}", note.severity, crate::redact::text(&note.message));
+        }
+    }
     let mut refused = Vec::new();
-    for (cluster, target) in observed.iter().zip(&plan.probe.targets) {
+    for (cluster, target) in observed.iter().zip(&targets) {
         match Observed::of(cluster) {
             Some(o) if o.unanswered.is_empty() => {
                 lock.clusters.insert(cluster.name.clone(), o.floor);
@@ -52,6 +78,9 @@ pub async fn run(args: LockArgs) -> Result<i32, AppError> {
         )));
     }
 
+    if !plan.shard.is_all() {
+        return super::merge::write_partial(&lock, plan.shard, &plan.file);
+    }
     let text = lock.to_text();
     let unchanged = std::fs::read_to_string(&plan.file).is_ok_and(|old| old == text);
     if !unchanged {

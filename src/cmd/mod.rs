@@ -6,6 +6,8 @@ pub mod check;
 pub mod explain;
 pub mod init;
 pub mod lock;
+pub mod merge;
+pub mod organization;
 pub mod probe;
 pub mod scan;
 pub mod schema;
@@ -24,5 +26,6 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Schema(args) => schema::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Why(args) => why::run(args).await,
+        Command::Merge(args) => merge::run(args).await,
     }
 }

@@ -10,6 +10,7 @@ mod diagnosis;
 pub mod group;
 pub mod hello_facts;
 pub mod interception;
+pub mod organization;
 pub mod regression;
 pub mod stages;
 

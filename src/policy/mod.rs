@@ -309,6 +309,16 @@ impl Validator<'_> {
             None => None,
         };
 
+        // With an organization, a waiver may name a discovered cluster (`PROJECT/CLUSTER`).
+        if atlas.as_ref().is_some_and(|a| a.organization.is_some()) {
+            cluster_names.extend(
+                raw.allow
+                    .iter()
+                    .filter_map(|w| w.value.cluster.as_ref())
+                    .map(|c| c.value.clone())
+                    .filter(|c| c.contains('/')),
+            );
+        }
         let cluster_names: Vec<&str> = cluster_names.iter().map(String::as_str).collect();
         let mut waivers = raw
             .allow

@@ -10,6 +10,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod atlas;
+pub mod atlas_org;
 pub mod causes;
 pub mod certs;
 pub mod dns;
