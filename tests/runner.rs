@@ -133,6 +133,19 @@ fn run(scenario: &'static str, format: Option<&'static str>, env: Env) -> Outcom
             args.extend([s("explain"), s("--all")]);
             format_args(&mut args);
         }
+        "why" => {
+            // A CI log as people paste it: the failure, and the connection string echoed above it.
+            let log = root.path().join("out/test.log");
+            let text = format!(
+                "2026-12-07T10:00:00Z connecting with MONGODB_URI={RAW_URI}\n\
+                 2026-12-07T10:00:30Z pymongo.errors.ServerSelectionTimeoutError: \
+                 ac-dj55aef-shard-00-00.hctrhus.mongodb.net:27017: SSL handshake failed: \
+                 [SSL: TLSV1_ALERT_INTERNAL_ERROR] tlsv1 alert internal error (_ssl.c:1006)\n"
+            );
+            std::fs::write(&log, text).expect("write the log");
+            args.extend([s("why"), s("--file"), log.to_string_lossy().into_owned()]);
+            format_args(&mut args);
+        }
         "schema" => args.push(s("schema")),
         "init" => args.extend([s("init"), s("--path"), init_file.to_string_lossy().into_owned()]),
         other => panic!("no scenario {other}"),
@@ -352,6 +365,12 @@ runs! {
     "explain", Some("text"), Runner => explain_text_runner_parses, explain_text_runner_shows_no_password;
     "explain", Some("markdown"), Clean => explain_markdown_clean_parses, explain_markdown_clean_shows_no_password;
     "explain", Some("markdown"), Runner => explain_markdown_runner_parses, explain_markdown_runner_shows_no_password;
+    "why", Some("text"), Clean => why_text_clean_parses, why_text_clean_shows_no_password;
+    "why", Some("text"), Runner => why_text_runner_parses, why_text_runner_shows_no_password;
+    "why", Some("json"), Clean => why_json_clean_parses, why_json_clean_shows_no_password;
+    "why", Some("json"), Runner => why_json_runner_parses, why_json_runner_shows_no_password;
+    "why", Some("markdown"), Clean => why_markdown_clean_parses, why_markdown_clean_shows_no_password;
+    "why", Some("markdown"), Runner => why_markdown_runner_parses, why_markdown_runner_shows_no_password;
     "lock", None, Clean => lock_clean_parses, lock_clean_shows_no_password;
     "lock", None, Runner => lock_runner_parses, lock_runner_shows_no_password;
 
