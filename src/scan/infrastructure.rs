@@ -16,7 +16,7 @@ use super::family::{FileCtx, Hit};
 use crate::catalog::rules::Rule;
 
 /// The addresses that mean "every address".
-const OPEN: &[&str] = &["0.0.0.0/0", "::/0"];
+pub const OPEN: &[&str] = &["0.0.0.0/0", "::/0"];
 /// How far back the enclosing resource or command is looked for.
 const WINDOW: usize = 3000;
 

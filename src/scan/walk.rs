@@ -9,7 +9,7 @@
 //! once.
 
 use std::collections::{HashSet, VecDeque};
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,11 +17,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
-use super::decode::{StreamDecoder, decode};
-use super::file::{Located, scan_text};
+use super::decode::{StreamDecoder, decode, is_utf16};
+use super::file::{Located, path_mentions_mongo, scan_bytes, scan_text};
 pub use super::ignore_files::IGNORE_FILE_NAME;
 use super::ignore_files::{IgnoreFile, IgnoreFiles, IgnoreMatcher};
 use super::options::ScanOptions;
+use super::prefilter;
 use crate::error::AppError;
 
 /// Streamed files are scanned in windows of this many bytes of text; files up to twice this
@@ -564,11 +565,21 @@ fn scan_file(path: &Path, shown: &str, window: usize) -> std::io::Result<Vec<Loc
     let mut file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
     if size > 2 * window as u64 {
+        // Most large files (archives, libraries, data) hold no keyword: one read without
+        // decoding settles them, and only the others are decoded and scanned in windows. UTF-16
+        // shows its text only decoded.
+        let mut head = Vec::new();
+        (&mut file).take(2).read_to_end(&mut head)?;
+        file.seek(SeekFrom::Start(0))?;
+        if !is_utf16(&head) && !path_mentions_mongo(shown) && !prefilter::any_in_stream(&mut file)? {
+            return Ok(Vec::new());
+        }
+        file.seek(SeekFrom::Start(0))?;
         return scan_stream(file, shown, window);
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
     file.read_to_end(&mut bytes)?;
-    Ok(scan_text(shown, &decode(&bytes)))
+    Ok(scan_bytes(shown, &bytes))
 }
 
 /// Scans a large file in windows of about `window` bytes of text, cut after a newline where
@@ -719,6 +730,38 @@ mod tests {
             let Ok(streamed) = scan_stream(text.as_bytes(), "a.env", window) else { panic!("read") };
             assert_eq!(streamed, whole, "window {window}");
         }
+    }
+
+    #[test]
+    fn a_large_file_is_read_once_and_scanned_when_it_holds_a_keyword() {
+        let dir = std::env::temp_dir().join(format!("mongo-preflight-walk-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let filler = "\0\u{1}binary\u{7f} filler line\n".repeat(40);
+        let setting = "MONGODB_TLS_INSECURE=true\n";
+        let cases = [
+            ("plain.env", format!("{filler}{setting}").into_bytes(), 1),
+            ("nothing.env", filler.clone().into_bytes(), 0),
+            // A path that names MongoDB is scanned whatever its bytes.
+            ("mongo.env", format!("{filler}MONGODB_URI=mongodb://h.example.net/?tls=false\n").into_bytes(), 1),
+            (
+                "utf16.env",
+                {
+                    let mut b = vec![0xFF, 0xFE];
+                    b.extend(format!("{filler}{setting}").encode_utf16().flat_map(u16::to_le_bytes));
+                    b
+                },
+                1,
+            ),
+        ];
+        for (name, bytes, want) in cases {
+            let path = dir.join(name);
+            assert!(std::fs::write(&path, &bytes).is_ok());
+            let Ok(found) = scan_file(&path, name, 64) else { panic!("{name}: read") };
+            assert_eq!(found.len(), want, "{name}: {found:?}");
+            let whole = scan_text(name, &decode(&bytes));
+            assert_eq!(found, whole, "{name}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
