@@ -65,7 +65,7 @@ for tree in sys.argv[1:]:
                 binary += b"\0" in f.read(8192)
 print(f"files: {files:,} ({binary:,} binary: a NUL in the first 8 KiB), {size / 1e6:,.0f} MB")
 PY
-echo "cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg); $("$bin" --version); $(rg --version | head -1)"
+echo "cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg); $("$bin" --version); $(rg --version 2>/dev/null | head -1)"
 
 # Warm the page cache so that every tool reads from memory.
 rg -uuu -c zzzz-warm-zzzz "${trees[@]}" >/dev/null 2>&1 || true
