@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The static release binary: its size, `--version` start-up time and peak memory, and where the
-# bytes go (by crate, with cargo-bloat when it is installed).
+# bytes go (by crate: from UNSTRIPPED=an unstripped build with bench/crate-sizes.py, or with
+# cargo-bloat when it is installed).
 #
 #   bench/binary.sh [RUNS]        (default 50 runs of --version)
 #
@@ -32,7 +33,14 @@ print(f"| `--version`, median of {runs} | {statistics.median(times):.2f} ms (p90
 print(f"| peak RSS of `--version` | {rss_kib / 1024:.1f} MiB |")
 PY
 
-if command -v cargo-bloat >/dev/null 2>&1; then
+if [ -n "${UNSTRIPPED:-}" ]; then
+  # An unstripped build of the same profile (CARGO_PROFILE_RELEASE_STRIP=false; a separate
+  # CARGO_TARGET_DIR, since the change rebuilds every crate).
+  echo
+  echo "Code by crate ($UNSTRIPPED, bench/crate-sizes.py):"
+  echo
+  python3 bench/crate-sizes.py "$UNSTRIPPED" 15
+elif command -v cargo-bloat >/dev/null 2>&1; then
   echo
   echo "Largest crates in .text (cargo bloat, unstripped build of the same profile):"
   echo

@@ -24,11 +24,6 @@ const UNMARKED: &[(&str, u32, &str)] = &[
     ("scripts/process-args.json", 3, "server-old-tls-enabled"),
 ];
 
-/// Files that neither mention MongoDB nor hold a keyword the prefilter knows today: they are
-/// found once the prefilter reads the server-TLS keywords that `scan::server_tls::KEYWORDS`
-/// exposes. Counted in recall, allowed either way in the exact comparison.
-const PREFILTER_PENDING: &[(&str, u32, &str)] = &[("scripts/process-args.json", 3, "server-old-tls-enabled")];
-
 /// Every `expect: rule` marker under the fixtures, and the unmarked JSON lines.
 fn expected() -> Expected {
     let mut want: Expected = UNMARKED.iter().map(|(p, l, r)| (p.to_string(), *l, r.to_string())).collect();
@@ -71,17 +66,12 @@ fn recall_and_precision_on_realistic_repositories() {
     assert!(precision >= 0.95, "precision {precision:.3}: extra {:?}", got.difference(&want).collect::<Vec<_>>());
 
     // And exactly, per fixture: each repository's findings are its marked lines.
-    let pending: Expected = PREFILTER_PENDING.iter().map(|(p, l, r)| (p.to_string(), *l, r.to_string())).collect();
     let top = |path: &str| path.split('/').next().unwrap_or("").to_string();
     let repositories: BTreeSet<String> = want.iter().chain(&got).map(|(p, _, _)| top(p)).collect();
     for repository in repositories {
         let of =
             |set: &Expected| -> Expected { set.iter().filter(|(p, _, _)| top(p) == repository).cloned().collect() };
-        let (mut want_here, mut got_here) = (of(&want), of(&got));
-        for p in &pending {
-            want_here.remove(p);
-            got_here.remove(p);
-        }
+        let (want_here, got_here) = (of(&want), of(&got));
         assert_eq!(got_here, want_here, "findings in {repository}/");
     }
 }

@@ -23,6 +23,12 @@ fn sniff(bytes: &[u8]) -> (Encoding, usize) {
     }
 }
 
+/// Whether the bytes announce UTF-16: the only encoding whose text the raw bytes do not show
+/// (every other character is NUL), so the only one the prefilter must see decoded.
+pub fn is_utf16(bytes: &[u8]) -> bool {
+    matches!(sniff(bytes).0, Encoding::Utf16Le | Encoding::Utf16Be)
+}
+
 /// A whole file's text; line and column numbers refer to this text.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     let (encoding, bom) = sniff(bytes);

@@ -41,6 +41,13 @@ pub static FAMILIES: &[&Family] = &[
 pub static OPTIONS: LazyLock<OptionTable> =
     LazyLock::new(|| OptionTable::new(uri::SPECS.iter().chain(FAMILIES.iter().flat_map(|f| f.specs.iter()))));
 
+/// Literals that let a file through the prefilter on their own, for the rules outside the
+/// option tables that fire in a file that neither names a `Reach::Anywhere` option nor mentions
+/// MongoDB (the prefilter rejects any other file before parsing it). A family whose own `scan`
+/// does not require `ctx.mongo` lists here what its findings cannot do without; a spec needs
+/// nothing here, its names are keywords when its reach is `Anywhere`.
+pub static TRIGGERS: &[&[&str]] = &[infrastructure::OPEN, server_tls::TRIGGERS];
+
 /// The family of a language.
 pub fn of(lang: Lang) -> &'static Family {
     FAMILIES.iter().copied().find(|f| f.lang == lang).unwrap_or(&config::PLAIN)

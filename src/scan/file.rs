@@ -4,6 +4,7 @@
 use crate::catalog::Documented;
 use crate::catalog::rules::Rule;
 
+use super::decode::{decode, is_utf16};
 use super::family::{FileCtx, Hit};
 use super::lang::Lang;
 use super::{config, families, infrastructure, matcher, prefilter, strip, uri};
@@ -22,10 +23,29 @@ pub struct Located {
 /// Scans one file's text; `path` (relative, `/`-separated) decides its language.
 pub fn scan_text(path: &str, text: &str) -> Vec<Located> {
     let sighting = prefilter::sight(text.as_bytes());
-    if !sighting.any() && !path.to_ascii_lowercase().contains("mongo") {
+    if !sighting.any() && !path_mentions_mongo(path) {
         return Vec::new();
     }
     scan_sighted(path, text, sighting)
+}
+
+/// [`scan_text`] of the file's [`decode`]d bytes, decoding only the files the prefilter lets
+/// through. The prefilter looks at the raw bytes (see [`prefilter`]), except for UTF-16, whose
+/// text only decoding shows; binary files are searched the same way, whole.
+pub fn scan_bytes(path: &str, bytes: &[u8]) -> Vec<Located> {
+    if is_utf16(bytes) {
+        return scan_text(path, &decode(bytes));
+    }
+    let sighting = prefilter::sight(bytes);
+    if !sighting.any() && !path_mentions_mongo(path) {
+        return Vec::new();
+    }
+    scan_sighted(path, &decode(bytes), sighting)
+}
+
+/// Whether the path names MongoDB: every file under such a path is scanned whole.
+pub fn path_mentions_mongo(path: &str) -> bool {
+    path.as_bytes().windows(5).any(|w| w.eq_ignore_ascii_case(b"mongo"))
 }
 
 /// Rule and line of every hit in one file's text: what the per-language unit tests compare.
@@ -56,8 +76,7 @@ pub fn scan_sighted(path: &str, text: &str, sighting: prefilter::Sighting) -> Ve
         text: scanned,
         // Judged on the stripped text: a comment that mentions MongoDB does not make a
         // generic name in the code below it MongoDB's.
-        mongo: path.to_ascii_lowercase().contains("mongo")
-            || sighting.mongo && prefilter::sight(scanned.as_bytes()).mongo,
+        mongo: path_mentions_mongo(path) || sighting.mongo && prefilter::sight(scanned.as_bytes()).mongo,
         uris: uri::find_uris(scanned),
     };
     let mut hits: Vec<Hit> = Vec::new();
@@ -173,6 +192,27 @@ mod tests {
         assert!(!a[0].snippet.contains("one"));
         let c = scan_text("b.env", "MONGODB_URI=mongodb://u:one@h.example.net/?tlsInsecure=true\n");
         assert_ne!(a[0].fingerprint, c[0].fingerprint);
+    }
+
+    #[test]
+    fn raw_bytes_give_what_the_decoded_text_gives() {
+        let line = "MONGODB_URI=mongodb://h.example.net/?tlsAllowInvalidCertificates=true\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(line.encode_utf16().flat_map(u16::to_le_bytes));
+        let samples: Vec<(&str, Vec<u8>)> = vec![
+            ("a.env", line.as_bytes().to_vec()),
+            ("a.env", [b"\xEF\xBB\xBF".as_slice(), line.as_bytes()].concat()),
+            ("a.env", utf16),
+            // Binary: NUL and invalid UTF-8 before and inside the line.
+            ("blob.bin", [b"\0\x01\xFF\xC3(".as_slice(), line.as_bytes(), b"\0\xFE"].concat()),
+            ("x.yaml", b"\xFFtls_insecure: true\n\xC3\xA9 mongo: {tlsInsecure: true}\n".to_vec()),
+            ("mongo/a.env", b"\xFF\0SSL_INSECURE=true\n".to_vec()),
+        ];
+        for (path, bytes) in samples {
+            let want = scan_text(path, &decode(&bytes));
+            assert!(!want.is_empty(), "{path}: {bytes:?}");
+            assert_eq!(scan_bytes(path, &bytes), want, "{path}: {bytes:?}");
+        }
     }
 
     #[test]

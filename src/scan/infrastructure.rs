@@ -17,7 +17,7 @@ use super::lang::Lang;
 use crate::catalog::rules::Rule;
 
 /// The addresses that mean "every address".
-const OPEN: &[&str] = &["0.0.0.0/0", "::/0"];
+pub const OPEN: &[&str] = &["0.0.0.0/0", "::/0"];
 /// How far back the enclosing resource or command is looked for.
 const WINDOW: usize = 3000;
 

@@ -19,6 +19,8 @@ pub struct OptionTable {
     names: Regex,
     /// Normalised name (lowercase, no separators) → the specs spelled so, in table order.
     by_name: std::collections::HashMap<String, Vec<&'static Spec>>,
+    /// Every spec, longest name first.
+    specs: Vec<&'static Spec>,
 }
 
 impl OptionTable {
@@ -34,7 +36,12 @@ impl OptionTable {
         for spec in &specs {
             by_name.entry(spec.words.concat()).or_default().push(spec);
         }
-        OptionTable { names, by_name }
+        OptionTable { names, by_name, specs }
+    }
+
+    /// Every spec of the table: what the prefilter derives its keywords from.
+    pub fn specs(&self) -> &[&'static Spec] {
+        &self.specs
     }
 }
 

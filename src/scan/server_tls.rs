@@ -83,6 +83,13 @@ pub static KEYWORDS: &[Spec] = &[
     keyword(&["tls", "protocol"], Rule::ServerOldTlsEnabled),
 ];
 
+/// The literals every rule of this module starts from, whether or not the file mentions
+/// MongoDB (a bare Admin API body, a Helm values file): the weak values, `disabledProtocols`
+/// and the Community operator's kind. The prefilter lets a file holding one through, and
+/// [`scan`] passes over a file without any before anything is copied.
+pub const TRIGGERS: &[&str] =
+    &["allowTLS", "preferTLS", "allowSSL", "preferSSL", "TLS1_", "disabledProtocols", "MongoDBCommunity"];
+
 fn no_alternative(_: Rule) -> Option<&'static str> {
     None
 }
@@ -505,18 +512,12 @@ fn disabled_protocols(ctx: &FileCtx<'_>, lower: &str, out: &mut Vec<Hit>) {
     }
 }
 
-/// The literals every rule of this module starts from; a file without any is passed over
-/// before anything is copied.
-static TRIGGERS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .build(["allowtls", "prefertls", "allowssl", "preferssl", "tls1_", "disabledprotocols"])
-        .ok()
-});
+static TRIGGER_SEARCH: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| AhoCorasickBuilder::new().ascii_case_insensitive(true).build(TRIGGERS).ok());
 
 /// This module's rules on one file.
 pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
-    if TRIGGERS.as_ref().is_some_and(|t| !t.is_match(ctx.text)) && !ctx.text.contains("MongoDBCommunity") {
+    if TRIGGER_SEARCH.as_ref().is_some_and(|t| !t.is_match(ctx.text)) {
         return;
     }
     let lower = ctx.text.to_ascii_lowercase();

@@ -9,7 +9,7 @@
 //! once.
 
 use std::collections::{HashSet, VecDeque};
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,11 +17,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
-use super::decode::{StreamDecoder, decode};
-use super::file::{Located, scan_text};
+use super::decode::{StreamDecoder, decode, is_utf16};
+use super::file::{Located, path_mentions_mongo, scan_bytes, scan_text};
 pub use super::ignore_files::IGNORE_FILE_NAME;
 use super::ignore_files::{IgnoreFile, IgnoreFiles, IgnoreMatcher};
 use super::options::ScanOptions;
+use super::prefilter;
 use crate::error::AppError;
 
 /// Streamed files are scanned in windows of this many bytes of text; files up to twice this
@@ -61,6 +62,10 @@ struct Source {
     /// Relative, `/`-separated; files and symlinks, and from git also gitlinks and deleted
     /// files, which are dropped when looked at.
     entries: Vec<String>,
+    /// For a walked tree, the entries that are symlinks: the walk saw every entry's type (files
+    /// and symlinks only), so they need no second look. `None` for git's listing, which does not
+    /// say.
+    links: Option<HashSet<String>>,
     /// Entry prefixes to scan (`""` is all); the entries of a git listing cover the whole root
     /// so that every ignore file in it is seen.
     selected: Vec<String>,
@@ -207,19 +212,21 @@ fn root_source(
             ignore_prefix: prefix,
             boundary: top,
             entries,
+            links: None,
             selected,
             from_git: true,
             ignore_files: given,
         });
     }
     let starts: Vec<PathBuf> = selected.iter().map(|rel| root.join(rel)).collect();
-    let entries = walk_tree(root, &starts, "", options.threads, excludes, skipped);
+    let (entries, links) = walk_tree(root, &starts, "", options.threads, excludes, skipped);
     Ok(Source {
         base: root.to_path_buf(),
         shown_prefix: String::new(),
         ignore_prefix: String::new(),
         boundary: root.to_path_buf(),
         entries,
+        links: Some(links),
         selected,
         from_git: false,
         ignore_files: given,
@@ -240,13 +247,14 @@ fn outside_source(
         _ => (canonical.clone(), vec![String::new()]),
     };
     let shown_prefix = format!("{}/", base.to_string_lossy().trim_end_matches('/'));
-    let entries = walk_tree(&base, &[canonical], &shown_prefix, options.threads, excludes, skipped);
+    let (entries, links) = walk_tree(&base, &[canonical], &shown_prefix, options.threads, excludes, skipped);
     Ok(Source {
         boundary: base.clone(),
         base,
         shown_prefix,
         ignore_prefix: String::new(),
         entries,
+        links: Some(links),
         selected,
         from_git: false,
         ignore_files: None,
@@ -263,8 +271,8 @@ fn walk_tree(
     threads: Option<usize>,
     excludes: &Excludes,
     skipped: &mut Vec<(SkipReason, String)>,
-) -> Vec<String> {
-    let Some((first, rest)) = starts.split_first() else { return Vec::new() };
+) -> (Vec<String>, HashSet<String>) {
+    let Some((first, rest)) = starts.split_first() else { return (Vec::new(), HashSet::new()) };
     let mut builder = WalkBuilder::new(first);
     for start in rest {
         builder.add(start);
@@ -300,8 +308,9 @@ fn walk_tree(
         Box::new(move |entry| {
             match entry {
                 Ok(entry) if entry.file_type().is_some_and(|t| t.is_file() || t.is_symlink()) => {
+                    let link = entry.path_is_symlink() || entry.file_type().is_some_and(|t| t.is_symlink());
                     if let Ok(mut list) = found.lock() {
-                        list.push(relative(base, entry.path()));
+                        list.push((relative(base, entry.path()), link));
                     }
                 }
                 Ok(_) => {}
@@ -315,10 +324,11 @@ fn walk_tree(
         })
     });
     skipped.extend(errors.into_inner().unwrap_or_default());
-    let mut entries = found.into_inner().unwrap_or_default();
-    entries.sort_unstable();
-    entries.dedup();
-    entries
+    let mut found: Vec<(String, bool)> = found.into_inner().unwrap_or_default();
+    found.sort_unstable();
+    found.dedup();
+    let links = found.iter().filter(|(_, link)| *link).map(|(rel, _)| rel.clone()).collect();
+    (found.into_iter().map(|(rel, _)| rel).collect(), links)
 }
 
 /// Turns a source's entries into files to read: selected, not excluded, not ignored, symlinks
@@ -364,9 +374,17 @@ fn collect(
             continue;
         }
         let path = source.base.join(rel);
-        match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => links.push(rel.clone()),
-            Ok(meta) if meta.is_file() => {
+        let kind = match &source.links {
+            Some(walked_links) => Ok(if walked_links.contains(rel) { Kind::Link } else { Kind::File }),
+            None => std::fs::symlink_metadata(&path).map(|meta| match meta.file_type() {
+                t if t.is_symlink() => Kind::Link,
+                t if t.is_file() => Kind::File,
+                _ => Kind::Other,
+            }),
+        };
+        match kind {
+            Ok(Kind::Link) => links.push(rel.clone()),
+            Ok(Kind::File) => {
                 // Listed paths never pass through a symlinked directory (neither git nor the
                 // walk descends into one), so below a canonical base they are canonical too.
                 if seen.insert(path.clone()) {
@@ -375,7 +393,7 @@ fn collect(
             }
             // A directory from git is a submodule (or a nested repository); a missing file was
             // deleted from the working tree: neither has content here.
-            Ok(_) => {}
+            Ok(Kind::Other) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(_) => skipped.push((SkipReason::Unreadable, format!("{}{rel}", source.shown_prefix))),
         }
@@ -399,6 +417,13 @@ fn collect(
         follower.dir(&rel, real);
     }
     Ok(())
+}
+
+/// What a listed path is.
+enum Kind {
+    File,
+    Link,
+    Other,
 }
 
 /// Follows a source's symlinks: a file target is read under the link's path, a directory
@@ -564,11 +589,24 @@ fn scan_file(path: &Path, shown: &str, window: usize) -> std::io::Result<Vec<Loc
     let mut file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
     if size > 2 * window as u64 {
+        // Most large files (archives, libraries, data) hold no keyword: one read without
+        // decoding settles them, and only the others are decoded and scanned in windows. UTF-16
+        // shows its text only decoded.
+        let mut head = Vec::new();
+        (&mut file).take(2).read_to_end(&mut head)?;
+        file.seek(SeekFrom::Start(0))?;
+        if !is_utf16(&head) && !path_mentions_mongo(shown) && !prefilter::any_in_stream(&mut file)? {
+            return Ok(Vec::new());
+        }
+        file.seek(SeekFrom::Start(0))?;
         return scan_stream(file, shown, window);
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
-    file.read_to_end(&mut bytes)?;
-    Ok(scan_text(shown, &decode(&bytes)))
+    // Through `take`: `File::read_to_end` would ask the file's size and position again (two
+    // more system calls per file); the capacity already holds it, and one more byte to see the
+    // end. A file that grew since is still read to its end.
+    (&mut file).take(u64::MAX).read_to_end(&mut bytes)?;
+    Ok(scan_bytes(shown, &bytes))
 }
 
 /// Scans a large file in windows of about `window` bytes of text, cut after a newline where
@@ -719,6 +757,38 @@ mod tests {
             let Ok(streamed) = scan_stream(text.as_bytes(), "a.env", window) else { panic!("read") };
             assert_eq!(streamed, whole, "window {window}");
         }
+    }
+
+    #[test]
+    fn a_large_file_is_read_once_and_scanned_when_it_holds_a_keyword() {
+        let dir = std::env::temp_dir().join(format!("mongo-preflight-walk-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let filler = "\0\u{1}binary\u{7f} filler line\n".repeat(40);
+        let setting = "MONGODB_TLS_INSECURE=true\n";
+        let cases = [
+            ("plain.env", format!("{filler}{setting}").into_bytes(), 1),
+            ("nothing.env", filler.clone().into_bytes(), 0),
+            // A path that names MongoDB is scanned whatever its bytes.
+            ("mongo.env", format!("{filler}MONGODB_URI=mongodb://h.example.net/?tls=false\n").into_bytes(), 1),
+            (
+                "utf16.env",
+                {
+                    let mut b = vec![0xFF, 0xFE];
+                    b.extend(format!("{filler}{setting}").encode_utf16().flat_map(u16::to_le_bytes));
+                    b
+                },
+                1,
+            ),
+        ];
+        for (name, bytes, want) in cases {
+            let path = dir.join(name);
+            assert!(std::fs::write(&path, &bytes).is_ok());
+            let Ok(found) = scan_file(&path, name, 64) else { panic!("{name}: read") };
+            assert_eq!(found.len(), want, "{name}: {found:?}");
+            let whole = scan_text(name, &decode(&bytes));
+            assert_eq!(found, whole, "{name}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
