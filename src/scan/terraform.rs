@@ -183,6 +183,31 @@ impl Parser<'_> {
         self.b[q.min(self.b.len())..].starts_with(b"for ")
     }
 
+    /// Comma-separated expressions up to `close` (a list's `]`, a call's `)`), which is
+    /// consumed; an expression that does not advance is stepped over, so any input ends.
+    fn items(&mut self, close: u8) -> Vec<Expr> {
+        let mut items = Vec::new();
+        loop {
+            self.space();
+            match self.peek() {
+                None => break,
+                Some(c) if c == close => {
+                    self.p += 1;
+                    break;
+                }
+                Some(b',') => self.p += 1,
+                _ => {
+                    let before = self.p;
+                    items.push(self.expr());
+                    if self.p == before {
+                        self.p += 1;
+                    }
+                }
+            }
+        }
+        items
+    }
+
     fn expr(&mut self) -> Expr {
         self.blanks();
         if self.nesting > MAX_NESTING {
@@ -224,26 +249,7 @@ impl Parser<'_> {
             Some(b'{') => self.map(),
             Some(b'[') => {
                 self.p += 1;
-                let mut items = Vec::new();
-                loop {
-                    self.space();
-                    match self.peek() {
-                        None => break,
-                        Some(b']') => {
-                            self.p += 1;
-                            break;
-                        }
-                        Some(b',') => self.p += 1,
-                        _ => {
-                            let before = self.p;
-                            items.push(self.expr());
-                            if self.p == before {
-                                self.p += 1;
-                            }
-                        }
-                    }
-                }
-                Expr::List(items)
+                Expr::List(self.items(b']'))
             }
             Some(b'<') if self.b[self.p..].starts_with(b"<<") => {
                 // A heredoc: never a plain literal here.
@@ -281,26 +287,7 @@ impl Parser<'_> {
                 let name = String::from_utf8_lossy(&self.b[start..self.p]).into_owned();
                 if self.peek() == Some(b'(') {
                     self.p += 1;
-                    let mut args = Vec::new();
-                    loop {
-                        self.space();
-                        match self.peek() {
-                            None => break,
-                            Some(b')') => {
-                                self.p += 1;
-                                break;
-                            }
-                            Some(b',') => self.p += 1,
-                            _ => {
-                                let before = self.p;
-                                args.push(self.expr());
-                                if self.p == before {
-                                    self.p += 1;
-                                }
-                            }
-                        }
-                    }
-                    Expr::Call(name, args)
+                    Expr::Call(name, self.items(b')'))
                 } else if matches!(name.as_str(), "true" | "false" | "null") {
                     Expr::Other
                 } else {
