@@ -791,6 +791,29 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Outside git the walk tells files from symlinks: a link out of the tree is not read, and a
+    /// link to a file inside it does not read the file twice.
+    #[cfg(unix)]
+    #[test]
+    fn a_walked_tree_follows_only_symlinks_that_stay_inside() {
+        let top = std::env::temp_dir().join(format!("mongo-preflight-links-{}", std::process::id()));
+        let (root, outside) = (top.join("root"), top.join("outside"));
+        let setting = "MONGODB_TLS_INSECURE=true\n";
+        let made = std::fs::create_dir_all(root.join("app")).is_ok()
+            && std::fs::create_dir_all(&outside).is_ok()
+            && std::fs::write(outside.join("secret.env"), setting).is_ok()
+            && std::fs::write(root.join("inside.env"), setting).is_ok()
+            && std::os::unix::fs::symlink("../../outside/secret.env", root.join("app/link.env")).is_ok()
+            && std::os::unix::fs::symlink("inside.env", root.join("alias.env")).is_ok();
+        assert!(made);
+        let options = ScanOptions { root: root.clone(), ..ScanOptions::default() };
+        let Ok(walked) = walk(&options) else { panic!("walk") };
+        let paths: Vec<&str> = walked.hits.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["inside.env"]);
+        assert!(walked.skipped.contains(&(SkipReason::SymlinkNotFollowed, "app/link.env".to_string())), "{walked:?}");
+        let _ = std::fs::remove_dir_all(&top);
+    }
+
     #[test]
     fn a_line_longer_than_the_window_keeps_its_columns() {
         let text = format!("{}MONGODB_TLS_INSECURE=true\nx\n", "é".repeat(300));
