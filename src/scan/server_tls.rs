@@ -83,14 +83,11 @@ pub static KEYWORDS: &[Spec] = &[
     keyword(&["tls", "protocol"], Rule::ServerOldTlsEnabled),
 ];
 
-/// What every rule of this module starts from, whether or not the file mentions MongoDB (a
-/// bare Admin API body, a Helm values file): the weak modes (`allowTLS`, `preferTLS`,
-/// `allowSSL`, `preferSSL`), the protocols (`TLS1_0`, `TLS1_1`), `disabledProtocols` and the
-/// Community operator's kind. The prefilter lets a file holding one through, and [`scan`]
-/// passes over a file without any before anything is copied. Each is written as its rarest
-/// part (`wTLS` for `allowTLS`): the prefilter's speed depends on how often a keyword's first
-/// three letters occur, and "all", "pre" and "dis" are in every other word.
-pub const TRIGGERS: &[&str] = &["wTLS", "rTLS", "wSSL", "rSSL", "TLS1_", "dProtocols", "MongoDBCommunity"];
+/// What every rule of this module starts from: the weak modes, the old protocols,
+/// `disabledProtocols` and the Community operator's kind. [`scan`] passes over a file without
+/// any before anything is copied.
+const STARTS: &[&str] =
+    &["allowTLS", "preferTLS", "allowSSL", "preferSSL", "TLS1_", "disabledProtocols", "MongoDBCommunity"];
 
 fn no_alternative(_: Rule) -> Option<&'static str> {
     None
@@ -515,7 +512,7 @@ fn disabled_protocols(ctx: &FileCtx<'_>, lower: &str, out: &mut Vec<Hit>) {
 }
 
 static TRIGGER_SEARCH: LazyLock<Option<AhoCorasick>> =
-    LazyLock::new(|| AhoCorasickBuilder::new().ascii_case_insensitive(true).build(TRIGGERS).ok());
+    LazyLock::new(|| AhoCorasickBuilder::new().ascii_case_insensitive(true).build(STARTS).ok());
 
 /// This module's rules on one file.
 pub fn scan(ctx: &FileCtx<'_>, out: &mut Vec<Hit>) {
