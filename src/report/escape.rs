@@ -6,6 +6,8 @@
 //! the BOM) become a visible `\u{…}`, so text cannot reorder what a reviewer reads, hide a
 //! word, or break a line where it should not.
 
+use serde_json::ser::PrettyFormatter;
+
 /// Unicode format characters (general category Cf), from the Unicode Character Database.
 /// Kept as a table: the set is small and changes only with new scripts.
 const FORMAT_CHARACTERS: &[(u32, u32)] = &[
@@ -244,13 +246,59 @@ pub fn workflow_property(s: &str) -> String {
 /// `#\u0023[` means the same. (A line of pretty JSON never starts with `::`, the other syntax.)
 pub fn json_document(mut value: serde_json::Value) -> String {
     redact_strings(&mut value);
-    let mut out = serde_json::to_string_pretty(&value)
-        .unwrap_or_else(|e| format!("{{\"error\": {}}}", serde_json::Value::String(e.to_string())));
-    if out.contains("##[") {
-        out = out.replace("##[", "#\\u0023[");
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, RunnerSafe(PrettyFormatter::new()));
+    if let Err(e) = serde::Serialize::serialize(&value, &mut serializer) {
+        let error = serde_json::json!({ "error": e.to_string() });
+        bytes = serde_json::to_vec_pretty(&error).unwrap_or_default();
     }
+    let mut out = String::from_utf8(bytes).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// Pretty JSON whose strings spell `##[` as `#\u0023[` while they are written.
+struct RunnerSafe<'a>(PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for RunnerSafe<'_> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
+        let mut parts = fragment.split("##[");
+        if let Some(first) = parts.next() {
+            w.write_all(first.as_bytes())?;
+        }
+        for part in parts {
+            w.write_all(b"#\\u0023[")?;
+            w.write_all(part.as_bytes())?;
+        }
+        Ok(())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 fn redact_strings(value: &mut serde_json::Value) {
